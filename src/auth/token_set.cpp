@@ -1,0 +1,78 @@
+#include "auth/token_set.hpp"
+
+#include <cctype>
+
+#include <openssl/crypto.h>
+
+#include "auth/token.hpp"
+
+namespace dialback {
+namespace {
+
+constexpr std::string_view kHashPrefix = "sha256:";
+constexpr std::size_t kHexDigits = 64;
+
+bool has_hash_prefix(std::string_view entry) {
+  if (entry.size() < kHashPrefix.size()) return false;
+  for (std::size_t i = 0; i < kHashPrefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(entry[i])) != kHashPrefix[i]) return false;
+  }
+  return true;
+}
+
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// The normalised "sha256:<lower hex>" form of a hashed entry; empty if malformed.
+std::string normalise_hash(std::string_view entry) {
+  const std::string_view hex = entry.substr(kHashPrefix.size());
+  if (hex.size() != kHexDigits) return {};
+  std::string out(kHashPrefix);
+  for (char c : hex) {
+    if (std::isxdigit(static_cast<unsigned char>(c)) == 0) return {};
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+}  // namespace
+
+tl::expected<TokenSet, std::string> TokenSet::from_entries(
+    const std::vector<std::string>& entries) {
+  TokenSet set;
+  set.hashes_.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::string& entry = entries[i];
+    const std::string where = "tokens[" + std::to_string(i) + "]: ";
+    if (entry.empty()) return tl::unexpected(where + "empty token");
+    if (is_space(entry.front()) || is_space(entry.back())) {
+      return tl::unexpected(where + "token has leading or trailing whitespace");
+    }
+    if (has_hash_prefix(entry)) {
+      std::string hash = normalise_hash(entry);
+      if (hash.empty()) {
+        return tl::unexpected(where + "\"sha256:\" must be followed by exactly 64 hex digits");
+      }
+      set.hashes_.push_back(std::move(hash));
+    } else {
+      std::string hash = hash_token(entry);
+      if (hash.empty()) return tl::unexpected(where + "cannot hash token (OpenSSL failure)");
+      set.hashes_.push_back(std::move(hash));
+    }
+  }
+  return set;
+}
+
+bool TokenSet::matches(std::string_view presented) const {
+  if (presented.empty()) return false;
+  std::string presented_hash = hash_token(presented);
+  if (presented_hash.empty()) return false;
+  bool found = false;
+  for (const std::string& hash : hashes_) {
+    // No early exit: every entry costs the same whether or not one matched.
+    found |= constant_time_equal(presented_hash, hash);
+  }
+  OPENSSL_cleanse(presented_hash.data(), presented_hash.size());
+  return found;
+}
+
+}  // namespace dialback

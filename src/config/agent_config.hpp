@@ -1,0 +1,83 @@
+// Configuration of `dialback agent` (docs/configuration.md).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tl/expected.hpp>
+#include <utility>
+#include <vector>
+
+#include "config/config_error.hpp"
+#include "config/upstream_url.hpp"
+
+namespace dialback {
+
+// How an agent session reaches the edge (PROTOCOL.md §1).
+enum class AgentTransport { h2, rhttp };
+
+std::string_view to_string(AgentTransport transport) noexcept;
+std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexcept;
+
+// Identity headers sent at registration (PROTOCOL.md §2).
+struct AgentIdentityConfig {
+  std::string node;     // the loader defaults it to "<hostname>-<pid>"
+  std::string cluster;  // empty: the agent uses the tunnel name
+  std::string tenant = "default";
+  std::vector<std::pair<std::string, std::string>> labels;  // in file order
+};
+
+// One edge to dial.
+struct EdgeTargetConfig {
+  std::string host;
+  std::uint16_t port = 0;
+  int connections = 2;  // sessions kept open to this edge, 1-64
+  AgentTransport transport = AgentTransport::h2;
+  std::string server_name;  // empty: use host
+
+  // The name for SNI and certificate verification.
+  const std::string& tls_name() const noexcept { return server_name.empty() ? host : server_name; }
+};
+
+struct AgentConfig {
+  AgentIdentityConfig agent;
+  std::string tunnel;
+  std::string token;       // the credential: `token`, or the trimmed contents of `token_file`
+  std::string token_file;  // where `token` was read from; empty when given inline
+  std::string ca;          // CA bundle to verify the edge; empty: system roots
+  std::string cert;        // client certificate (mTLS); set together with key
+  std::string key;
+  std::vector<EdgeTargetConfig> edges;
+  UpstreamUrl upstream;
+  std::chrono::milliseconds upstream_connect_timeout{std::chrono::seconds(5)};
+  std::chrono::milliseconds upstream_response_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds ping_interval{std::chrono::seconds(15)};
+  std::chrono::milliseconds ping_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds drain_timeout{std::chrono::seconds(30)};
+};
+
+// Loads and validates an agent config file. Relative paths (token_file, ca,
+// cert, key) are resolved against the directory of `path`; token_file is
+// read here. DIALBACK_TOKEN is not consulted (the CLI applies it).
+tl::expected<AgentConfig, ConfigError> load_agent_config(const std::string& path);
+
+// Same from a string; see load_edge_config_from_string.
+tl::expected<AgentConfig, ConfigError> load_agent_config_from_string(std::string_view yaml,
+                                                                     std::string file_label,
+                                                                     std::filesystem::path base_dir = {});
+
+// Reads a token file: contents with surrounding whitespace removed; empty or
+// unreadable is an error with key "token_file" (file and line left empty,
+// for the CLI's --token-file).
+tl::expected<std::string, ConfigError> read_token_file(const std::string& path);
+
+// Checks every rule that does not need the file (identities, edges,
+// cert/key pairing, rhttp needs a client certificate). A missing token is
+// not an error: mTLS may be the credential, and the CLI may add one. The
+// error has an empty file, line 0 and the dotted key.
+std::optional<ConfigError> validate_agent_config(const AgentConfig& config);
+
+}  // namespace dialback

@@ -1,0 +1,127 @@
+// Reads the agent config document into AgentConfig: keys, types and
+// formats. Semantic rules live in agent_config_validate.cpp.
+
+#include "config/agent_config.hpp"
+#include "config/config_loader.hpp"
+#include "config/config_rules.hpp"
+
+namespace dialback {
+namespace {
+
+using namespace config_detail;  // Field, MapReader, ParseContext, read_* helpers
+
+constexpr std::string_view kWhitespace = " \t\r\n\f\v";
+
+void parse_identity(ParseContext& ctx, const Field& field, AgentIdentityConfig& out) {
+  MapReader map(ctx, field, {"node", "cluster", "tenant", "labels"});
+  if (auto f = map.find("node")) out.node = read_string(ctx, *f);
+  if (auto f = map.find("cluster")) out.cluster = read_string(ctx, *f);
+  if (auto f = map.find("tenant")) out.tenant = read_string(ctx, *f);
+  if (auto f = map.find("labels")) out.labels = read_string_map(ctx, *f);
+}
+
+EdgeTargetConfig parse_edge_target(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"address", "connections", "transport", "server_name"});
+  EdgeTargetConfig out;
+  const ListenAddress address = read_connect_address(ctx, map.require("address"));
+  out.host = address.host;
+  out.port = address.port;
+  if (auto f = map.find("connections")) out.connections = read_int(ctx, *f);
+  if (auto f = map.find("transport")) {
+    const std::string text = read_string(ctx, *f);
+    const auto transport = parse_agent_transport(text);
+    if (!transport) ctx.fail(f->line, f->key, "unknown transport \"" + text + "\": expected h2 or rhttp");
+    out.transport = *transport;
+  }
+  if (auto f = map.find("server_name")) out.server_name = read_string(ctx, *f);
+  return out;
+}
+
+void parse_token(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
+  const auto token = map.find("token");
+  const auto token_file = map.find("token_file");
+  if (token && token_file)
+    ctx.fail(token_file->line, token_file->key, "token and token_file are mutually exclusive");
+  if (token) {
+    out.token = read_string(ctx, *token);
+    if (out.token.empty()) ctx.fail(token->line, token->key, "empty token");
+  }
+  if (token_file) {
+    out.token_file = read_path(ctx, *token_file);
+    auto contents = read_token_file(out.token_file);
+    if (!contents) ctx.fail(token_file->line, token_file->key, contents.error().message);
+    out.token = std::move(*contents);
+  }
+}
+
+AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
+  MapReader map(ctx, root,
+                {"agent", "tunnel", "token", "token_file", "ca", "cert", "key", "edges", "upstream",
+                 "upstream_connect_timeout", "upstream_response_timeout", "ping_interval", "ping_timeout",
+                 "drain_timeout"});
+  AgentConfig out;
+  out.agent.node = default_agent_node();
+  if (auto f = map.find("agent")) parse_identity(ctx, *f, out.agent);
+  out.tunnel = read_string(ctx, map.require("tunnel"));
+  parse_token(ctx, map, out);
+  if (auto f = map.find("ca")) out.ca = read_path(ctx, *f);
+  if (auto f = map.find("cert")) out.cert = read_path(ctx, *f);
+  if (auto f = map.find("key")) out.key = read_path(ctx, *f);
+  for (const Field& element : read_list(ctx, map.require("edges"))) {
+    out.edges.push_back(parse_edge_target(ctx, element));
+  }
+  const Field upstream = map.require("upstream");
+  auto url = parse_upstream_url(read_string(ctx, upstream));
+  if (!url) ctx.fail(upstream.line, upstream.key, url.error());
+  out.upstream = std::move(*url);
+  if (auto f = map.find("upstream_connect_timeout")) out.upstream_connect_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("upstream_response_timeout")) out.upstream_response_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("ping_interval")) out.ping_interval = read_duration(ctx, *f);
+  if (auto f = map.find("ping_timeout")) out.ping_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("drain_timeout")) out.drain_timeout = read_duration(ctx, *f);
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(AgentTransport transport) noexcept {
+  switch (transport) {
+    case AgentTransport::h2: return "h2";
+    case AgentTransport::rhttp: return "rhttp";
+  }
+  return "unknown";
+}
+
+std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexcept {
+  if (text == "h2") return AgentTransport::h2;
+  if (text == "rhttp") return AgentTransport::rhttp;
+  return std::nullopt;
+}
+
+tl::expected<std::string, ConfigError> read_token_file(const std::string& path) {
+  auto contents = read_config_file(path);
+  if (!contents) {
+    return tl::unexpected(ConfigError{"", 0, "token_file", path + ": " + contents.error().message});
+  }
+  std::string& token = *contents;
+  token.erase(0, token.find_first_not_of(kWhitespace));
+  token.erase(token.find_last_not_of(kWhitespace) + 1);
+  if (token.empty())
+    return tl::unexpected(ConfigError{"", 0, "token_file", path + ": the token file is empty"});
+  return token;
+}
+
+tl::expected<AgentConfig, ConfigError> load_agent_config(const std::string& path) {
+  auto text = read_config_file(path);
+  if (!text) return tl::unexpected(std::move(text.error()));
+  return load_agent_config_from_string(*text, path, config_base_dir(path));
+}
+
+tl::expected<AgentConfig, ConfigError> load_agent_config_from_string(std::string_view yaml,
+                                                                     std::string file_label,
+                                                                     std::filesystem::path base_dir) {
+  return load_config<AgentConfig>(yaml, std::move(file_label), std::move(base_dir), parse_agent_config,
+                                  validate_agent_config);
+}
+
+}  // namespace dialback

@@ -1,0 +1,85 @@
+// Semantic rules of the agent config, checked on the struct so that values
+// from flags are held to the same rules as values from the file.
+#include <set>
+
+#include "config/agent_config.hpp"
+#include "config/config_rules.hpp"
+
+namespace dialback {
+namespace {
+
+constexpr int kMaxConnectionsPerEdge = 64;
+constexpr std::string_view kIdentityRule = "must be 1-63 characters of [A-Za-z0-9._-]";
+
+ConfigError error(std::string key, std::string_view message) {
+  return ConfigError{"", 0, std::move(key), std::string(message)};
+}
+
+std::optional<ConfigError> check_identity(const AgentIdentityConfig& agent) {
+  if (!is_valid_identity(agent.node)) return error("agent.node", kIdentityRule);
+  if (!agent.cluster.empty() && !is_valid_identity(agent.cluster))
+    return error("agent.cluster", kIdentityRule);
+  if (!is_valid_identity(agent.tenant)) return error("agent.tenant", kIdentityRule);
+  std::set<std::string_view> keys;
+  for (const auto& [key, value] : agent.labels) {
+    const std::string path = "agent.labels." + key;
+    if (!is_valid_identity(key)) return error(path, "label name " + std::string(kIdentityRule));
+    if (!keys.insert(key).second) return error(path, "duplicate label");
+    if (!is_valid_identity(value)) return error(path, "label value " + std::string(kIdentityRule));
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> check_edges(const AgentConfig& config) {
+  if (config.edges.empty()) return error("edges", "at least one edge is required");
+  const bool has_client_cert = !config.cert.empty() && !config.key.empty();
+  for (std::size_t i = 0; i < config.edges.size(); ++i) {
+    const EdgeTargetConfig& edge = config.edges[i];
+    const std::string prefix = "edges[" + std::to_string(i) + "]";
+    if (edge.host.empty() || edge.port == 0)
+      return error(prefix + ".address", "expected host:port with a port from 1 to 65535");
+    if (edge.connections < 1 || edge.connections > kMaxConnectionsPerEdge) {
+      return error(prefix + ".connections", "must be from 1 to " + std::to_string(kMaxConnectionsPerEdge));
+    }
+    if (!edge.server_name.empty() && !is_printable_token(edge.server_name)) {
+      return error(prefix + ".server_name", "must be printable ASCII without spaces");
+    }
+    if (edge.transport == AgentTransport::rhttp && !has_client_cert) {
+      return error(prefix + ".transport", "rhttp needs a client certificate (cert and key)");
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> check_timeouts(const AgentConfig& config) {
+  const std::pair<const char*, std::chrono::milliseconds> positive[] = {
+      {"upstream_connect_timeout", config.upstream_connect_timeout},
+      {"upstream_response_timeout", config.upstream_response_timeout},
+      {"ping_interval", config.ping_interval},
+      {"ping_timeout", config.ping_timeout},
+  };
+  for (const auto& [key, value] : positive) {
+    if (value.count() <= 0) return error(key, "must be greater than zero");
+  }
+  if (config.drain_timeout.count() < 0) return error("drain_timeout", "must not be negative");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ConfigError> validate_agent_config(const AgentConfig& config) {
+  if (auto e = check_identity(config.agent)) return e;
+  if (config.tunnel.empty()) return error("tunnel", "required");
+  if (!is_valid_identity(config.tunnel)) return error("tunnel", kIdentityRule);
+  if (!config.token.empty() && !is_printable_token(config.token)) {
+    return error(config.token_file.empty() ? "token" : "token_file",
+                 "the token must be printable ASCII without spaces");
+  }
+  if (!config.cert.empty() && config.key.empty()) return error("cert", "cert and key must be given together");
+  if (config.cert.empty() && !config.key.empty()) return error("key", "cert and key must be given together");
+  if (auto e = check_edges(config)) return e;
+  if (config.upstream.host.empty()) return error("upstream", "required");
+  return check_timeouts(config);
+}
+
+}  // namespace dialback

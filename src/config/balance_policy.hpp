@@ -1,0 +1,27 @@
+// How the edge picks a session among the eligible sessions of a tunnel
+// (PROTOCOL.md §4). Shared by config (parsing) and routing (selection).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace dialback {
+
+enum class BalancePolicy { least_inflight, round_robin };
+
+constexpr std::string_view to_string(BalancePolicy policy) noexcept {
+  switch (policy) {
+    case BalancePolicy::least_inflight: return "least_inflight";
+    case BalancePolicy::round_robin: return "round_robin";
+  }
+  return "unknown";
+}
+
+// Parses the config spelling ("least_inflight", "round_robin").
+constexpr std::optional<BalancePolicy> parse_balance_policy(std::string_view text) noexcept {
+  if (text == "least_inflight") return BalancePolicy::least_inflight;
+  if (text == "round_robin") return BalancePolicy::round_robin;
+  return std::nullopt;
+}
+
+}  // namespace dialback

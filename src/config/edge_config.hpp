@@ -1,0 +1,86 @@
+// Configuration of `dialback edge` (docs/configuration.md).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tl/expected.hpp>
+#include <vector>
+
+#include "config/balance_policy.hpp"
+#include "config/config_error.hpp"
+#include "config/listen_address.hpp"
+
+namespace dialback {
+
+struct EdgeSection {
+  std::string id;  // identity sent as Dialback-Edge; the loader defaults it to the host name
+  std::chrono::milliseconds drain_timeout{std::chrono::seconds(30)};
+};
+
+// The TLS listener that agents dial.
+struct AgentListenerConfig {
+  ListenAddress listen{"0.0.0.0", 8443};
+  std::string cert;       // PEM certificate chain (absolute after loading a file)
+  std::string key;        // PEM private key
+  std::string client_ca;  // empty: no client certificates; else request and verify them (mTLS)
+  std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds ping_interval{std::chrono::seconds(15)};
+  std::chrono::milliseconds ping_timeout{std::chrono::seconds(10)};
+  int max_sessions_per_tunnel = 1000;
+};
+
+struct HttpsListenerConfig {
+  ListenAddress listen;
+  std::string cert;
+  std::string key;
+};
+
+// Public listeners; at least one of http and https is set.
+struct PublicConfig {
+  std::optional<ListenAddress> http;
+  std::optional<HttpsListenerConfig> https;
+  // Time for the agent to produce response headers; 504 after.
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(60)};
+};
+
+// Credentials accepted for a tunnel; at least one entry in total.
+struct TunnelAuthConfig {
+  std::vector<std::string> tokens;        // "sha256:<64 lower-case hex>" or a plain token
+  std::vector<std::string> client_names;  // client certificate CN or SAN; needs agents.client_ca
+};
+
+struct TunnelConfig {
+  std::string name;                // identity rule (1-63 of [A-Za-z0-9._-])
+  std::vector<std::string> hosts;  // lower-case DNS names or "*." + DNS name, unique across tunnels
+  TunnelAuthConfig auth;
+  BalancePolicy balance = BalancePolicy::least_inflight;
+};
+
+struct EdgeConfig {
+  EdgeSection edge;
+  AgentListenerConfig agents;
+  PublicConfig public_;
+  std::vector<TunnelConfig> tunnels;  // in file order
+};
+
+// Loads and validates an edge config file. Relative paths in it (cert, key,
+// client_ca) are resolved against the directory of `path`, and errors carry
+// `path` as given.
+tl::expected<EdgeConfig, ConfigError> load_edge_config(const std::string& path);
+
+// Same from a string (tests, embedding). `file_label` names the source in
+// errors; relative paths are resolved against `base_dir`, or kept as written
+// when it is empty.
+tl::expected<EdgeConfig, ConfigError> load_edge_config_from_string(std::string_view yaml,
+                                                                   std::string file_label,
+                                                                   std::filesystem::path base_dir = {});
+
+// Checks every rule that does not need the file (identities, hosts, tokens,
+// cross-field rules). Used by the loader, and by the CLI again after
+// applying flags. The error has an empty file, line 0 and the dotted key.
+std::optional<ConfigError> validate_edge_config(const EdgeConfig& config);
+
+}  // namespace dialback

@@ -1,0 +1,115 @@
+// Reads the edge config document into EdgeConfig: keys, types and formats.
+// Semantic rules live in edge_config_validate.cpp.
+#include "config/config_loader.hpp"
+#include "config/config_rules.hpp"
+#include "config/edge_config.hpp"
+
+namespace dialback {
+namespace {
+
+using namespace config_detail;  // Field, MapReader, ParseContext, read_* helpers
+
+void parse_edge_section(ParseContext& ctx, const Field& field, EdgeSection& out) {
+  MapReader map(ctx, field, {"id", "drain_timeout"});
+  if (auto f = map.find("id")) out.id = read_string(ctx, *f);
+  if (auto f = map.find("drain_timeout")) out.drain_timeout = read_duration(ctx, *f);
+}
+
+AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field,
+                {"listen", "cert", "key", "client_ca", "handshake_timeout", "ping_interval", "ping_timeout",
+                 "max_sessions_per_tunnel"});
+  AgentListenerConfig out;
+  if (auto f = map.find("listen")) out.listen = read_listen_address(ctx, *f);
+  out.cert = read_path(ctx, map.require("cert"));
+  out.key = read_path(ctx, map.require("key"));
+  if (auto f = map.find("client_ca")) out.client_ca = read_path(ctx, *f);
+  if (auto f = map.find("handshake_timeout")) out.handshake_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("ping_interval")) out.ping_interval = read_duration(ctx, *f);
+  if (auto f = map.find("ping_timeout")) out.ping_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("max_sessions_per_tunnel")) out.max_sessions_per_tunnel = read_int(ctx, *f);
+  return out;
+}
+
+HttpsListenerConfig parse_https(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"listen", "cert", "key"});
+  HttpsListenerConfig out;
+  out.listen = read_listen_address(ctx, map.require("listen"));
+  out.cert = read_path(ctx, map.require("cert"));
+  out.key = read_path(ctx, map.require("key"));
+  return out;
+}
+
+PublicConfig parse_public(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"http", "https", "request_timeout"});
+  PublicConfig out;
+  if (auto f = map.find("http")) out.http = read_listen_address(ctx, *f);
+  if (auto f = map.find("https")) out.https = parse_https(ctx, *f);
+  if (auto f = map.find("request_timeout")) out.request_timeout = read_duration(ctx, *f);
+  return out;
+}
+
+TunnelAuthConfig parse_auth(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"tokens", "client_names"});
+  TunnelAuthConfig out;
+  if (auto f = map.find("tokens")) {
+    out.tokens = read_string_list(ctx, *f);
+    // Hashes compare as lower-case hex.
+    for (std::string& token : out.tokens) {
+      if (token.starts_with("sha256:")) token = to_lower_ascii(token);
+    }
+  }
+  if (auto f = map.find("client_names")) out.client_names = read_string_list(ctx, *f);
+  return out;
+}
+
+TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Field& field) {
+  MapReader map(ctx, field, {"hosts", "auth", "balance"});
+  TunnelConfig out;
+  out.name = name;
+  out.hosts = read_string_list(ctx, map.require("hosts"));
+  for (std::string& host : out.hosts) host = to_lower_ascii(host);
+  if (auto f = map.find("auth")) out.auth = parse_auth(ctx, *f);
+  if (auto f = map.find("balance")) {
+    const std::string text = read_string(ctx, *f);
+    const auto policy = parse_balance_policy(text);
+    if (!policy)
+      ctx.fail(f->line, f->key,
+               "unknown balance policy \"" + text + "\": expected least_inflight or round_robin");
+    out.balance = *policy;
+  }
+  return out;
+}
+
+EdgeConfig parse_edge_config(ParseContext& ctx, const Field& root) {
+  MapReader map(ctx, root, {"edge", "agents", "public", "tunnels"});
+  EdgeConfig out;
+  out.edge.id = default_edge_id();
+  if (auto f = map.find("edge")) parse_edge_section(ctx, *f, out.edge);
+  out.agents = parse_agents(ctx, map.require("agents"));
+  out.public_ = parse_public(ctx, map.require("public"));
+  const Field tunnels_field = map.require("tunnels");
+  MapReader tunnels(ctx, tunnels_field);
+  for (const auto& [name, field] : tunnels.entries()) {
+    if (field.node.IsNull()) ctx.fail(field.line, field.key, "missing value");
+    out.tunnels.push_back(parse_tunnel(ctx, name, field));
+  }
+  return out;
+}
+
+}  // namespace
+
+tl::expected<EdgeConfig, ConfigError> load_edge_config(const std::string& path) {
+  auto text = config_detail::read_config_file(path);
+  if (!text) return tl::unexpected(std::move(text.error()));
+  return load_edge_config_from_string(*text, path, config_detail::config_base_dir(path));
+}
+
+tl::expected<EdgeConfig, ConfigError> load_edge_config_from_string(std::string_view yaml,
+                                                                   std::string file_label,
+                                                                   std::filesystem::path base_dir) {
+  return config_detail::load_config<EdgeConfig>(yaml, std::move(file_label), std::move(base_dir),
+                                                parse_edge_config, validate_edge_config);
+}
+
+}  // namespace dialback

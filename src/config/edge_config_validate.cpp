@@ -1,0 +1,103 @@
+// Semantic rules of the edge config, checked on the struct so that values
+// from flags are held to the same rules as values from the file.
+#include <map>
+#include <set>
+
+#include "config/config_rules.hpp"
+#include "config/edge_config.hpp"
+
+namespace dialback {
+namespace {
+
+constexpr int kMaxSessionsPerTunnel = 1'000'000;
+
+ConfigError error(std::string key, std::string message) {
+  return ConfigError{"", 0, std::move(key), std::move(message)};
+}
+
+std::string indexed(const std::string& key, std::size_t i) { return key + "[" + std::to_string(i) + "]"; }
+
+std::optional<ConfigError> check_positive(const std::string& key, std::chrono::milliseconds value) {
+  if (value.count() <= 0) return error(key, "must be greater than zero");
+  return std::nullopt;
+}
+
+std::optional<ConfigError> check_agents(const AgentListenerConfig& agents) {
+  if (agents.cert.empty()) return error("agents.cert", "required");
+  if (agents.key.empty()) return error("agents.key", "required");
+  if (auto e = check_positive("agents.handshake_timeout", agents.handshake_timeout)) return e;
+  if (auto e = check_positive("agents.ping_interval", agents.ping_interval)) return e;
+  if (auto e = check_positive("agents.ping_timeout", agents.ping_timeout)) return e;
+  if (agents.max_sessions_per_tunnel < 1 || agents.max_sessions_per_tunnel > kMaxSessionsPerTunnel) {
+    return error("agents.max_sessions_per_tunnel",
+                 "must be from 1 to " + std::to_string(kMaxSessionsPerTunnel));
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> check_public(const PublicConfig& pub) {
+  if (!pub.http && !pub.https) return error("public", "at least one of http and https is required");
+  if (pub.https) {
+    if (pub.https->cert.empty()) return error("public.https.cert", "required");
+    if (pub.https->key.empty()) return error("public.https.key", "required");
+  }
+  return check_positive("public.request_timeout", pub.request_timeout);
+}
+
+std::optional<ConfigError> check_auth(const std::string& prefix, const TunnelAuthConfig& auth,
+                                      const AgentListenerConfig& agents) {
+  for (std::size_t i = 0; i < auth.tokens.size(); ++i) {
+    if (auto why = check_token_spec(auth.tokens[i])) return error(indexed(prefix + ".tokens", i), *why);
+  }
+  for (std::size_t i = 0; i < auth.client_names.size(); ++i) {
+    if (!is_printable_token(auth.client_names[i])) {
+      return error(indexed(prefix + ".client_names", i),
+                   "a client name must be printable ASCII without spaces");
+    }
+  }
+  if (!auth.client_names.empty() && agents.client_ca.empty()) {
+    return error(prefix + ".client_names", "client names need agents.client_ca (client certificates)");
+  }
+  if (auth.tokens.empty() && auth.client_names.empty()) {
+    return error(prefix, "a tunnel needs at least one token or client name");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
+  if (!is_valid_identity(config.edge.id))
+    return error("edge.id", "must be 1-63 characters of [A-Za-z0-9._-]");
+  if (config.edge.drain_timeout.count() < 0) return error("edge.drain_timeout", "must not be negative");
+  if (auto e = check_agents(config.agents)) return e;
+  if (auto e = check_public(config.public_)) return e;
+  if (config.tunnels.empty()) return error("tunnels", "at least one tunnel is required");
+
+  std::map<std::string, std::string, std::less<>> host_owner;  // host -> tunnel name
+  std::set<std::string, std::less<>> names;
+  for (const TunnelConfig& tunnel : config.tunnels) {
+    const std::string prefix = "tunnels." + tunnel.name;
+    if (!is_valid_identity(tunnel.name)) {
+      return error(prefix, "tunnel name must be 1-63 characters of [A-Za-z0-9._-]");
+    }
+    if (!names.insert(tunnel.name).second) return error(prefix, "duplicate tunnel name");
+    if (tunnel.hosts.empty()) return error(prefix + ".hosts", "at least one host is required");
+    for (std::size_t i = 0; i < tunnel.hosts.size(); ++i) {
+      const std::string& host = tunnel.hosts[i];
+      if (!is_valid_host_pattern(host)) {
+        return error(indexed(prefix + ".hosts", i),
+                     "invalid host \"" + host + "\": expected a lower-case DNS name or *.name");
+      }
+      const auto [it, inserted] = host_owner.emplace(host, tunnel.name);
+      if (!inserted) {
+        return error(indexed(prefix + ".hosts", i),
+                     "host \"" + host + "\" is already used by tunnel " + it->second);
+      }
+    }
+    if (auto e = check_auth(prefix + ".auth", tunnel.auth, config.agents)) return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace dialback

@@ -1,0 +1,97 @@
+#include "config/yaml_values.hpp"
+
+#include <charconv>
+
+#include "config/duration.hpp"
+
+namespace dialback::config_detail {
+
+Field parse_document(const ParseContext& ctx, std::string_view yaml) {
+  const YAML::Node root = [&] {
+    try {
+      return YAML::Load(std::string(yaml));
+    } catch (const YAML::Exception& e) {
+      ctx.fail(e.mark.is_null() ? 0 : e.mark.line + 1, "", "YAML syntax error: " + e.msg);
+    }
+  }();
+  if (root.IsNull()) ctx.fail(0, "", "the configuration is empty");
+  if (!root.IsMap()) ctx.fail(root.Mark().line + 1, "", "expected a mapping at the top level");
+  return Field{root, "", 0};
+}
+
+std::string read_string(const ParseContext& ctx, const Field& field) {
+  if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected a string");
+  return field.node.Scalar();
+}
+
+std::vector<Field> read_list(ParseContext& ctx, const Field& field) {
+  if (!field.node.IsSequence()) ctx.fail(field.line, field.key, "expected a list");
+  std::vector<Field> out;
+  out.reserve(field.node.size());
+  for (std::size_t i = 0; i < field.node.size(); ++i) {
+    const YAML::Node element = field.node[i];
+    // A null element has no position of its own; use the list's line.
+    const int line = element.Mark().is_null() ? field.line : element.Mark().line + 1;
+    std::string key = field.key + "[" + std::to_string(i) + "]";
+    ctx.note(key, line);
+    out.push_back(Field{element, std::move(key), line});
+  }
+  return out;
+}
+
+std::vector<std::string> read_string_list(ParseContext& ctx, const Field& field) {
+  if (!field.node.IsSequence()) ctx.fail(field.line, field.key, "expected a list of strings");
+  std::vector<std::string> out;
+  for (const Field& element : read_list(ctx, field)) {
+    if (!element.node.IsScalar()) ctx.fail(element.line, element.key, "expected a string");
+    out.push_back(element.node.Scalar());
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> read_string_map(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : map.entries()) out.emplace_back(name, read_string(ctx, value));
+  return out;
+}
+
+int read_int(const ParseContext& ctx, const Field& field) {
+  if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected an integer");
+  const std::string& text = field.node.Scalar();
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    ctx.fail(field.line, field.key, "expected an integer, got \"" + text + "\"");
+  }
+  return value;
+}
+
+std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field) {
+  if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected a duration");
+  auto parsed = parse_duration(field.node.Scalar());
+  if (!parsed) ctx.fail(field.line, field.key, parsed.error());
+  return *parsed;
+}
+
+ListenAddress read_listen_address(const ParseContext& ctx, const Field& field) {
+  if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected an address (host:port)");
+  auto parsed = parse_listen_address(field.node.Scalar());
+  if (!parsed) ctx.fail(field.line, field.key, parsed.error());
+  return *parsed;
+}
+
+ListenAddress read_connect_address(const ParseContext& ctx, const Field& field) {
+  if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected an address (host:port)");
+  auto parsed = parse_connect_address(field.node.Scalar());
+  if (!parsed) ctx.fail(field.line, field.key, parsed.error());
+  return *parsed;
+}
+
+std::string read_path(const ParseContext& ctx, const Field& field) {
+  std::string path = read_string(ctx, field);
+  if (path.empty()) ctx.fail(field.line, field.key, "empty path");
+  return ctx.resolve_path(path);
+}
+
+}  // namespace dialback::config_detail

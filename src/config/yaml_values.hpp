@@ -1,0 +1,37 @@
+// Internal to src/config: typed reads of YAML values. Each fails through
+// ParseContext::fail with the field's line and key on a wrong type or format.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/listen_address.hpp"
+#include "config/map_reader.hpp"
+#include "config/parse_context.hpp"
+
+namespace dialback::config_detail {
+
+// The document root of `yaml`; fails on syntax errors, an empty document or
+// a root that is not a mapping.
+Field parse_document(const ParseContext& ctx, std::string_view yaml);
+
+std::string read_string(const ParseContext& ctx, const Field& field);
+// A sequence of strings; notes each element as "key[i]".
+std::vector<std::string> read_string_list(ParseContext& ctx, const Field& field);
+// A sequence; each element keyed "key[i]" with its own line.
+std::vector<Field> read_list(ParseContext& ctx, const Field& field);
+// A mapping of string to string, in file order.
+std::vector<std::pair<std::string, std::string>> read_string_map(ParseContext& ctx, const Field& field);
+int read_int(const ParseContext& ctx, const Field& field);
+std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field);
+ListenAddress read_listen_address(const ParseContext& ctx, const Field& field);
+ListenAddress read_connect_address(const ParseContext& ctx, const Field& field);
+// A non-empty file path, resolved against the config file's directory.
+std::string read_path(const ParseContext& ctx, const Field& field);
+
+}  // namespace dialback::config_detail

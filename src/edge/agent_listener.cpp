@@ -1,0 +1,218 @@
+#include "edge/agent_listener.hpp"
+
+#include "auth/authorization_header.hpp"
+#include "core/watchdog.hpp"
+#include "tls/tls_context.hpp"
+#include "tls/alpn.hpp"
+#include "tls/certificate_names.hpp"
+#include "tunnel/registration_request.hpp"
+#include "tunnel/registration_response.hpp"
+
+namespace dialback::edge {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using TlsSocket = asio::ssl::stream<tcp::socket>;
+
+std::string peer_of(const tcp::socket& socket) {
+  error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// Decides a registration: the tunnel index, or the rejection to send.
+tl::expected<std::size_t, RegistrationRejection> admit(const RegistrationRequest& request,
+                                                       const Credentials& credentials,
+                                                       const TunnelTable& tunnels) {
+  auto tunnel = tunnels.find(request.tunnel);
+  if (!tunnel) {
+    // 401 before 404: an unauthenticated caller learns nothing about tunnels.
+    if (!tunnels.accepted_anywhere(credentials)) {
+      return tl::unexpected(RegistrationRejection::unauthorized("missing or invalid credential"));
+    }
+    return tl::unexpected(
+        RegistrationRejection::unknown_tunnel("no tunnel named '" + request.tunnel + "'"));
+  }
+  switch (authorize(tunnels[*tunnel].auth, credentials)) {
+    case AuthOutcome::allowed:
+      return *tunnel;
+    case AuthOutcome::forbidden:
+      return tl::unexpected(RegistrationRejection::forbidden(
+          "client certificate not allowed for tunnel '" + request.tunnel + "'"));
+    case AuthOutcome::unauthorized:
+      break;
+  }
+  if (tunnels.accepted_anywhere(credentials)) {
+    return tl::unexpected(RegistrationRejection::forbidden(
+        "credential not valid for tunnel '" + request.tunnel + "'"));
+  }
+  return tl::unexpected(RegistrationRejection::unauthorized("missing or invalid credential"));
+}
+
+}  // namespace
+
+AgentListener::AgentListener(asio::any_io_executor executor, asio::ssl::context& tls,
+                             const EdgeConfig& config, const TunnelTable& tunnels,
+                             SessionRegistry& registry, EdgeCounters& counters, Logger logger)
+    : executor_(executor),
+      tls_(tls),
+      config_(config),
+      tunnels_(tunnels),
+      registry_(registry),
+      counters_(counters),
+      logger_(std::move(logger)),
+      acceptor_(executor),
+      sessions_changed_(executor) {}
+
+Result<tcp::endpoint> AgentListener::listen(const tcp::endpoint& endpoint) {
+  error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail(ec);
+  return acceptor_.local_endpoint();
+}
+
+Task<void> AgentListener::accept_loop() {
+  while (!stopping_) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(nothrow(ec));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      logger_->warn("agent listener accept failed: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(executor_, serve(std::move(socket)), asio::detached);
+  }
+}
+
+void AgentListener::stop() {
+  stopping_ = true;
+  error_code ec;
+  acceptor_.close(ec);
+}
+
+Task<void> AgentListener::drain(Clock::time_point deadline) {
+  // Each session drains on its own; a session removes itself when it ends.
+  for (auto* session : registry_.all()) {
+    asio::co_spawn(executor_, session->drain(deadline), asio::detached);
+  }
+  while (live_ > 0) co_await sessions_changed_.wait();
+}
+
+Task<void> AgentListener::serve(tcp::socket socket) {
+  socket.set_option(tcp::no_delay(true));
+  const std::string peer = peer_of(socket);
+  TlsSocket tls(std::move(socket), tls_);
+  Watchdog watchdog(executor_, config_.agents.handshake_timeout, [&tls] {
+    error_code ignored;
+    tls.next_layer().close(ignored);
+  });
+
+  error_code ec;
+  co_await tls.async_handshake(asio::ssl::stream_base::server, nothrow(ec));
+  if (ec) {
+    logger_->info("agent {} TLS handshake failed: {}", peer,
+                  watchdog.fired() ? "timed out" : ec.message());
+    co_return;
+  }
+  const std::string alpn = negotiated_alpn(tls.native_handle());
+  Credentials credentials{std::nullopt, peer_certificate_names(tls.native_handle())};
+
+  SessionIdentity identity;
+  identity.peer_address = peer;
+  h2::H2Connection::Options options;
+  options.liveness = {config_.agents.ping_interval, config_.agents.ping_timeout};
+  std::size_t tunnel = 0;
+  std::string initial;
+
+  if (alpn == "h2") {  // rhttp: the certificate is the identity (PROTOCOL.md §5)
+    auto found = tunnels_.find_by_certificate(credentials.cert_names);
+    if (!found || stopping_) {
+      ++counters_.registrations_rejected;
+      logger_->warn("rhttp agent {} refused: {}", peer,
+                    stopping_ ? "edge draining" : "no tunnel allows its client certificate");
+      co_return;
+    }
+    tunnel = *found;
+    identity.tunnel = tunnels_[tunnel].name;
+    identity.node = credentials.cert_names.front();
+    identity.cluster = identity.tunnel;
+    identity.tenant = std::string(kDefaultTenant);
+    identity.session_id = generate_session_id();
+    options.preface = h2::PrefaceMode::reversed;
+  } else {
+    beast::flat_buffer buffer;
+    http::request_parser<http::empty_body> parser;
+    parser.header_limit(16 * 1024);
+    co_await http::async_read(tls, buffer, parser, nothrow(ec));
+    if (ec) {
+      logger_->info("agent {} sent no registration: {}", peer,
+                    watchdog.fired() ? "timed out" : ec.message());
+      co_return;
+    }
+    auto request = parse_registration_request(parser.get());
+    const auto authz = parser.get()[http::field::authorization];
+    if (!authz.empty()) credentials.token = token_from_authorization(authz);
+    auto admitted = request ? admit(*request, credentials, tunnels_)
+                            : tl::unexpected(request.error());
+    if (admitted && stopping_) {
+      admitted = tl::unexpected(RegistrationRejection::draining("edge is shutting down", 1));
+    }
+    if (admitted && registry_.count(*admitted) >=
+                        static_cast<std::size_t>(config_.agents.max_sessions_per_tunnel)) {
+      admitted = tl::unexpected(
+          RegistrationRejection::too_many_sessions("tunnel has too many sessions", 5));
+    }
+    if (!admitted) {
+      ++counters_.registrations_rejected;
+      logger_->warn("agent {} registration refused: {} {} ({})", peer, admitted.error().status,
+                    admitted.error().code, admitted.error().message);
+      auto response = build_registration_reject(admitted.error());
+      co_await http::async_write(tls, response, nothrow(ec));
+      co_await tls.async_shutdown(nothrow(ec));
+      co_return;
+    }
+    tunnel = *admitted;
+    identity.tunnel = request->tunnel;
+    identity.node = request->node;
+    identity.cluster = request->cluster;
+    identity.tenant = request->tenant;
+    identity.labels = request->labels;
+    identity.session_id = request->session_id;
+    std::string routes;
+    for (const auto& host : tunnels_[tunnel].hosts) routes += (routes.empty() ? "" : ", ") + host;
+    auto accept = build_registration_accept(config_.edge.id, routes);
+    co_await http::async_write(tls, accept, nothrow(ec));
+    if (ec) co_return;
+    initial.assign(static_cast<const char*>(buffer.data().data()), buffer.size());
+  }
+  watchdog.disarm();
+
+  auto connection = std::make_unique<h2::H2Connection>(
+      std::make_unique<SocketByteStream<TlsSocket>>(std::move(tls)), options, std::move(identity),
+      logger_);
+  co_await run_session(std::move(connection), tunnel, std::move(initial));
+}
+
+Task<void> AgentListener::run_session(std::unique_ptr<h2::H2Connection> connection,
+                                      std::size_t tunnel, std::string initial) {
+  const auto& id = connection->identity();
+  ++counters_.sessions_accepted;
+  ++live_;
+  logger_->info("session {} opened: tunnel={} node={} cluster={} tenant={} peer={}",
+                id.session_id, id.tunnel, id.node, id.cluster, id.tenant, id.peer_address);
+  registry_.add(tunnel, connection.get());
+  const auto reason = co_await connection->run(std::move(initial));
+  registry_.remove(tunnel, connection.get());
+  --live_;
+  sessions_changed_.notify();
+  ++counters_.sessions_closed;
+  const auto stats = connection->stats();
+  logger_->info("session {} closed: {} (streams={} in={}B out={}B)", id.session_id,
+                reason.message(), stats.streams_total, stats.bytes_in, stats.bytes_out);
+}
+
+}  // namespace dialback::edge

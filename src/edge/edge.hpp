@@ -1,0 +1,59 @@
+// Edge: the composition root of `dialback edge`. Owns the tunnel table, the
+// session registry, the agent listener and the public listener; all run on
+// one executor.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "config/edge_config.hpp"
+#include "core/logging.hpp"
+#include "edge/agent_listener.hpp"
+#include "edge/edge_counters.hpp"
+#include "edge/public_http_server.hpp"
+#include "edge/session_registry.hpp"
+#include "edge/tunnel_table.hpp"
+
+namespace dialback::edge {
+
+// The TLS identity of the agent listener, when not read from config files.
+struct EdgeTlsPem {
+  std::string cert_pem;
+  std::string key_pem;
+  std::string client_ca_pem;  // empty: no client certificates requested
+};
+
+class Edge {
+ public:
+  Edge(asio::any_io_executor executor, EdgeConfig config, Logger logger);
+  ~Edge();
+
+  // Loads TLS material (from the config's files, or `pem` when given), binds
+  // both listeners and starts accepting. Errors carry a message for the user.
+  tl::expected<void, std::string> start(const std::optional<EdgeTlsPem>& pem = std::nullopt);
+
+  // Graceful stop: refuse new agents and requests, drain sessions until
+  // `deadline`, wait for public connections to finish.
+  Task<void> shutdown(std::chrono::steady_clock::time_point deadline);
+
+  tcp::endpoint agent_endpoint() const { return agent_endpoint_; }
+  tcp::endpoint public_endpoint() const { return public_endpoint_; }
+  const EdgeCounters& counters() const { return counters_; }
+  std::size_t session_count(std::string_view tunnel) const;
+  const EdgeConfig& config() const { return config_; }
+
+ private:
+  asio::any_io_executor executor_;
+  EdgeConfig config_;
+  Logger logger_;
+  TunnelTable tunnels_;
+  std::unique_ptr<SessionRegistry> registry_;
+  EdgeCounters counters_;
+  std::optional<asio::ssl::context> agent_tls_;
+  std::unique_ptr<AgentListener> agents_;
+  std::unique_ptr<PublicHttpServer> public_;
+  tcp::endpoint agent_endpoint_;
+  tcp::endpoint public_endpoint_;
+};
+
+}  // namespace dialback::edge

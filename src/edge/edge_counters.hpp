@@ -1,0 +1,23 @@
+// Counters of one edge, defined in one list (name, help).
+#pragma once
+
+#include <cstdint>
+
+namespace dialback::edge {
+
+#define DIALBACK_EDGE_COUNTERS(X)                                          \
+  X(sessions_accepted, "agent sessions registered")                        \
+  X(registrations_rejected, "agent registrations refused (4xx/5xx)")       \
+  X(sessions_closed, "agent sessions ended")                               \
+  X(requests, "public requests received")                                  \
+  X(requests_no_route, "public requests with no tunnel for their host")   \
+  X(requests_no_session, "public requests for a tunnel without sessions") \
+  X(requests_failed, "public requests that failed inside the tunnel")
+
+struct EdgeCounters {
+#define DIALBACK_COUNTER_FIELD(name, help) std::uint64_t name = 0;
+  DIALBACK_EDGE_COUNTERS(DIALBACK_COUNTER_FIELD)
+#undef DIALBACK_COUNTER_FIELD
+};
+
+}  // namespace dialback::edge

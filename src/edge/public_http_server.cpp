@@ -1,0 +1,262 @@
+#include "edge/public_http_server.hpp"
+
+#include <openssl/rand.h>
+
+#include "edge/error_page.hpp"
+#include "http1/body_pump.hpp"
+#include "http1/header_translation.hpp"
+
+namespace dialback::edge {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kHeaderTimeout = std::chrono::seconds(60);
+constexpr std::size_t kHeaderLimit = 64 * 1024;
+
+// State shared between a request's forwarder and its upload coroutine, which
+// lives in the forwarder's frame: the forwarder waits for `done` before returning.
+struct Upload {
+  explicit Upload(asio::any_io_executor executor) : finished(std::move(executor)) {}
+  bool done = true;
+  Result<void> result;
+  AsyncEvent finished;
+};
+
+Task<void> run_upload(beast::tcp_stream* stream, beast::flat_buffer* buffer,
+                      http::request_parser<http::buffer_body>* parser, TunnelStream* tunnel,
+                      Upload* upload) {
+  upload->result = co_await http1::pump_body_to_tunnel(*stream, *buffer, *parser, *tunnel);
+  if (!upload->result) tunnel->reset(Error::cancelled);
+  upload->done = true;
+  upload->finished.notify();
+}
+
+Task<void> wait_upload(Upload& upload) {
+  while (!upload.done) co_await upload.finished.wait();
+}
+
+Task<bool> send_page(beast::tcp_stream& stream, http::response<http::string_body> page) {
+  error_code ec;
+  co_await http::async_write(stream, page, nothrow(ec));
+  co_return !ec && page.keep_alive();
+}
+
+}  // namespace
+
+PublicHttpServer::PublicHttpServer(asio::any_io_executor executor, const EdgeConfig& config,
+                                   const TunnelTable& tunnels, SessionRegistry& registry,
+                                   EdgeCounters& counters, Logger access_log, Logger logger)
+    : executor_(executor),
+      config_(config),
+      tunnels_(tunnels),
+      registry_(registry),
+      counters_(counters),
+      access_log_(std::move(access_log)),
+      logger_(std::move(logger)),
+      acceptor_(executor),
+      connections_changed_(executor) {
+  unsigned char random[6];
+  RAND_bytes(random, sizeof random);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char byte : random) {
+    request_id_prefix_ += kHex[byte >> 4];
+    request_id_prefix_ += kHex[byte & 15];
+  }
+}
+
+std::string PublicHttpServer::next_request_id() {
+  return request_id_prefix_ + "-" + std::to_string(++request_counter_);
+}
+
+Result<tcp::endpoint> PublicHttpServer::listen(const tcp::endpoint& endpoint) {
+  error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail(ec);
+  return acceptor_.local_endpoint();
+}
+
+Task<void> PublicHttpServer::accept_loop() {
+  while (!stopping_) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(nothrow(ec));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      logger_->warn("public accept failed: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(executor_, serve(std::move(socket)), asio::detached);
+  }
+}
+
+void PublicHttpServer::stop() {
+  stopping_ = true;
+  error_code ec;
+  acceptor_.close(ec);
+  for (auto& connection : connections_) {
+    if (!connection.busy) connection.stream->socket().close(ec);
+  }
+}
+
+Task<void> PublicHttpServer::wait_idle() {
+  while (!connections_.empty()) co_await connections_changed_.wait();
+}
+
+Task<void> PublicHttpServer::serve(tcp::socket socket) {
+  error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string client_ip = ec ? std::string("unknown") : remote.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  auto self = connections_.insert(connections_.end(), Connection{&stream, false});
+  beast::flat_buffer buffer;
+  while (!stopping_) {
+    http::request_parser<http::buffer_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(boost::none);
+    stream.expires_after(kHeaderTimeout);
+    co_await http::async_read_header(stream, buffer, parser, nothrow(ec));
+    if (ec) {
+      if (ec == http::error::header_limit) {
+        co_await send_page(stream, error_page(http::status::request_header_fields_too_large,
+                                              next_request_id(),
+                                              "dialback edge: request header too large", false));
+      } else if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                 ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
+                 ec != asio::error::bad_descriptor) {
+        co_await send_page(stream, error_page(http::status::bad_request, next_request_id(),
+                                              "dialback edge: malformed request: " + ec.message(),
+                                              false));
+      }
+      break;
+    }
+    stream.expires_never();
+    self->busy = true;
+    const bool keep_going = co_await forward(stream, buffer, parser, client_ip);
+    self->busy = false;
+    if (!keep_going) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.close();
+  connections_.erase(self);
+  connections_changed_.notify();
+}
+
+Task<bool> PublicHttpServer::forward(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                     http::request_parser<http::buffer_body>& parser,
+                                     const std::string& client_ip) {
+  const auto started = Clock::now();
+  auto& request = parser.get();
+  ++counters_.requests;
+  std::string request_id;
+  const RequestHead head =
+      http1::tunnel_request_from(request, {client_ip, "http", next_request_id()}, request_id);
+  const bool has_body =
+      request.chunked() || (parser.content_length() && *parser.content_length() > 0);
+  // An error page before the body was read leaves the connection out of sync: close it.
+  const bool keep_alive = request.keep_alive() && !stopping_;
+  const bool page_keep_alive = keep_alive && !has_body;
+
+  auto log_access = [&](int status, std::uint64_t bytes, std::string_view via) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count() /
+        1000.0;
+    access_log_->info("{} {} \"{} {}{}\" {} {}B {:.1f}ms {}", request_id, client_ip, head.method,
+                      head.authority, head.path, status, bytes, ms, via);
+  };
+
+  const auto tunnel = tunnels_.route(head.authority);
+  if (!tunnel) {
+    ++counters_.requests_no_route;
+    log_access(404, 0, "no-route");
+    co_return co_await send_page(
+        stream, error_page(http::status::not_found, request_id,
+                           "dialback edge: no tunnel serves host '" + head.authority + "'",
+                           page_keep_alive));
+  }
+  const std::string& tunnel_name = tunnels_[*tunnel].name;
+  TunnelSession* session = registry_.pick(*tunnel);
+  Result<std::unique_ptr<TunnelStream>> opened = fail(Error::no_session);
+  if (session != nullptr) opened = session->open_stream(head, !has_body);
+  if (!opened && session != nullptr) {  // the session just began draining: try another once
+    session = registry_.pick(*tunnel);
+    if (session != nullptr) opened = session->open_stream(head, !has_body);
+  }
+  if (!opened) {
+    ++counters_.requests_no_session;
+    log_access(503, 0, "tunnel=" + tunnel_name + " no-session");
+    co_return co_await send_page(
+        stream, error_page(http::status::service_unavailable, request_id,
+                           "dialback edge: tunnel '" + tunnel_name + "' has no connected agent",
+                           page_keep_alive, 5));
+  }
+  std::unique_ptr<TunnelStream> tunnel_stream = std::move(*opened);
+  const std::string via = "tunnel=" + tunnel_name + " session=" + session->identity().session_id;
+
+  Upload upload(executor_);
+  if (has_body) {
+    upload.done = false;
+    asio::co_spawn(executor_,
+                   run_upload(&stream, &buffer, &parser, tunnel_stream.get(), &upload),
+                   asio::detached);
+  }
+
+  auto response_head = co_await tunnel_stream->read_response(Clock::now() +
+                                                             config_.public_.request_timeout);
+  if (!response_head) {
+    ++counters_.requests_failed;
+    const bool timed_out = response_head.error() == Error::timeout;
+    tunnel_stream->reset(Error::cancelled);
+    const auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
+    log_access(static_cast<int>(status), 0, via + " error=" + response_head.error().message());
+    const bool upload_pending = !upload.done;
+    error_code ignored;
+    bool keep = co_await send_page(
+        stream, error_page(status, request_id,
+                           timed_out ? "dialback edge: the agent did not answer in time"
+                                     : "dialback edge: the tunnel to the agent failed (" +
+                                           response_head.error().message() + ")",
+                           keep_alive && !upload_pending && upload.result.has_value()));
+    if (!upload.done) stream.socket().close(ignored);
+    co_await wait_upload(upload);
+    co_return keep;
+  }
+
+  http::response<http::buffer_body> response;
+  response.version(request.version());
+  http1::apply_response_head(*response_head, response.base());
+  const bool no_body = http1::response_has_no_body(head.method, response_head->status);
+  bool close_after = !keep_alive;
+  if (!no_body && !response.has_content_length()) {
+    if (request.version() >= 11) {
+      response.chunked(true);
+    } else {
+      close_after = true;
+    }
+  }
+  response.keep_alive(!close_after);
+  response.body().data = nullptr;
+  response.body().more = !no_body;
+  http::response_serializer<http::buffer_body> serializer{response};
+  error_code ec;
+  co_await http::async_write_header(stream, serializer, nothrow(ec));
+  std::uint64_t relayed = 0;
+  bool ok = !ec;
+  if (ok && !no_body) {
+    auto pumped = co_await http1::pump_tunnel_to_body(stream, response, serializer, *tunnel_stream);
+    ok = pumped.has_value();
+    if (ok) relayed = *pumped;
+  }
+  if (!ok) {
+    ++counters_.requests_failed;
+    tunnel_stream->reset(Error::cancelled);
+    if (!upload.done) stream.socket().close(ec);
+  }
+  co_await wait_upload(upload);
+  log_access(response_head->status, relayed, ok ? via : via + " error=relay-failed");
+  co_return ok && !close_after && upload.result.has_value();
+}
+
+}  // namespace dialback::edge

@@ -1,0 +1,50 @@
+#include "edge/tunnel_table.hpp"
+
+namespace dialback::edge {
+
+tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<TunnelConfig>& tunnels) {
+  TunnelTable table;
+  for (const auto& config : tunnels) {
+    auto tokens = TokenSet::from_entries(config.auth.tokens);
+    if (!tokens) return tl::unexpected("tunnel " + config.name + ": " + tokens.error());
+    const std::size_t index = table.entries_.size();
+    for (const auto& host : config.hosts) {
+      if (!table.router_.add(host, index)) {
+        return tl::unexpected("tunnel " + config.name + ": invalid or duplicate host " + host);
+      }
+    }
+    table.entries_.push_back(
+        TunnelEntry{config.name, TunnelAuthPolicy{std::move(*tokens), config.auth.client_names},
+                    config.hosts});
+    table.by_name_.emplace(config.name, index);
+  }
+  return table;
+}
+
+std::optional<std::size_t> TunnelTable::find(std::string_view name) const {
+  auto it = by_name_.find(std::string(name));
+  if (it == by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool TunnelTable::accepted_anywhere(const Credentials& credentials) const {
+  bool accepted = false;
+  for (const auto& entry : entries_) {
+    accepted = (authorize(entry.auth, credentials) == AuthOutcome::allowed) || accepted;
+  }
+  return accepted;
+}
+
+std::optional<std::size_t> TunnelTable::find_by_certificate(
+    const std::vector<std::string>& cert_names) const {
+  Credentials credentials{std::nullopt, cert_names};
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (!entries_[i].auth.client_names.empty() &&
+        authorize(entries_[i].auth, credentials) == AuthOutcome::allowed) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace dialback::edge

@@ -1,0 +1,44 @@
+// TunnelTable: the edge's configured tunnels (names, credentials, hosts),
+// built once from the config; immutable afterwards.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/authorize.hpp"
+#include "config/edge_config.hpp"
+#include "core/result.hpp"
+#include "routing/host_router.hpp"
+
+namespace dialback::edge {
+
+struct TunnelEntry {
+  std::string name;
+  TunnelAuthPolicy auth;
+  std::vector<std::string> hosts;
+};
+
+class TunnelTable {
+ public:
+  // Fails with a message naming the tunnel when a token entry or host is malformed.
+  static tl::expected<TunnelTable, std::string> build(const std::vector<TunnelConfig>& tunnels);
+
+  std::optional<std::size_t> find(std::string_view name) const;
+  std::optional<std::size_t> route(std::string_view host) const { return router_.match(host); }
+  const TunnelEntry& operator[](std::size_t index) const { return entries_[index]; }
+  std::size_t size() const { return entries_.size(); }
+
+  // True when `credentials` would be accepted by some tunnel (to tell 403/404 from 401).
+  bool accepted_anywhere(const Credentials& credentials) const;
+  // The tunnel whose client_names list one of `cert_names` (rhttp identity).
+  std::optional<std::size_t> find_by_certificate(const std::vector<std::string>& cert_names) const;
+
+ private:
+  std::vector<TunnelEntry> entries_;
+  std::unordered_map<std::string, std::size_t> by_name_;
+  HostRouter router_;
+};
+
+}  // namespace dialback::edge

@@ -1,0 +1,63 @@
+// Streaming an HTTP/1.1 body into a tunnel stream and back, one chunk at a
+// time, with backpressure both ways: the socket is read only when the tunnel
+// accepted the previous chunk, and a tunnel chunk is read only when the socket
+// took the previous one. Nothing holds a whole body.
+#pragma once
+
+#include <array>
+
+#include "core/asio.hpp"
+#include "core/result.hpp"
+#include "tunnel/stream_body.hpp"
+
+namespace dialback::http1 {
+
+inline constexpr std::size_t kBodyChunk = 64u << 10;
+
+// Reads the body of the message `parser` parses (its header already read)
+// from `socket` into `sink`, then ends `sink`'s body.
+template <class Socket, bool isRequest>
+Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffer,
+                                       http::parser<isRequest, http::buffer_body>& parser,
+                                       StreamBody& sink) {
+  std::string chunk(kBodyChunk, '\0');
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    error_code ec;
+    co_await http::async_read(socket, buffer, parser, nothrow(ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return fail(ec);
+    const std::size_t n = chunk.size() - parser.get().body().size;
+    if (n > 0) {
+      if (auto written = co_await sink.write_body({chunk.data(), n}); !written) co_return written;
+    }
+  }
+  co_return sink.end_body({});
+}
+
+// Writes `source`'s body through `serializer` (whose header is already
+// written) to `socket`. Returns the number of body bytes relayed.
+template <class Socket, bool isRequest>
+Task<Result<std::uint64_t>> pump_tunnel_to_body(Socket& socket,
+                                                http::message<isRequest, http::buffer_body>& message,
+                                                http::serializer<isRequest, http::buffer_body>& serializer,
+                                                StreamBody& source) {
+  std::uint64_t relayed = 0;
+  for (;;) {
+    auto chunk = co_await source.read_body();
+    if (!chunk) co_return fail(chunk.error());
+    const bool last = !chunk->has_value();
+    message.body().data = last ? nullptr : (*chunk)->data();
+    message.body().size = last ? 0 : (*chunk)->size();
+    message.body().more = !last;
+    error_code ec;
+    co_await http::async_write(socket, serializer, nothrow(ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return fail(ec);
+    if (last) co_return relayed;
+    relayed += (*chunk)->size();
+  }
+}
+
+}  // namespace dialback::http1

@@ -1,0 +1,117 @@
+#include "http1/header_translation.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "http1/hop_by_hop.hpp"
+
+namespace dialback::http1 {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+  });
+}
+
+// Fields of `in` that may cross a hop, lower-cased.
+template <class Fields>
+void copy_end_to_end(const Fields& in, HeaderList& out) {
+  for (const auto& field : in) {
+    std::string name = lower(field.name_string());
+    if (is_hop_by_hop(name) || name == "host" || is_named_by_connection(in, name)) continue;
+    out.push_back(HeaderField{std::move(name), std::string(field.value())});
+  }
+}
+
+std::string forwarded_for(const std::string& ip) {
+  if (ip.find(':') != std::string::npos) return "\"[" + ip + "]\"";
+  return ip;
+}
+
+void take_header(HeaderList& headers, std::string_view name, std::string& value) {
+  for (auto it = headers.begin(); it != headers.end();) {
+    if (it->name == name) {
+      if (!value.empty()) value += ", ";
+      value += it->value;
+      it = headers.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace
+
+RequestHead tunnel_request_from(const http::request_header<>& request, const ForwardingInfo& info,
+                                std::string& request_id) {
+  RequestHead head;
+  head.method = std::string(request.method_string());
+  head.scheme = info.scheme;
+  head.authority = std::string(request[http::field::host]);
+  head.path = std::string(request.target());
+  head.headers.reserve(request.begin() == request.end() ? 6 : 16);
+  copy_end_to_end(request, head.headers);
+
+  std::string xff;
+  take_header(head.headers, "x-forwarded-for", xff);
+  xff += xff.empty() ? info.client_ip : ", " + info.client_ip;
+  std::string forwarded;
+  take_header(head.headers, "forwarded", forwarded);
+  if (!forwarded.empty()) forwarded += ", ";
+  forwarded += "for=" + forwarded_for(info.client_ip) + ";host=\"" + head.authority +
+               "\";proto=" + info.scheme;
+  std::string client_id;
+  take_header(head.headers, "x-request-id", client_id);
+  request_id = valid_request_id(client_id) ? client_id : info.request_id;
+  std::string ignored;
+  take_header(head.headers, "x-forwarded-proto", ignored);
+  take_header(head.headers, "x-forwarded-host", ignored);
+
+  head.headers.push_back({"x-forwarded-for", std::move(xff)});
+  head.headers.push_back({"x-forwarded-proto", info.scheme});
+  head.headers.push_back({"x-forwarded-host", head.authority});
+  head.headers.push_back({"forwarded", std::move(forwarded)});
+  head.headers.push_back({"x-request-id", request_id});
+  return head;
+}
+
+void apply_response_head(const ResponseHead& head, http::response_header<>& response) {
+  response.result(static_cast<unsigned>(head.status));
+  for (const auto& field : head.headers) {
+    if (is_hop_by_hop(field.name)) continue;
+    response.insert(field.name, field.value);
+  }
+}
+
+void apply_request_head(const RequestHead& head, const std::string& base_path,
+                        http::request_header<>& request) {
+  request.method_string(head.method);
+  request.target(base_path.empty() ? head.path : base_path + head.path);
+  request.set(http::field::host, head.authority);
+  for (const auto& field : head.headers) {
+    if (is_hop_by_hop(field.name)) continue;
+    request.insert(field.name, field.value);
+  }
+}
+
+ResponseHead tunnel_response_from(const http::response_header<>& response) {
+  ResponseHead head;
+  head.status = static_cast<int>(response.result_int());
+  copy_end_to_end(response, head.headers);
+  return head;
+}
+
+bool response_has_no_body(std::string_view method, int status) {
+  return method == "HEAD" || (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+}  // namespace dialback::http1

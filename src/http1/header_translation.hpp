@@ -1,0 +1,38 @@
+// Translation between HTTP/1.1 message heads (Beast) and tunnel heads.
+// Edge: public request -> RequestHead, ResponseHead -> public response.
+// Agent: RequestHead -> upstream request, upstream response -> ResponseHead.
+#pragma once
+
+#include <string>
+
+#include "core/asio.hpp"
+#include "tunnel/message.hpp"
+
+namespace dialback::http1 {
+
+struct ForwardingInfo {
+  std::string client_ip;   // address of the public client
+  std::string scheme;      // "http" or "https"
+  std::string request_id;  // used when the request carries no X-Request-Id
+};
+
+// Builds the tunnel request: hop-by-hop headers stripped; Forwarded,
+// X-Forwarded-For/-Proto/-Host and X-Request-Id added. Returns the request id
+// in effect through `request_id` (the client's, when it sent a valid one).
+RequestHead tunnel_request_from(const http::request_header<>& request, const ForwardingInfo& info,
+                                std::string& request_id);
+
+// Copies a tunnel response head into an HTTP/1.1 response (no hop-by-hop headers).
+void apply_response_head(const ResponseHead& head, http::response_header<>& response);
+
+// Agent side: the request to the local service. `base_path` is prefixed to the path.
+void apply_request_head(const RequestHead& head, const std::string& base_path,
+                        http::request_header<>& request);
+
+// Agent side: the local service's response as a tunnel head.
+ResponseHead tunnel_response_from(const http::response_header<>& response);
+
+// True when a response with this status to this method carries no body.
+bool response_has_no_body(std::string_view method, int status);
+
+}  // namespace dialback::http1

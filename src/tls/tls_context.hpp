@@ -1,0 +1,66 @@
+// TLS contexts for Boost.Asio streams: the edge's listeners (server) and the
+// agent's dialers (client). Every context: TLS 1.2 minimum, no compression,
+// no renegotiation, encrypted private keys refused (never a terminal prompt).
+//
+// Each context comes from files (production) or PEM text (tests, embedding);
+// the file variants read the files and then behave exactly like the PEM ones.
+// Errors are std::error_code: std::errc for file and argument problems,
+// Asio's SSL category (OpenSSL reason text) for certificate/key problems.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/asio.hpp"
+#include "core/result.hpp"
+#include "tls/alpn.hpp"
+
+namespace dialback {
+
+struct ServerTlsFiles {
+  std::string cert;                      // PEM chain: leaf first
+  std::string key;                       // PEM private key
+  std::optional<std::string> client_ca;  // PEM CA bundle for client certificates
+};
+
+struct ServerTlsPem {
+  std::string cert_pem;
+  std::string key_pem;
+  std::optional<std::string> client_ca_pem;
+};
+
+struct ClientTlsFiles {
+  std::optional<std::string> ca;    // trusted CAs; system default paths when absent
+  std::optional<std::string> cert;  // client certificate chain (with key)
+  std::optional<std::string> key;
+};
+
+struct ClientTlsPem {
+  std::optional<std::string> ca_pem;
+  std::optional<std::string> cert_pem;
+  std::optional<std::string> key_pem;
+};
+
+// A server context presenting `cert`/`key`. With a client CA, a client
+// certificate is requested and, if presented, must chain to that CA or the
+// handshake fails; a client without a certificate is still accepted (it may
+// authenticate with a token). `alpn` must be a server set (or none).
+Result<asio::ssl::context> make_server_context(const ServerTlsFiles& files, AlpnSet alpn);
+Result<asio::ssl::context> make_server_context(const ServerTlsPem& pem, AlpnSet alpn);
+
+// A client context that always verifies the server's chain (against `ca`, or
+// the system's default CAs) and optionally presents a client certificate;
+// cert and key must be given together. Host name verification is per
+// connection: see prepare_client_stream(). `alpn` must be a client set (or none).
+Result<asio::ssl::context> make_client_context(const ClientTlsFiles& files, AlpnSet alpn);
+Result<asio::ssl::context> make_client_context(const ClientTlsPem& pem, AlpnSet alpn);
+
+// Call before async_handshake on a client stream. For a DNS name: sends it
+// as SNI and requires a DNS SAN of the server certificate to match it (the
+// subject CN is never used; wildcards only as a whole leftmost label). For an IP literal
+// (brackets allowed for IPv6): no SNI, the certificate must carry it as an
+// IP SAN. Fails with std::errc::invalid_argument for an empty name.
+Result<void> prepare_client_stream(asio::ssl::stream<tcp::socket>& stream,
+                                   const std::string& server_name);
+
+}  // namespace dialback

@@ -1,0 +1,190 @@
+#include "transport/h2/h2_connection.hpp"
+
+#include <array>
+
+#include "transport/h2/h2_headers.hpp"
+#include "transport/h2/h2_stream_handle.hpp"
+
+namespace dialback::h2 {
+
+using Clock = std::chrono::steady_clock;
+
+H2Connection::H2Connection(std::unique_ptr<ByteStream> io, const Options& options,
+                           SessionIdentity identity, Logger logger)
+    : io_(std::move(io)),
+      executor_(io_->executor()),
+      identity_(std::move(identity)),
+      logger_(std::move(logger)),
+      engine_(options.role, options.preface, options.h2, *this),
+      liveness_(options.liveness, Clock::now()),
+      output_ready_(executor_),
+      streams_changed_(executor_),
+      loops_done_(executor_),
+      liveness_timer_(executor_) {}
+
+H2Connection::~H2Connection() { engine_.terminate(make_error_code(Error::session_closed)); }
+
+SessionStats H2Connection::stats() const {
+  SessionStats s;
+  s.inflight = engine_.open_streams();
+  s.streams_total = streams_total_;
+  s.bytes_in = bytes_in_;
+  s.bytes_out = bytes_out_;
+  s.rtt = rtt_;
+  return s;
+}
+
+Result<std::unique_ptr<TunnelStream>> H2Connection::open_stream(const RequestHead& head,
+                                                               bool end_stream) {
+  if (closing_) return fail(Error::session_closed);
+  auto state = engine_.open_stream(head, end_stream);
+  if (!state) return fail(state.error());
+  ++streams_total_;
+  return std::unique_ptr<TunnelStream>(
+      std::make_unique<H2TunnelStream>(std::move(*state), executor_));
+}
+
+void H2Connection::go_away() { engine_.go_away(); }
+
+void H2Connection::on_request(std::shared_ptr<H2StreamState> stream) {
+  auto head = parse_request(stream->head);
+  if (!head || !incoming_) {
+    engine_.reset(*stream, NGHTTP2_PROTOCOL_ERROR);
+    return;
+  }
+  ++streams_total_;
+  auto handle = std::make_unique<H2IncomingStream>(std::move(stream), executor_, std::move(*head));
+  // Never run the handler inside nghttp2's callback.
+  asio::post(executor_, [this, handle = std::move(handle)]() mutable {
+    incoming_(std::move(handle));
+  });
+}
+
+void H2Connection::on_ping_ack() { rtt_ = liveness_.on_ping_ack(Clock::now()); }
+
+void H2Connection::on_goaway(std::uint32_t error_code) {
+  logger_->info("session {} peer sent GOAWAY (error {})", identity_.session_id, error_code);
+  if (on_peer_goaway_) {
+    auto handler = std::move(on_peer_goaway_);
+    on_peer_goaway_ = nullptr;
+    asio::post(executor_, std::move(handler));
+  }
+}
+
+Task<std::error_code> H2Connection::run(std::string initial) {
+  if (!initial.empty()) {
+    bytes_in_ += initial.size();
+    auto fed = engine_.feed({reinterpret_cast<const std::uint8_t*>(initial.data()), initial.size()});
+    if (!fed) end(fed.error());
+  }
+  loops_running_ = 2;
+  asio::co_spawn(executor_, write_loop(), [this](std::exception_ptr) { loop_finished(); });
+  asio::co_spawn(executor_, liveness_loop(), [this](std::exception_ptr) { loop_finished(); });
+  co_await read_loop();
+  while (loops_running_ > 0) co_await loops_done_.wait();
+  engine_.terminate(make_error_code(Error::session_closed));
+  co_return end_reason_ ? end_reason_ : make_error_code(Error::session_closed);
+}
+
+void H2Connection::loop_finished() {
+  --loops_running_;
+  loops_done_.notify();
+}
+
+void H2Connection::end(std::error_code reason) {
+  if (!end_reason_) end_reason_ = reason;
+  if (closing_) return;
+  closing_ = true;
+  io_->close();
+  liveness_timer_.cancel();
+  output_ready_.notify();
+  engine_.terminate(reason);
+}
+
+void H2Connection::close(Error reason) { end(reason); }
+
+Task<void> H2Connection::read_loop() {
+  std::array<std::uint8_t, 16384> buffer;
+  while (!closing_) {
+    error_code ec;
+    const std::size_t n = co_await io_->read_some(asio::buffer(buffer), ec);
+    if (ec) {
+      end(ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+                  ec == asio::error::operation_aborted
+              ? make_error_code(Error::session_closed)
+              : std::error_code(ec));
+      break;
+    }
+    bytes_in_ += n;
+    liveness_.on_read(Clock::now());
+    if (auto fed = engine_.feed({buffer.data(), n}); !fed) {
+      logger_->warn("session {} protocol error: {}", identity_.session_id, engine_.last_error());
+      // Let the GOAWAY nghttp2 queued reach the peer before closing.
+      output_ready_.notify();
+      end_reason_ = fed.error();
+      break;
+    }
+    if (engine_.finished()) break;
+  }
+  // The write loop flushes what is pending, then closes the socket.
+  if (!closing_) {
+    closing_ = true;
+    output_ready_.notify();
+    liveness_timer_.cancel();
+  }
+}
+
+Task<void> H2Connection::write_loop() {
+  std::string out;
+  for (;;) {
+    out.clear();
+    engine_.drain_output(out);
+    if (out.empty()) {
+      if (closing_ || engine_.finished()) break;
+      co_await output_ready_.wait();
+      continue;
+    }
+    error_code ec;
+    co_await io_->write_all(asio::buffer(out), ec);
+    if (ec) {
+      end(make_error_code(Error::session_closed));
+      co_return;
+    }
+    bytes_out_ += out.size();
+  }
+  if (!end_reason_ || end_reason_ == Error::protocol_error) {
+    co_await io_->shutdown();
+  }
+  end(end_reason_ ? end_reason_ : make_error_code(Error::session_closed));
+}
+
+Task<void> H2Connection::liveness_loop() {
+  while (!closing_) {
+    switch (liveness_.poll(Clock::now())) {
+      case Liveness::Action::send_ping:
+        engine_.submit_ping();
+        break;
+      case Liveness::Action::expired:
+        logger_->warn("session {} closed: no PING ACK in time", identity_.session_id);
+        end(make_error_code(Error::ping_timeout));
+        co_return;
+      case Liveness::Action::none:
+        break;
+    }
+    liveness_timer_.expires_at(liveness_.next_deadline());
+    error_code ec;
+    co_await liveness_timer_.async_wait(nothrow(ec));
+  }
+}
+
+Task<std::size_t> H2Connection::drain(Clock::time_point deadline) {
+  go_away();
+  while (engine_.open_streams() > 0 && !closing_) {
+    if (!co_await streams_changed_.wait_until(deadline) && Clock::now() >= deadline) break;
+  }
+  const std::size_t cut = engine_.open_streams();
+  end(make_error_code(cut > 0 ? Error::timeout : Error::session_closed));
+  co_return cut;
+}
+
+}  // namespace dialback::h2

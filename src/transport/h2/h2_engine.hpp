@@ -1,0 +1,100 @@
+// H2Engine: one reversed-HTTP/2 session as a byte-in / byte-out state
+// machine around nghttp2. It owns no socket and no timer: its driver feeds
+// received bytes, drains output, and passes time in. Single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <nghttp2/nghttp2.h>
+
+#include "core/error.hpp"
+#include "core/result.hpp"
+#include "transport/h2/h2_settings.hpp"
+#include "transport/h2/h2_stream_state.hpp"
+#include "tunnel/message.hpp"
+
+namespace dialback::h2 {
+
+// Events the engine reports to its driver. Called from inside feed() or an
+// engine call; must not destroy the engine.
+class EngineObserver {
+ public:
+  // Server role: a new stream's request head arrived.
+  virtual void on_request(std::shared_ptr<H2StreamState> stream) = 0;
+  virtual void on_ping_ack() = 0;
+  virtual void on_goaway(std::uint32_t error_code) = 0;
+  virtual void on_stream_closed() = 0;
+  // Frames are waiting to be drained.
+  virtual void on_output_ready() = 0;
+
+ protected:
+  ~EngineObserver() = default;
+};
+
+class H2Engine {
+ public:
+  H2Engine(Role role, PrefaceMode preface, const H2Settings& settings, EngineObserver& observer);
+  ~H2Engine();
+  H2Engine(const H2Engine&) = delete;
+  H2Engine& operator=(const H2Engine&) = delete;
+
+  Role role() const { return role_; }
+
+  // Received bytes; fails with Error::protocol_error (after queueing GOAWAY).
+  Result<void> feed(std::span<const std::uint8_t> bytes);
+  // Appends pending frames to `out` (up to about `limit` bytes); returns bytes appended.
+  std::size_t drain_output(std::string& out, std::size_t limit = 256u << 10);
+  bool wants_write() const;
+  // True when the session will neither read nor write again.
+  bool finished() const;
+  // Last nghttp2 error text, for logs.
+  const std::string& last_error() const { return last_error_; }
+
+  // Client role: opens a stream for `head`; end_stream when there is no body.
+  Result<std::shared_ptr<H2StreamState>> open_stream(const RequestHead& head, bool end_stream);
+  // Server role: answers `stream`.
+  Result<void> respond(H2StreamState& stream, const ResponseHead& head, bool end_stream);
+
+  // Queues body bytes; the caller honours settings().stream_send_buffer.
+  Result<void> write_body(H2StreamState& stream, std::string_view data);
+  Result<void> end_body(H2StreamState& stream, HeaderList trailers);
+  // The reader took `bytes` of inbound body: reopen the flow-control window.
+  void consume(H2StreamState& stream, std::size_t bytes);
+  void reset(H2StreamState& stream, std::uint32_t h2_error_code);
+
+  void submit_ping();
+  // Graceful: GOAWAY(NO_ERROR); open streams continue, no new ones.
+  void go_away();
+  // Abortive: every open stream fails with `reason` now.
+  void terminate(std::error_code reason);
+
+  std::size_t open_streams() const { return streams_.size(); }
+  bool going_away() const { return going_away_; }
+  const H2Settings& settings() const { return settings_; }
+
+ private:
+  friend struct EngineCallbacks;
+
+  void close_stream(std::int32_t id, std::uint32_t error_code);
+  void install_provider(nghttp2_data_provider& provider, H2StreamState& stream);
+  void notify_output() { observer_.on_output_ready(); }
+
+  Role role_;
+  PrefaceMode preface_;
+  H2Settings settings_;
+  EngineObserver& observer_;
+  nghttp2_session* session_ = nullptr;
+  std::unordered_map<std::int32_t, std::shared_ptr<H2StreamState>> streams_;
+  std::size_t magic_to_skip_ = 0;    // client in reversed mode: preface bytes still expected
+  std::size_t magic_to_drop_ = 0;    // client in reversed mode: our own preface bytes to drop
+  bool magic_to_send_ = false;       // server in reversed mode: preface still to write
+  bool going_away_ = false;
+  std::string last_error_;
+};
+
+}  // namespace dialback::h2

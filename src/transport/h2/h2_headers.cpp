@@ -1,0 +1,92 @@
+#include "transport/h2/h2_headers.hpp"
+
+#include <charconv>
+
+#include "core/error.hpp"
+
+namespace dialback::h2 {
+namespace {
+
+nghttp2_nv field(std::string_view name, std::string_view value) {
+  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                    value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+void append_plain(std::vector<nghttp2_nv>& out, const HeaderList& headers) {
+  for (const auto& h : headers) out.push_back(field(h.name, h.value));
+}
+
+}  // namespace
+
+std::vector<nghttp2_nv> request_fields(const RequestHead& head) {
+  std::vector<nghttp2_nv> out;
+  out.reserve(head.headers.size() + 5);
+  out.push_back(field(":method", head.method));
+  out.push_back(field(":scheme", head.scheme));
+  out.push_back(field(":authority", head.authority));
+  out.push_back(field(":path", head.path));
+  if (!head.protocol.empty()) out.push_back(field(":protocol", head.protocol));
+  append_plain(out, head.headers);
+  return out;
+}
+
+std::vector<nghttp2_nv> response_fields(const ResponseHead& head, std::string& status_storage) {
+  status_storage = std::to_string(head.status);
+  std::vector<nghttp2_nv> out;
+  out.reserve(head.headers.size() + 1);
+  out.push_back(field(":status", status_storage));
+  append_plain(out, head.headers);
+  return out;
+}
+
+std::vector<nghttp2_nv> plain_fields(const HeaderList& headers) {
+  std::vector<nghttp2_nv> out;
+  out.reserve(headers.size());
+  append_plain(out, headers);
+  return out;
+}
+
+Result<RequestHead> parse_request(HeaderList fields) {
+  RequestHead head;
+  for (auto& f : fields) {
+    if (f.name.empty() || f.name[0] != ':') {
+      head.headers.push_back(std::move(f));
+    } else if (f.name == ":method") {
+      head.method = std::move(f.value);
+    } else if (f.name == ":scheme") {
+      head.scheme = std::move(f.value);
+    } else if (f.name == ":authority") {
+      head.authority = std::move(f.value);
+    } else if (f.name == ":path") {
+      head.path = std::move(f.value);
+    } else if (f.name == ":protocol") {
+      head.protocol = std::move(f.value);
+    } else {
+      return fail(Error::protocol_error);
+    }
+  }
+  if (head.method.empty()) return fail(Error::protocol_error);
+  return head;
+}
+
+Result<ResponseHead> parse_response(HeaderList fields) {
+  ResponseHead head;
+  for (auto& f : fields) {
+    if (f.name == ":status") {
+      const auto* end = f.value.data() + f.value.size();
+      auto [ptr, ec] = std::from_chars(f.value.data(), end, head.status);
+      if (ec != std::errc{} || ptr != end || head.status < 100 || head.status > 999) {
+        return fail(Error::protocol_error);
+      }
+    } else if (!f.name.empty() && f.name[0] == ':') {
+      return fail(Error::protocol_error);
+    } else {
+      head.headers.push_back(std::move(f));
+    }
+  }
+  if (head.status == 0) return fail(Error::protocol_error);
+  return head;
+}
+
+}  // namespace dialback::h2

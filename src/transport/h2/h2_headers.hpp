@@ -1,0 +1,22 @@
+// Conversions between protocol-free heads and HTTP/2 header fields.
+#pragma once
+
+#include <vector>
+
+#include <nghttp2/nghttp2.h>
+
+#include "core/result.hpp"
+#include "tunnel/message.hpp"
+
+namespace dialback::h2 {
+
+// Views into `head`; valid while `head` lives. nghttp2 copies them on submit.
+std::vector<nghttp2_nv> request_fields(const RequestHead& head);
+std::vector<nghttp2_nv> response_fields(const ResponseHead& head, std::string& status_storage);
+std::vector<nghttp2_nv> plain_fields(const HeaderList& headers);
+
+// Splits a received header block into pseudo-headers and regular fields.
+Result<RequestHead> parse_request(HeaderList fields);
+Result<ResponseHead> parse_response(HeaderList fields);
+
+}  // namespace dialback::h2

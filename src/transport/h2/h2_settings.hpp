@@ -1,0 +1,33 @@
+// Tunables of one reversed-HTTP/2 session (PROTOCOL.md §3).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace dialback::h2 {
+
+enum class Role {
+  client,  // the edge: opens streams
+  server,  // the agent: answers them
+};
+
+// Which side writes the 24-byte connection preface. In the `h2` transport the
+// client (edge) writes it, as in RFC 9113. In `rhttp` the agent writes it and
+// the edge only answers with SETTINGS (PROTOCOL.md §5).
+enum class PrefaceMode { standard, reversed };
+
+struct H2Settings {
+  std::uint32_t max_concurrent_streams = 256;
+  std::uint32_t connection_window = 16u << 20;
+  std::uint32_t stream_window = 1u << 20;
+  std::uint32_t max_header_list_size = 64u << 10;
+  // A writer waits once this many bytes of its body are queued in the engine.
+  std::size_t stream_send_buffer = 256u << 10;
+};
+
+struct LivenessSettings {
+  std::chrono::milliseconds ping_interval{15'000};
+  std::chrono::milliseconds ping_timeout{10'000};
+};
+
+}  // namespace dialback::h2

@@ -1,0 +1,58 @@
+// H2StreamState: everything one HTTP/2 stream holds, shared between the
+// engine (while the stream is open) and the handle a coroutine uses.
+// Single-threaded: touched only on the session's executor.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <system_error>
+
+#include "tunnel/message.hpp"
+
+namespace dialback::h2 {
+
+class H2Engine;
+
+// Woken whenever a stream's state changes (data in, room out, closed).
+class StreamWaiter {
+ public:
+  virtual void wake() = 0;
+
+ protected:
+  ~StreamWaiter() = default;
+};
+
+struct H2StreamState {
+  std::int32_t id = -1;
+  H2Engine* engine = nullptr;    // null once the stream has left the engine
+  StreamWaiter* waiter = nullptr;
+
+  // Inbound: the peer's head, body and trailers.
+  HeaderList receiving;          // header block being received
+  HeaderList head;               // with pseudo-headers (":status" / ":method" ...)
+  bool head_received = false;
+  std::deque<std::string> body;
+  std::size_t body_queued = 0;   // bytes in `body`, not yet given back to flow control
+  bool body_ended = false;
+  HeaderList trailers;
+
+  // Outbound: our body, taken by nghttp2's data provider.
+  std::string out;
+  std::size_t out_pos = 0;
+  bool out_ended = false;
+  bool has_provider = false;     // false when the head was sent with END_STREAM
+  bool deferred = false;         // the provider returned DEFERRED and waits for resume
+  HeaderList out_trailers;
+
+  // End of the stream.
+  bool closed = false;
+  std::error_code error;         // set when the stream ended before both bodies completed
+
+  std::size_t out_queued() const { return out.size() - out_pos; }
+  void wake() {
+    if (waiter != nullptr) waiter->wake();
+  }
+};
+
+}  // namespace dialback::h2

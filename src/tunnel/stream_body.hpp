@@ -1,0 +1,38 @@
+// StreamBody: the two byte directions of one tunneled exchange, shared by
+// both ends of a tunnel (edge: request out, response in; agent: the reverse).
+//
+// All calls happen on the session's executor. A stream is used by at most
+// one reader and one writer coroutine at a time. Destroying a stream that has
+// not finished both directions resets it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/asio.hpp"
+#include "core/error.hpp"
+#include "core/result.hpp"
+#include "tunnel/message.hpp"
+
+namespace dialback {
+
+class StreamBody {
+ public:
+  virtual ~StreamBody() = default;
+
+  // Next chunk of the peer's body; nullopt at its end (then trailers() is final).
+  virtual Task<Result<std::optional<std::string>>> read_body() = 0;
+  virtual const HeaderList& trailers() const = 0;
+
+  // Queues `data`; completes once the transport has room again (backpressure),
+  // not when the peer received it.
+  virtual Task<Result<void>> write_body(std::string_view data) = 0;
+  // Ends our body, with optional trailers.
+  virtual Result<void> end_body(HeaderList trailers = {}) = 0;
+
+  // Aborts both directions; the peer sees a reset carrying `reason`.
+  virtual void reset(Error reason) = 0;
+};
+
+}  // namespace dialback

@@ -1,0 +1,221 @@
+// Agent config: a full file round-trips; each invalid file names file:line:key.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "config/agent_config.hpp"
+#include "config/config_rules.hpp"
+#include "config_test_util.hpp"
+
+namespace dialback {
+namespace {
+
+using namespace std::chrono_literals;
+using test::InvalidCase;
+using test::mutate;
+
+constexpr std::string_view kFullAgent = R"(agent:
+  node: laptop-1
+  cluster: web-cluster
+  tenant: acme
+  labels: {zone: a, rack: r1}
+tunnel: web
+token: abc
+ca: /pki/ca.crt
+cert: /pki/agent.crt
+key: /pki/agent.key
+edges:
+  - {address: edge.example.com:8443, connections: 3, transport: rhttp, server_name: edge.internal}
+  - address: "[2001:db8::1]:443"
+upstream: http://127.0.0.1:3000/api/
+upstream_connect_timeout: 2s
+upstream_response_timeout: 90s
+ping_interval: 20s
+ping_timeout: 250ms
+drain_timeout: 0
+)";
+
+TEST(AgentConfig, FullFileRoundTrips) {
+  auto loaded = load_agent_config_from_string(kFullAgent, "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const AgentConfig& c = *loaded;
+  EXPECT_EQ(c.agent.node, "laptop-1");
+  EXPECT_EQ(c.agent.cluster, "web-cluster");
+  EXPECT_EQ(c.agent.tenant, "acme");
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(c.agent.labels, (Labels{{"zone", "a"}, {"rack", "r1"}}));
+  EXPECT_EQ(c.tunnel, "web");
+  EXPECT_EQ(c.token, "abc");
+  EXPECT_TRUE(c.token_file.empty());
+  EXPECT_EQ(c.ca, "/pki/ca.crt");
+  EXPECT_EQ(c.cert, "/pki/agent.crt");
+  EXPECT_EQ(c.key, "/pki/agent.key");
+  ASSERT_EQ(c.edges.size(), 2u);
+  EXPECT_EQ(c.edges[0].host, "edge.example.com");
+  EXPECT_EQ(c.edges[0].port, 8443);
+  EXPECT_EQ(c.edges[0].connections, 3);
+  EXPECT_EQ(c.edges[0].transport, AgentTransport::rhttp);
+  EXPECT_EQ(c.edges[0].tls_name(), "edge.internal");
+  EXPECT_EQ(c.edges[1].host, "2001:db8::1");
+  EXPECT_EQ(c.edges[1].port, 443);
+  EXPECT_EQ(c.edges[1].connections, 2);
+  EXPECT_EQ(c.edges[1].transport, AgentTransport::h2);
+  EXPECT_EQ(c.edges[1].tls_name(), "2001:db8::1");
+  EXPECT_EQ(c.upstream, (UpstreamUrl{"http://127.0.0.1:3000/api/", "127.0.0.1", 3000, "/api"}));
+  EXPECT_EQ(c.upstream_connect_timeout, 2s);
+  EXPECT_EQ(c.upstream_response_timeout, 90s);
+  EXPECT_EQ(c.ping_interval, 20s);
+  EXPECT_EQ(c.ping_timeout, 250ms);
+  EXPECT_EQ(c.drain_timeout, 0ms);
+}
+
+// The invalid cases below mutate this file; line numbers are on the right.
+constexpr std::string_view kBase =
+    "tunnel: web\n"                      // 1
+    "token: secret\n"                    // 2
+    "edges:\n"                           // 3
+    "  - address: edge.test:8443\n"      // 4
+    "upstream: http://127.0.0.1:3000\n";  // 5
+
+TEST(AgentConfig, MinimalFileGetsDefaults) {
+  auto loaded = load_agent_config_from_string(kBase, "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const AgentConfig& c = *loaded;
+  const std::string pid_suffix = "-" + std::to_string(::getpid());
+  EXPECT_TRUE(c.agent.node.ends_with(pid_suffix)) << c.agent.node;
+  EXPECT_TRUE(is_valid_identity(c.agent.node)) << c.agent.node;
+  EXPECT_TRUE(c.agent.cluster.empty());
+  EXPECT_EQ(c.agent.tenant, "default");
+  EXPECT_TRUE(c.agent.labels.empty());
+  EXPECT_TRUE(c.ca.empty());
+  EXPECT_EQ(c.edges.at(0).connections, 2);
+  EXPECT_EQ(c.edges.at(0).transport, AgentTransport::h2);
+  EXPECT_EQ(c.edges.at(0).tls_name(), "edge.test");
+  EXPECT_EQ(c.upstream.port, 3000);
+  EXPECT_EQ(c.upstream.base_path, "");
+  EXPECT_EQ(c.upstream_connect_timeout, 5s);
+  EXPECT_EQ(c.upstream_response_timeout, 60s);
+  EXPECT_EQ(c.ping_interval, 15s);
+  EXPECT_EQ(c.ping_timeout, 10s);
+  EXPECT_EQ(c.drain_timeout, 30s);
+}
+
+class AgentConfigInvalid : public testing::TestWithParam<InvalidCase> {};
+
+TEST_P(AgentConfigInvalid, NamesFileLineAndKey) {
+  const InvalidCase& c = GetParam();
+  auto loaded = load_agent_config_from_string(mutate(std::string(kBase), c.find, c.replace), "agent.yaml");
+  ASSERT_FALSE(loaded) << "expected an error";
+  const ConfigError& e = loaded.error();
+  EXPECT_EQ(e.file, "agent.yaml");
+  EXPECT_EQ(e.line, c.line) << e.to_string();
+  EXPECT_EQ(e.key, c.key) << e.to_string();
+  EXPECT_NE(e.message.find(c.message), std::string::npos) << e.to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, AgentConfigInvalid,
+    testing::Values(
+        InvalidCase{"UnknownTopLevelKey", "", "extra: 1\n", 6, "extra", "unknown key"},
+        InvalidCase{"UnknownKeyInAgent", "tunnel: web\n", "agent:\n  nodes: x\ntunnel: web\n", 2,
+                    "agent.nodes", "unknown key"},
+        InvalidCase{"UnknownKeyInEdgeEntry", "  - address: edge.test:8443\n",
+                    "  - address: edge.test:8443\n    port: 1\n", 5, "edges[0].port", "unknown key"},
+        InvalidCase{"TunnelNotAString", "tunnel: web", "tunnel: [web]", 1, "tunnel", "expected a string"},
+        InvalidCase{"EdgesNotAList", "edges:\n  - address: edge.test:8443\n", "edges: edge.test:8443\n", 3,
+                    "edges", "expected a list"},
+        InvalidCase{"EdgeEntryNotAMapping", "  - address: edge.test:8443\n", "  - edge.test:8443\n", 4,
+                    "edges[0]", "expected a mapping"},
+        InvalidCase{"LabelsNotAMapping", "tunnel: web\n", "agent:\n  labels: [a]\ntunnel: web\n", 2,
+                    "agent.labels", "expected a mapping"},
+        InvalidCase{"ConnectionsNotAnInteger", "  - address: edge.test:8443\n",
+                    "  - address: edge.test:8443\n    connections: two\n", 5, "edges[0].connections",
+                    "expected an integer"},
+        InvalidCase{"BadDuration", "", "ping_timeout: soon\n", 6, "ping_timeout", "invalid duration"},
+        InvalidCase{"BadAddressNoPort", "edge.test:8443", "edge.test", 4, "edges[0].address",
+                    "invalid address"},
+        InvalidCase{"BadAddressPortZero", "edge.test:8443", "edge.test:0", 4, "edges[0].address",
+                    "from 1 to 65535"},
+        InvalidCase{"BadTunnelIdentity", "tunnel: web", "tunnel: web!", 1, "tunnel", "[A-Za-z0-9._-]"},
+        InvalidCase{"BadNodeIdentity", "tunnel: web\n", "agent:\n  node: \"a b\"\ntunnel: web\n", 2,
+                    "agent.node", "[A-Za-z0-9._-]"},
+        InvalidCase{"BadLabelValue", "tunnel: web\n", "agent:\n  labels:\n    zone: \"a,b\"\ntunnel: web\n",
+                    3, "agent.labels.zone", "label value"},
+        InvalidCase{"MissingTunnel", "tunnel: web\n", "", 0, "tunnel", "missing required key"},
+        InvalidCase{"MissingUpstream", "upstream: http://127.0.0.1:3000\n", "", 0, "upstream",
+                    "missing required key"},
+        InvalidCase{"MissingEdgeAddress", "address: edge.test:8443", "connections: 2", 4, "edges[0].address",
+                    "missing required key"},
+        InvalidCase{"EmptyEdges", "edges:\n  - address: edge.test:8443\n", "edges: []\n", 3, "edges",
+                    "at least one edge"},
+        InvalidCase{"TokenAndTokenFile", "", "token_file: token.txt\n", 6, "token_file",
+                    "mutually exclusive"},
+        InvalidCase{"UnreadableTokenFile", "token: secret", "token_file: /nonexistent/dialback/token", 2,
+                    "token_file", "cannot read file"},
+        InvalidCase{"CertWithoutKey", "", "cert: agent.crt\n", 6, "cert",
+                    "cert and key must be given together"},
+        InvalidCase{"KeyWithoutCert", "", "key: agent.key\n", 6, "key",
+                    "cert and key must be given together"},
+        InvalidCase{"RhttpWithoutClientCert", "  - address: edge.test:8443\n",
+                    "  - address: edge.test:8443\n    transport: rhttp\n", 5, "edges[0].transport",
+                    "needs a client certificate"},
+        InvalidCase{"UnknownTransport", "  - address: edge.test:8443\n",
+                    "  - address: edge.test:8443\n    transport: quic\n", 5, "edges[0].transport",
+                    "unknown transport"},
+        InvalidCase{"TooManyConnections", "  - address: edge.test:8443\n",
+                    "  - address: edge.test:8443\n    connections: 65\n", 5, "edges[0].connections",
+                    "from 1 to 64"},
+        InvalidCase{"UpstreamNotHttp", "http://127.0.0.1:3000", "https://127.0.0.1:3000", 5, "upstream",
+                    "only http://"},
+        InvalidCase{"YamlSyntaxError", "  - address: edge.test:8443\n", "  - {address: edge.test:8443\n", 5,
+                    "", "YAML syntax error"}),
+    test::case_name);
+
+TEST(AgentConfig, ValidateAfterFlagsReportsTheKey) {
+  auto loaded = load_agent_config_from_string(kBase, "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  AgentConfig changed = *loaded;
+  changed.edges[0].transport = AgentTransport::rhttp;  // as if from --transport
+  auto error = validate_agent_config(changed);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->to_string(), "edges[0].transport: rhttp needs a client certificate (cert and key)");
+  changed.cert = "/pki/agent.crt";
+  changed.key = "/pki/agent.key";
+  EXPECT_FALSE(validate_agent_config(changed).has_value());
+  changed.tunnel = "";
+  error = validate_agent_config(changed);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->key, "tunnel");
+}
+
+TEST(AgentConfig, TokenFileIsReadTrimmedAndResolvedAgainstTheConfigDirectory) {
+  test::TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  dir.write("conf/secrets/token", "  s3cret-token \n\n");
+  const auto config = dir.write(
+      "conf/agent.yaml",
+      "tunnel: web\ntoken_file: secrets/token\nca: ../pki/ca.crt\ncert: /abs/agent.crt\nkey: agent.key\n"
+      "edges: [{address: 'edge.test:8443'}]\nupstream: http://localhost\n");
+  auto loaded = load_agent_config(config.string());
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->token, "s3cret-token");
+  EXPECT_EQ(loaded->token_file, (dir.path() / "conf/secrets/token").string());
+  EXPECT_EQ(loaded->ca, (dir.path() / "pki/ca.crt").string());
+  EXPECT_EQ(loaded->cert, "/abs/agent.crt");
+  EXPECT_EQ(loaded->key, (dir.path() / "conf/agent.key").string());
+  EXPECT_EQ(loaded->upstream.port, 80);
+}
+
+TEST(AgentConfig, EmptyTokenFileIsAnError) {
+  test::TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const auto token = dir.write("token", " \n");
+  auto read = read_token_file(token.string());
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().key, "token_file");
+  EXPECT_NE(read.error().message.find("empty"), std::string::npos) << read.error().message;
+}
+
+}  // namespace
+}  // namespace dialback

@@ -1,0 +1,221 @@
+// Edge config: a full file round-trips; each invalid file names file:line:key.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "config/edge_config.hpp"
+#include "config_test_util.hpp"
+
+namespace dialback {
+namespace {
+
+using namespace std::chrono_literals;
+using test::InvalidCase;
+using test::mutate;
+
+constexpr std::string_view kFullEdge = R"(edge:
+  id: edge-1
+  drain_timeout: 45s
+agents:
+  listen: "[::1]:9443"
+  cert: /pki/edge.crt
+  key: /pki/edge.key
+  client_ca: /pki/ca.crt
+  handshake_timeout: 500ms
+  ping_interval: 1m
+  ping_timeout: 7
+  max_sessions_per_tunnel: 12
+public:
+  http: :8080
+  https: {listen: 127.0.0.1:0, cert: /pki/pub.crt, key: /pki/pub.key}
+  request_timeout: 2h
+tunnels:
+  web:
+    hosts: [App.Example.Test, "*.web.example.test"]
+    auth:
+      tokens: ["sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08", plain-token]
+      client_names: [agent-1]
+    balance: round_robin
+  api:
+    hosts: [api.example.test]
+    auth: {tokens: [t2]}
+)";
+
+TEST(EdgeConfig, FullFileRoundTrips) {
+  auto loaded = load_edge_config_from_string(kFullEdge, "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const EdgeConfig& c = *loaded;
+  EXPECT_EQ(c.edge.id, "edge-1");
+  EXPECT_EQ(c.edge.drain_timeout, 45s);
+  EXPECT_EQ(c.agents.listen, (ListenAddress{"::1", 9443}));
+  EXPECT_EQ(c.agents.cert, "/pki/edge.crt");
+  EXPECT_EQ(c.agents.key, "/pki/edge.key");
+  EXPECT_EQ(c.agents.client_ca, "/pki/ca.crt");
+  EXPECT_EQ(c.agents.handshake_timeout, 500ms);
+  EXPECT_EQ(c.agents.ping_interval, 60s);
+  EXPECT_EQ(c.agents.ping_timeout, 7s);
+  EXPECT_EQ(c.agents.max_sessions_per_tunnel, 12);
+  ASSERT_TRUE(c.public_.http.has_value());
+  EXPECT_EQ(*c.public_.http, (ListenAddress{"0.0.0.0", 8080}));
+  ASSERT_TRUE(c.public_.https.has_value());
+  EXPECT_EQ(c.public_.https->listen, (ListenAddress{"127.0.0.1", 0}));
+  EXPECT_EQ(c.public_.https->cert, "/pki/pub.crt");
+  EXPECT_EQ(c.public_.https->key, "/pki/pub.key");
+  EXPECT_EQ(c.public_.request_timeout, 2h);
+  ASSERT_EQ(c.tunnels.size(), 2u);
+  EXPECT_EQ(c.tunnels[0].name, "web");
+  EXPECT_EQ(c.tunnels[0].hosts, (std::vector<std::string>{"app.example.test", "*.web.example.test"}));
+  EXPECT_EQ(c.tunnels[0].auth.tokens,
+            (std::vector<std::string>{
+                "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "plain-token"}));
+  EXPECT_EQ(c.tunnels[0].auth.client_names, (std::vector<std::string>{"agent-1"}));
+  EXPECT_EQ(c.tunnels[0].balance, BalancePolicy::round_robin);
+  EXPECT_EQ(c.tunnels[1].name, "api");
+  EXPECT_EQ(c.tunnels[1].hosts, (std::vector<std::string>{"api.example.test"}));
+  EXPECT_EQ(c.tunnels[1].auth.tokens, (std::vector<std::string>{"t2"}));
+  EXPECT_TRUE(c.tunnels[1].auth.client_names.empty());
+  EXPECT_EQ(c.tunnels[1].balance, BalancePolicy::least_inflight);
+}
+
+// The invalid cases below mutate this file; line numbers are on the right.
+constexpr std::string_view kBase =
+    "agents:\n"                        // 1
+    "  cert: edge.crt\n"               // 2
+    "  key: edge.key\n"                // 3
+    "public:\n"                        // 4
+    "  http: :8080\n"                  // 5
+    "tunnels:\n"                       // 6
+    "  web:\n"                         // 7
+    "    hosts: [app.example.test]\n"  // 8
+    "    auth:\n"                      // 9
+    "      tokens: [secret]\n";        // 10
+
+TEST(EdgeConfig, MinimalFileGetsDefaults) {
+  auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_FALSE(loaded->edge.id.empty());  // the host name
+  EXPECT_EQ(loaded->edge.drain_timeout, 30s);
+  EXPECT_EQ(loaded->agents.listen, (ListenAddress{"0.0.0.0", 8443}));
+  EXPECT_EQ(loaded->agents.cert, "edge.crt");  // no base_dir: kept as written
+  EXPECT_TRUE(loaded->agents.client_ca.empty());
+  EXPECT_EQ(loaded->agents.handshake_timeout, 10s);
+  EXPECT_EQ(loaded->agents.ping_interval, 15s);
+  EXPECT_EQ(loaded->agents.ping_timeout, 10s);
+  EXPECT_EQ(loaded->agents.max_sessions_per_tunnel, 1000);
+  EXPECT_FALSE(loaded->public_.https.has_value());
+  EXPECT_EQ(loaded->public_.request_timeout, 60s);
+  EXPECT_EQ(loaded->tunnels.at(0).balance, BalancePolicy::least_inflight);
+}
+
+class EdgeConfigInvalid : public testing::TestWithParam<InvalidCase> {};
+
+TEST_P(EdgeConfigInvalid, NamesFileLineAndKey) {
+  const InvalidCase& c = GetParam();
+  auto loaded = load_edge_config_from_string(mutate(std::string(kBase), c.find, c.replace), "edge.yaml");
+  ASSERT_FALSE(loaded) << "expected an error";
+  const ConfigError& e = loaded.error();
+  EXPECT_EQ(e.file, "edge.yaml");
+  EXPECT_EQ(e.line, c.line) << e.to_string();
+  EXPECT_EQ(e.key, c.key) << e.to_string();
+  EXPECT_NE(e.message.find(c.message), std::string::npos) << e.to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, EdgeConfigInvalid,
+    testing::Values(
+        InvalidCase{"UnknownTopLevelKey", "", "extra: 1\n", 11, "extra", "unknown key"},
+        InvalidCase{"UnknownKeyInSection", "  key: edge.key\n", "  key: edge.key\n  kee: x\n", 4,
+                    "agents.kee", "unknown key"},
+        InvalidCase{"UnknownKeyInTunnelAuth", "", "      tokenz: [x]\n", 11, "tunnels.web.auth.tokenz",
+                    "unknown key"},
+        InvalidCase{"UnknownKeyInHttps", "  http: :8080", "  https: {listen: :1, cert: c, key: k, ca: x}", 5,
+                    "public.https.ca", "unknown key"},
+        InvalidCase{"DuplicateKey", "  key: edge.key\n", "  key: edge.key\n  key: other.key\n", 4,
+                    "agents.key", "duplicate key"},
+        InvalidCase{"TokensNotAList", "tokens: [secret]", "tokens: secret", 10, "tunnels.web.auth.tokens",
+                    "expected a list of strings"},
+        InvalidCase{"TokenNotAString", "tokens: [secret]", "tokens: [[a]]", 10, "tunnels.web.auth.tokens[0]",
+                    "expected a string"},
+        InvalidCase{"SectionNotAMapping", "agents:\n  cert: edge.crt\n  key: edge.key\n", "agents: [a]\n", 1,
+                    "agents", "expected a mapping"},
+        InvalidCase{"BadDuration", "  key: edge.key\n", "  key: edge.key\n  ping_interval: 15 s\n", 4,
+                    "agents.ping_interval", "invalid duration"},
+        InvalidCase{"BadAddress", "  http: :8080", "  http: localhost", 5, "public.http", "invalid address"},
+        InvalidCase{"BadTunnelName", "  web:", "  web/1:", 7, "tunnels.web/1", "tunnel name"},
+        InvalidCase{"BadEdgeId", "agents:\n", "edge:\n  id: \"bad id\"\nagents:\n", 2, "edge.id",
+                    "[A-Za-z0-9._-]"},
+        InvalidCase{"BadHost", "[app.example.test]", "[app.example.test, bad_host.test]", 8,
+                    "tunnels.web.hosts[1]", "invalid host"},
+        InvalidCase{"DuplicateHostAcrossTunnels", "",
+                    "  api:\n    hosts: [x.test, APP.example.test]\n    auth: {tokens: [t]}\n", 12,
+                    "tunnels.api.hosts[1]", "already used by tunnel web"},
+        InvalidCase{"MissingHosts", "    hosts: [app.example.test]\n", "", 7, "tunnels.web.hosts",
+                    "missing required key"},
+        InvalidCase{"EmptyHosts", "[app.example.test]", "[]", 8, "tunnels.web.hosts", "at least one host"},
+        InvalidCase{"MissingPublicSection", "public:\n  http: :8080\n", "", 0, "public",
+                    "missing required key"},
+        InvalidCase{"MissingCert", "  cert: edge.crt\n", "", 1, "agents.cert", "missing required key"},
+        InvalidCase{"NullValue", "  cert: edge.crt\n", "  cert:\n", 2, "agents.cert", "missing value"},
+        InvalidCase{"NoPublicListener", "  http: :8080", "  request_timeout: 5s", 4, "public",
+                    "at least one of"},
+        InvalidCase{"HttpsWithoutCert", "  http: :8080", "  https: {listen: :8443, key: k}", 5,
+                    "public.https.cert", "missing required key"},
+        InvalidCase{"NoTunnels", "  web:\n    hosts: [app.example.test]\n    auth:\n      tokens: [secret]\n",
+                    "", 6, "tunnels", "missing value"},
+        InvalidCase{"EmptyTunnels",
+                    "tunnels:\n  web:\n    hosts: [app.example.test]\n    auth:\n      tokens: [secret]\n",
+                    "tunnels: {}\n", 6, "tunnels", "at least one tunnel"},
+        InvalidCase{"BadTokenHash", "[secret]", "[\"sha256:abc\"]", 10, "tunnels.web.auth.tokens[0]",
+                    "64 hex"},
+        InvalidCase{"ClientNamesWithoutClientCa", "tokens: [secret]", "client_names: [agent-1]", 10,
+                    "tunnels.web.auth.client_names", "client_ca"},
+        InvalidCase{"TunnelWithoutCredential", "    auth:\n      tokens: [secret]\n", "", 7,
+                    "tunnels.web.auth", "at least one token or client name"},
+        InvalidCase{"UnknownBalance", "", "    balance: random\n", 11, "tunnels.web.balance",
+                    "unknown balance policy"},
+        InvalidCase{"MaxSessionsOutOfRange", "  key: edge.key\n",
+                    "  key: edge.key\n  max_sessions_per_tunnel: 0\n", 4, "agents.max_sessions_per_tunnel",
+                    "must be from 1"},
+        InvalidCase{"YamlSyntaxError", "  key: edge.key\n", "  key: edge.key\n   bad: x\n", 4, "",
+                    "YAML syntax error"}),
+    test::case_name);
+
+TEST(EdgeConfig, IntegerExpected) {
+  auto loaded = load_edge_config_from_string(
+      mutate(std::string(kBase), "  key: edge.key\n", "  key: edge.key\n  max_sessions_per_tunnel: many\n"),
+      "edge.yaml");
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().to_string(),
+            "edge.yaml:4: agents.max_sessions_per_tunnel: expected an integer, got \"many\"");
+}
+
+TEST(EdgeConfig, EmptyDocumentIsAnError) {
+  auto loaded = load_edge_config_from_string("# nothing\n", "edge.yaml");
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().to_string(), "edge.yaml: the configuration is empty");
+}
+
+TEST(EdgeConfig, ValidateChecksValuesSetAfterLoading) {
+  auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_FALSE(validate_edge_config(*loaded).has_value());
+
+  EdgeConfig changed = *loaded;
+  changed.tunnels[0].auth.client_names = {"agent-1"};  // as if from a flag, without a client CA
+  auto error = validate_edge_config(changed);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->file, "");
+  EXPECT_EQ(error->line, 0);
+  EXPECT_EQ(error->key, "tunnels.web.auth.client_names");
+
+  changed.agents.client_ca = "/pki/ca.crt";
+  EXPECT_FALSE(validate_edge_config(changed).has_value());
+
+  changed.agents.ping_timeout = 0ms;
+  error = validate_edge_config(changed);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->to_string(), "agents.ping_timeout: must be greater than zero");
+}
+
+}  // namespace
+}  // namespace dialback

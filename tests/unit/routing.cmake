@@ -1,0 +1,3 @@
+dialback_add_test(routing_test
+  SOURCES routing_test.cpp
+  LIBS dialback_routing)

@@ -1,0 +1,3 @@
+# PKI (certificate generation, files) and TLS contexts (real handshakes on 127.0.0.1).
+dialback_add_test(pki_test SOURCES pki_test.cpp LIBS dialback_tls)
+dialback_add_test(tls_test SOURCES tls_test.cpp LIBS dialback_tls)

@@ -460,12 +460,31 @@ TEST(H2EnginePair, ReversedPrefaceSplitAcrossReads) {
   EXPECT_TRUE(closed_cleanly(*client));
 }
 
+// The frame type of each frame in `wire` (HTTP/2 frames, no preface).
+std::vector<int> frame_types(std::string_view wire) {
+  std::vector<int> types;
+  while (wire.size() >= 9) {
+    const std::size_t length = (static_cast<std::uint8_t>(wire[0]) << 16) |
+                               (static_cast<std::uint8_t>(wire[1]) << 8) |
+                               static_cast<std::uint8_t>(wire[2]);
+    types.push_back(static_cast<std::uint8_t>(wire[3]));
+    wire.remove_prefix(std::min(wire.size(), 9 + length));
+  }
+  return types;
+}
+
 TEST(H2EnginePair, ReversedClientRejectsMissingPreface) {
   Recorder events;
   H2Engine edge(Role::client, PrefaceMode::reversed, {}, events);
   auto fed = edge.feed(bytes_of("PRI * HTTP/1.1\r\n"));
   ASSERT_FALSE(fed.has_value());
   EXPECT_EQ(fed.error(), make_error_code(Error::protocol_error));
+  EXPECT_FALSE(edge.last_error().empty());
+  // As every feed() failure: a GOAWAY is queued for the peer.
+  std::string out;
+  edge.drain_output(out);
+  auto types = frame_types(out);
+  EXPECT_NE(std::find(types.begin(), types.end(), NGHTTP2_GOAWAY), types.end());
 }
 
 TEST(H2EnginePair, FeedingNothingIsHarmless) {
@@ -494,20 +513,58 @@ TEST(H2EnginePair, ServerFedGarbageFailsWithProtocolError) {
   EXPECT_EQ(fed.error(), make_error_code(Error::protocol_error));
 }
 
-TEST(H2EnginePair, ConnectionErrorMidSessionQueuesGoAway) {
+// A DATA frame on stream 0 is a connection error (RFC 9113 §6.1).
+const std::string kDataOnStreamZero("\x00\x00\x01\x00\x00\x00\x00\x00\x00x", 10);
+
+TEST(H2EnginePair, ClientConnectionErrorMidSessionFailsFeedAndQueuesGoAway) {
   EnginePair pair;
+  auto client = *pair.edge.open_stream(make_request("GET", "/"), true);
   ASSERT_TRUE(pair.pump());
-  // A DATA frame on stream 0 is a connection error (RFC 9113 §6.1).
-  const std::string bad_frame("\x00\x00\x01\x00\x00\x00\x00\x00\x00x", 10);
-  auto fed = pair.edge.feed(bytes_of(bad_frame));
+  auto fed = pair.edge.feed(bytes_of(kDataOnStreamZero));
   ASSERT_FALSE(fed.has_value());
   EXPECT_EQ(fed.error(), make_error_code(Error::protocol_error));
-  // The GOAWAY it queued reaches the agent.
+  // The GOAWAY it queued reaches the agent; then both sides are done.
   std::string out;
   pair.edge.drain_output(out);
   ASSERT_TRUE(pair.agent.feed(bytes_of(out)));
   ASSERT_EQ(pair.agent_events.goaways.size(), 1u);
   EXPECT_EQ(pair.agent_events.goaways.front(), static_cast<std::uint32_t>(NGHTTP2_PROTOCOL_ERROR));
+  EXPECT_TRUE(pair.edge.finished());
+}
+
+TEST(H2EnginePair, ServerConnectionErrorMidSessionQueuesGoAway) {
+  EnginePair pair;
+  ASSERT_TRUE(pair.pump());
+  // The agent may accept these bytes (nghttp2 only queues the GOAWAY) but
+  // must end the session: GOAWAY(PROTOCOL_ERROR) out, then finished().
+  (void)pair.agent.feed(bytes_of(kDataOnStreamZero));
+  EXPECT_TRUE(pair.agent.wants_write());
+  std::string out;
+  pair.agent.drain_output(out);
+  EXPECT_TRUE(pair.agent.finished());
+  ASSERT_TRUE(pair.edge.feed(bytes_of(out)));
+  ASSERT_EQ(pair.edge_events.goaways.size(), 1u);
+  EXPECT_EQ(pair.edge_events.goaways.front(), static_cast<std::uint32_t>(NGHTTP2_PROTOCOL_ERROR));
+  EXPECT_FALSE(pair.edge.open_stream(make_request("GET", "/"), true).has_value());
+}
+
+TEST(H2EnginePair, StreamLevelErrorIsNotAConnectionError) {
+  EnginePair pair;
+  ASSERT_TRUE(pair.pump());
+  // RST_STREAM for a stream the client never opened (idle) is a connection
+  // error; for a closed one it is not. Use a closed stream.
+  auto client = *pair.edge.open_stream(make_request("GET", "/"), true);
+  ASSERT_TRUE(pair.pump());
+  ASSERT_TRUE(pair.agent.respond(*pair.agent_events.requests.at(0), make_response(204), true));
+  ASSERT_TRUE(pair.pump());
+  ASSERT_TRUE(closed_cleanly(*client));
+  // RST_STREAM(stream 1, CANCEL) after the stream closed: must be tolerated.
+  const std::string late_reset("\x00\x00\x04\x03\x00\x00\x00\x00\x01\x00\x00\x00\x08", 13);
+  EXPECT_TRUE(pair.edge.feed(bytes_of(late_reset)).has_value()) << pair.edge.last_error();
+  auto next = pair.edge.open_stream(make_request("GET", "/again"), true);
+  ASSERT_TRUE(next.has_value());
+  ASSERT_TRUE(pair.pump());
+  EXPECT_EQ(pair.agent_events.requests.size(), 2u);
 }
 
 TEST(H2EnginePair, PingIsAcknowledged) {
@@ -613,26 +670,41 @@ TEST(H2EnginePair, StreamsBeyondMaxConcurrentWaitTheirTurn) {
 TEST(H2EnginePair, TerminateFailsOpenStreamsAndLaterDrainIsSafe) {
   EnginePair pair;
   ASSERT_TRUE(pair.pump());
-  std::weak_ptr<H2StreamState> dropped;
-  std::shared_ptr<H2StreamState> kept;
+  std::weak_ptr<H2StreamState> on_wire;   // HEADERS sent, more body queued
+  std::weak_ptr<H2StreamState> unsent;    // HEADERS still queued
+  std::shared_ptr<H2StreamState> kept;    // its owner outlives terminate()
   {
     auto a = *pair.edge.open_stream(make_request("POST", "/a"), false);
     ASSERT_TRUE(pair.edge.write_body(*a, std::string(1000, 'a')));
-    dropped = a;  // its owner goes away: only the engine would hold it
-    kept = *pair.edge.open_stream(make_request("POST", "/b"), false);
-    ASSERT_TRUE(pair.edge.write_body(*kept, std::string(1000, 'b')));
+    ASSERT_TRUE(pair.pump());
+    ASSERT_TRUE(pair.edge.write_body(*a, std::string(1000, 'A')));
+    on_wire = a;
+    auto b = *pair.edge.open_stream(make_request("POST", "/b"), false);
+    ASSERT_TRUE(pair.edge.write_body(*b, std::string(1000, 'b')));
+    unsent = b;
+    kept = *pair.edge.open_stream(make_request("POST", "/c"), false);
+    ASSERT_TRUE(pair.edge.write_body(*kept, std::string(1000, 'c')));
   }
+  ASSERT_EQ(pair.agent_events.requests.size(), 1u);
+  auto server_a = pair.agent_events.requests.front();
+
   pair.edge.terminate(make_error_code(Error::ping_timeout));
-  EXPECT_TRUE(dropped.expired());
+  EXPECT_TRUE(on_wire.expired());
+  EXPECT_TRUE(unsent.expired());
   EXPECT_TRUE(kept->closed);
   EXPECT_EQ(kept->engine, nullptr);
   EXPECT_EQ(kept->error, make_error_code(Error::ping_timeout));
   EXPECT_EQ(pair.edge.open_streams(), 0u);
   EXPECT_FALSE(pair.edge.open_stream(make_request("GET", "/"), true).has_value());
-  // A driver flushes what is pending after terminate(): must not touch freed streams.
-  std::string out;
-  pair.edge.drain_output(out);
-  ASSERT_TRUE(pair.agent.feed(bytes_of(out)));
+  EXPECT_FALSE(pair.edge.write_body(*kept, "more").has_value());
+
+  // A driver flushes what is pending after terminate(): this must not touch
+  // freed stream state, and no terminated stream may complete at the agent.
+  ASSERT_TRUE(pair.pump());
+  EXPECT_TRUE(server_a->closed);
+  EXPECT_TRUE(server_a->error);
+  for (const auto& server : pair.agent_events.requests) EXPECT_FALSE(server->body_ended);
+  EXPECT_EQ(pair.agent.open_streams(), 0u);
 }
 
 }  // namespace

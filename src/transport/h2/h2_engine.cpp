@@ -56,6 +56,7 @@ struct EngineCallbacks {
         return 0;
       case NGHTTP2_GOAWAY:
         self.going_away_ = true;
+        self.peer_goaway_ = true;
         self.observer_.on_goaway(frame->goaway.error_code);
         return 0;
       case NGHTTP2_HEADERS:
@@ -109,6 +110,12 @@ struct EngineCallbacks {
     return 0;
   }
 
+  static int on_error(nghttp2_session*, int, const char* msg, size_t len,
+                      void* user_data) noexcept {
+    engine(user_data).last_error_.assign(msg, len);
+    return 0;
+  }
+
   static ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buf,
                            size_t length, uint32_t* data_flags, nghttp2_data_source*,
                            void*) noexcept {
@@ -154,6 +161,7 @@ H2Engine::H2Engine(Role role, PrefaceMode preface, const H2Settings& settings,
                                                             &EngineCallbacks::on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks,
                                                          &EngineCallbacks::on_stream_close);
+  nghttp2_session_callbacks_set_error_callback2(callbacks, &EngineCallbacks::on_error);
 
   nghttp2_option* option = nullptr;
   nghttp2_option_new(&option);
@@ -195,23 +203,36 @@ H2Engine::~H2Engine() {
 }
 
 Result<void> H2Engine::feed(std::span<const std::uint8_t> bytes) {
+  if (bytes.empty()) return {};  // also: memcmp must not see a null data()
+  last_error_.clear();
   if (magic_to_skip_ > 0) {
     const std::size_t offset = kPreface.size() - magic_to_skip_;
     const std::size_t n = std::min(magic_to_skip_, bytes.size());
     if (std::memcmp(bytes.data(), kPreface.data() + offset, n) != 0) {
       last_error_ = "peer did not send the HTTP/2 connection preface";
+      nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+      notify_output();
       return fail(Error::protocol_error);
     }
     magic_to_skip_ -= n;
     bytes = bytes.subspan(n);
   }
   if (bytes.empty()) return {};
+  // nghttp2 reports most connection errors not through the return value but
+  // by queueing a terminating GOAWAY. A client sees that as "requests no
+  // longer allowed" while the GOAWAY is still unsent and none was received.
+  const bool could_request = nghttp2_session_check_request_allowed(session_) != 0;
   const ssize_t rv = nghttp2_session_mem_recv(session_, bytes.data(), bytes.size());
   if (rv < 0) {
     last_error_ = nghttp2_strerror(static_cast<int>(rv));
     return fail(Error::protocol_error);
   }
   if (wants_write()) notify_output();
+  if (could_request && !peer_goaway_ && nghttp2_session_check_request_allowed(session_) == 0 &&
+      nghttp2_session_want_write(session_) != 0) {
+    if (last_error_.empty()) last_error_ = "connection error: GOAWAY queued";
+    return fail(Error::protocol_error);
+  }
   return {};
 }
 

@@ -94,6 +94,7 @@ class H2Engine {
   std::size_t magic_to_drop_ = 0;    // client in reversed mode: our own preface bytes to drop
   bool magic_to_send_ = false;       // server in reversed mode: preface still to write
   bool going_away_ = false;
+  bool peer_goaway_ = false;         // a GOAWAY arrived from the peer
   std::string last_error_;
 };
 

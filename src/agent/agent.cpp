@@ -1,0 +1,264 @@
+#include "agent/agent.hpp"
+
+#include "agent/backoff.hpp"
+#include "agent/http_upstream.hpp"
+#include "core/watchdog.hpp"
+#include "tunnel/registration_request.hpp"
+#include "tunnel/registration_response.hpp"
+
+namespace dialback::agent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using TlsSocket = asio::ssl::stream<tcp::socket>;
+constexpr auto kDialTimeout = std::chrono::seconds(10);
+constexpr auto kHealthyAfter = std::chrono::minutes(1);
+
+bool is_fatal(const RegistrationRejection& rejection) {
+  return rejection.status == 400 || rejection.status == 401 || rejection.status == 403 ||
+         rejection.status == 404;
+}
+
+}  // namespace
+
+// What a slot waits on while its session runs.
+struct Agent::SlotSignal {
+  explicit SlotSignal(asio::any_io_executor executor) : event(std::move(executor)) {}
+  AsyncEvent event;
+  bool ended = false;
+  bool goaway = false;
+};
+
+struct Agent::Attempt {
+  bool connected = false;
+  std::optional<RegistrationRejection> fatal;
+  std::optional<int> retry_after_seconds;
+};
+
+Agent::Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
+             StreamHandler handler)
+    : executor_(std::move(executor)),
+      config_(std::move(config)),
+      logger_(std::move(logger)),
+      handler_(std::move(handler)),
+      rng_(std::random_device{}()),
+      changed_(executor_) {
+  if (!handler_) {
+    upstream_ = std::make_unique<HttpUpstream>(
+        executor_, config_.upstream,
+        UpstreamTimeouts{config_.upstream_connect_timeout, config_.upstream_response_timeout},
+        logger_);
+    handler_ = [upstream = upstream_.get()](std::unique_ptr<IncomingStream> stream) {
+      return upstream->serve(std::move(stream));
+    };
+  }
+}
+
+Agent::~Agent() = default;
+
+tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& pem) {
+  const AlpnSet alpn = config_.edges.front().transport == AgentTransport::rhttp
+                           ? AlpnSet::rhttp_client
+                           : AlpnSet::h2_transport_client;
+  Result<asio::ssl::context> tls = [&] {
+    if (pem) return make_client_context(*pem, alpn);
+    ClientTlsFiles files;
+    if (!config_.ca.empty()) files.ca = config_.ca;
+    files.cert = config_.cert;
+    files.key = config_.key;
+    return make_client_context(files, alpn);
+  }();
+  if (!tls) return tl::unexpected("TLS setup: " + tls.error().message());
+  tls_.emplace(std::move(*tls));
+  for (std::size_t i = 0; i < config_.edges.size(); ++i) {
+    for (int slot = 0; slot < config_.edges[i].connections; ++slot) {
+      asio::co_spawn(executor_, run_slot(i), asio::detached);
+    }
+  }
+  return {};
+}
+
+Task<void> Agent::wait_connected(std::size_t count) {
+  while (connected_ < count && !stopping_) co_await changed_.wait();
+}
+
+Task<void> Agent::shutdown(Clock::time_point deadline) {
+  stopping_ = true;
+  changed_.notify();
+  logger_->info("agent draining {} session(s)", live_.size());
+  for (auto* connection : live_) {
+    asio::co_spawn(executor_, connection->drain(deadline), asio::detached);
+  }
+  while (!live_.empty()) co_await changed_.wait();
+  logger_->info("agent stopped");
+}
+
+void Agent::fatal(const RegistrationRejection& rejection) {
+  if (stopping_) return;
+  stopping_ = true;
+  changed_.notify();
+  for (auto* connection : live_) connection->close(Error::cancelled);
+  if (on_fatal_) on_fatal_(rejection);
+}
+
+void Agent::serve_stream(std::unique_ptr<IncomingStream> stream) {
+  asio::co_spawn(executor_, handler_(std::move(stream)), asio::detached);
+}
+
+Task<void> Agent::run_slot(std::size_t edge_index) {
+  const EdgeTargetConfig& edge = config_.edges[edge_index];
+  Backoff backoff(std::chrono::milliseconds(500), std::chrono::seconds(30), [this] {
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  });
+  while (!stopping_) {
+    auto signal = std::make_shared<SlotSignal>(executor_);
+    const auto started = Clock::now();
+    Attempt attempt = co_await open_session(edge, signal);
+    if (attempt.fatal) {
+      fatal(*attempt.fatal);
+      co_return;
+    }
+    if (attempt.connected) {
+      while (!signal->ended && !signal->goaway && !stopping_) co_await signal->event.wait();
+      if (stopping_) co_return;
+      if (signal->goaway) {  // the edge drains: open the replacement now
+        backoff.reset();
+        continue;
+      }
+      if (Clock::now() - started >= kHealthyAfter) backoff.reset();
+    }
+    auto delay = backoff.next();
+    if (attempt.retry_after_seconds) {
+      delay = std::chrono::seconds(*attempt.retry_after_seconds) + delay / 4;
+    }
+    logger_->info("reconnecting to {}:{} in {} ms", edge.host, edge.port, delay.count());
+    const auto until = Clock::now() + delay;
+    while (!stopping_ && Clock::now() < until) co_await changed_.wait_until(until);
+  }
+}
+
+Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
+                                         std::shared_ptr<SlotSignal> signal) {
+  Attempt result;
+  const std::string where = edge.host + ":" + std::to_string(edge.port);
+  error_code ec;
+  tcp::resolver resolver(executor_);
+  auto endpoints = co_await resolver.async_resolve(edge.host, std::to_string(edge.port), nothrow(ec));
+  if (ec) {
+    logger_->warn("cannot resolve edge {}: {}", where, ec.message());
+    co_return result;
+  }
+  TlsSocket tls(executor_, *tls_);
+  Watchdog watchdog(executor_, kDialTimeout, [&tls] {
+    error_code ignored;
+    tls.next_layer().close(ignored);
+  });
+  co_await asio::async_connect(tls.next_layer(), endpoints, nothrow(ec));
+  if (ec) {
+    logger_->warn("cannot connect to edge {}: {}", where, watchdog.fired() ? "timed out" : ec.message());
+    co_return result;
+  }
+  tls.next_layer().set_option(tcp::no_delay(true), ec);
+  if (auto prepared = prepare_client_stream(tls, edge.tls_name()); !prepared) {
+    logger_->error("TLS setup for edge {}: {}", where, prepared.error().message());
+    co_return result;
+  }
+  co_await tls.async_handshake(asio::ssl::stream_base::client, nothrow(ec));
+  if (ec) {
+    logger_->error("TLS handshake with edge {} failed: {}", where,
+                   watchdog.fired() ? "timed out" : ec.message());
+    co_return result;
+  }
+
+  SessionIdentity identity;
+  identity.tunnel = config_.tunnel;
+  identity.node = config_.agent.node;
+  identity.cluster = config_.agent.cluster.empty() ? config_.tunnel : config_.agent.cluster;
+  identity.tenant = config_.agent.tenant;
+  identity.labels = config_.agent.labels;
+  identity.session_id = generate_session_id();
+  identity.peer_address = where;
+  std::string initial;
+
+  if (edge.transport == AgentTransport::h2) {
+    RegistrationRequest registration;
+    registration.host = edge.tls_name();
+    registration.tunnel = identity.tunnel;
+    registration.node = identity.node;
+    registration.cluster = identity.cluster;
+    registration.tenant = identity.tenant;
+    registration.labels = identity.labels;
+    registration.session_id = identity.session_id;
+    if (!config_.token.empty()) registration.authorization = "Bearer " + config_.token;
+    registration.user_agent = "dialback-agent/0.1";
+    auto request = build_registration_request(registration);
+    co_await http::async_write(tls, request, nothrow(ec));
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024);
+    if (!ec) co_await http::async_read_header(tls, buffer, parser, nothrow(ec));
+    if (!ec && !parser.is_done()) co_await http::async_read(tls, buffer, parser, nothrow(ec));
+    if (ec) {
+      logger_->warn("registration with edge {} failed: {}", where,
+                    watchdog.fired() ? "timed out" : ec.message());
+      co_return result;
+    }
+    auto outcome = parse_registration_response(parser.get());
+    if (!outcome) {
+      const auto& rejection = outcome.error();
+      if (is_fatal(rejection)) {
+        logger_->error("edge {} refused tunnel '{}': {} {}: {}", where, config_.tunnel,
+                       rejection.status, rejection.code, rejection.message);
+        result.fatal = rejection;
+      } else {
+        logger_->warn("edge {} refused the session for now: {} {}: {}", where, rejection.status,
+                      rejection.code, rejection.message);
+        result.retry_after_seconds = rejection.retry_after_seconds;
+      }
+      co_return result;
+    }
+    initial.assign(static_cast<const char*>(buffer.data().data()), buffer.size());
+    logger_->debug("edge {} ({}) accepted session {}; routes: {}", where, outcome->edge_id,
+                   identity.session_id, outcome->routes);
+  }
+  watchdog.disarm();
+  if (stopping_) co_return result;
+
+  h2::H2Connection::Options options;
+  options.role = h2::Role::server;
+  options.preface = edge.transport == AgentTransport::rhttp ? h2::PrefaceMode::reversed
+                                                            : h2::PrefaceMode::standard;
+  options.liveness = {config_.ping_interval, config_.ping_timeout};
+  auto connection = std::make_unique<h2::H2Connection>(
+      std::make_unique<SocketByteStream<TlsSocket>>(std::move(tls)), options, std::move(identity),
+      logger_);
+  connection->set_incoming_handler(
+      [this](std::unique_ptr<IncomingStream> stream) { serve_stream(std::move(stream)); });
+  connection->set_goaway_handler([signal] {
+    signal->goaway = true;
+    signal->event.notify();
+  });
+  asio::co_spawn(executor_, run_connection(std::move(connection), std::move(initial), signal),
+                 asio::detached);
+  result.connected = true;
+  co_return result;
+}
+
+Task<void> Agent::run_connection(std::unique_ptr<h2::H2Connection> connection,
+                                 std::string initial, std::shared_ptr<SlotSignal> signal) {
+  const auto& id = connection->identity();
+  auto self = live_.insert(live_.end(), connection.get());
+  ++connected_;
+  changed_.notify();
+  logger_->info("session {} connected to {} (tunnel={} node={})", id.session_id, id.peer_address,
+                id.tunnel, id.node);
+  const auto reason = co_await connection->run(std::move(initial));
+  --connected_;
+  live_.erase(self);
+  changed_.notify();
+  logger_->info("session {} to {} ended: {}", id.session_id, id.peer_address, reason.message());
+  signal->ended = true;
+  signal->event.notify();
+}
+
+}  // namespace dialback::agent

@@ -1,0 +1,77 @@
+// Agent: the composition root of `dialback agent`, and the embeddable
+// library entry point. Keeps `connections` sessions open to every edge,
+// reconnecting with jittered backoff, and hands every incoming tunnel
+// stream to a StreamHandler (by default an HttpUpstream to the local
+// service). All work runs on one executor.
+#pragma once
+
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include "config/agent_config.hpp"
+#include "core/async_event.hpp"
+#include "core/logging.hpp"
+#include "tls/tls_context.hpp"
+#include "transport/h2/h2_connection.hpp"
+#include "tunnel/incoming_stream.hpp"
+#include "tunnel/registration.hpp"
+
+namespace dialback::agent {
+
+// Serves one tunnel stream to completion.
+using StreamHandler = std::function<Task<void>(std::unique_ptr<IncomingStream>)>;
+
+class Agent {
+ public:
+  // `handler` empty: forward to config.upstream over HTTP/1.1.
+  Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
+        StreamHandler handler = {});
+  ~Agent();
+
+  // Builds the TLS context (from the config's files, or `pem`) and starts
+  // dialing every edge. Errors carry a message for the user.
+  tl::expected<void, std::string> start(const std::optional<ClientTlsPem>& pem = std::nullopt);
+
+  // Graceful stop: GOAWAY on every session, in-flight streams finish until
+  // `deadline`, then the sessions close.
+  Task<void> shutdown(std::chrono::steady_clock::time_point deadline);
+
+  // Called once when the edge refuses the agent for good (401/403/404/400);
+  // the agent has stopped dialing by then.
+  void on_fatal(std::function<void(const RegistrationRejection&)> callback) {
+    on_fatal_ = std::move(callback);
+  }
+  // Sessions registered right now.
+  std::size_t connected_sessions() const { return connected_; }
+  // Resolves once `count` sessions are registered (readiness gate).
+  Task<void> wait_connected(std::size_t count);
+
+ private:
+  struct SlotSignal;
+  struct Attempt;
+
+  Task<void> run_slot(std::size_t edge_index);
+  Task<Attempt> open_session(const EdgeTargetConfig& edge, std::shared_ptr<SlotSignal> signal);
+  Task<void> run_connection(std::unique_ptr<h2::H2Connection> connection, std::string initial,
+                            std::shared_ptr<SlotSignal> signal);
+  void serve_stream(std::unique_ptr<IncomingStream> stream);
+  void fatal(const RegistrationRejection& rejection);
+
+  asio::any_io_executor executor_;
+  AgentConfig config_;
+  Logger logger_;
+  std::unique_ptr<class HttpUpstream> upstream_;  // the default handler's state
+  StreamHandler handler_;
+  std::optional<asio::ssl::context> tls_;
+  std::mt19937_64 rng_;
+  std::list<h2::H2Connection*> live_;
+  AsyncEvent changed_;
+  std::function<void(const RegistrationRejection&)> on_fatal_;
+  std::size_t connected_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace dialback::agent

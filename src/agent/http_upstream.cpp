@@ -1,0 +1,188 @@
+#include "agent/http_upstream.hpp"
+
+#include "core/async_event.hpp"
+#include "http1/body_pump.hpp"
+#include "http1/header_translation.hpp"
+
+namespace dialback::agent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t kMaxIdle = 32;
+
+struct Upload {
+  explicit Upload(asio::any_io_executor executor) : finished(std::move(executor)) {}
+  bool done = true;
+  Result<std::uint64_t> result = 0;
+  AsyncEvent finished;
+};
+
+Task<void> run_upload(beast::tcp_stream* socket, http::request<http::buffer_body>* request,
+                      http::request_serializer<http::buffer_body>* serializer,
+                      IncomingStream* stream, Upload* upload) {
+  upload->result = co_await http1::pump_tunnel_to_body(*socket, *request, *serializer, *stream);
+  if (!upload->result) {
+    error_code ignored;
+    socket->socket().close(ignored);  // the local service must not take a truncated body as whole
+  }
+  upload->done = true;
+  upload->finished.notify();
+}
+
+// A pooled keep-alive socket the service closed meanwhile reads EOF at once.
+bool still_open(tcp::socket& socket) {
+  error_code ec;
+  if (socket.available(ec) > 0 || ec) return false;  // stray bytes: out of sync
+  socket.non_blocking(true, ec);
+  char probe;
+  socket.receive(asio::buffer(&probe, 1), 0, ec);
+  error_code ignored;
+  socket.non_blocking(false, ignored);
+  return ec == asio::error::would_block;
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  return std::to_string(ms.count() / 1000.0).substr(0, 4) + "s";
+}
+
+}  // namespace
+
+HttpUpstream::HttpUpstream(asio::any_io_executor executor, UpstreamUrl target,
+                           UpstreamTimeouts timeouts, Logger logger)
+    : executor_(std::move(executor)),
+      target_(std::move(target)),
+      timeouts_(timeouts),
+      logger_(std::move(logger)) {}
+
+Task<Result<std::unique_ptr<HttpUpstream::Connection>>> HttpUpstream::connect() {
+  tcp::resolver resolver(executor_);
+  error_code ec;
+  auto endpoints =
+      co_await resolver.async_resolve(target_.host, std::to_string(target_.port), nothrow(ec));
+  if (ec) co_return fail(ec);
+  auto connection = std::make_unique<Connection>(tcp::socket(executor_));
+  connection->stream.expires_after(timeouts_.connect);
+  co_await connection->stream.async_connect(endpoints, nothrow(ec));
+  if (ec) co_return fail(ec);
+  connection->stream.socket().set_option(tcp::no_delay(true), ec);
+  connection->stream.expires_never();
+  co_return connection;
+}
+
+void HttpUpstream::release(std::unique_ptr<Connection> connection) {
+  if (idle_.size() >= kMaxIdle) return;
+  idle_.push_back(std::move(connection));
+}
+
+Task<void> HttpUpstream::respond_error(IncomingStream& stream, int status, std::string message) {
+  ResponseHead head;
+  head.status = status;
+  message += "\n";
+  head.headers = {{"content-type", "text/plain; charset=utf-8"},
+                  {"content-length", std::to_string(message.size())},
+                  {"dialback-error", std::to_string(status)}};
+  if (!stream.respond(head, false)) co_return;
+  if (!co_await stream.write_body(message)) co_return;
+  stream.end_body({});
+}
+
+Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
+  const RequestHead& head = stream->request();
+  const std::string local = target_.host + ":" + std::to_string(target_.port);
+  const std::string request_id(find_header(head.headers, "x-request-id").value_or("-"));
+  const auto started = Clock::now();
+
+  http::request<http::buffer_body> request;
+  request.version(11);
+  http1::apply_request_head(head, target_.base_path, request.base());
+  const bool has_body = stream->has_body();
+  if (has_body && !request.has_content_length()) request.chunked(true);
+  request.keep_alive(true);
+  request.body().data = nullptr;
+  request.body().more = has_body;
+
+  // A pooled connection is used when still open; otherwise a fresh one.
+  std::unique_ptr<Connection> connection;
+  error_code ec;
+  for (int attempt = 0; attempt < 2 && !connection; ++attempt) {
+    const bool pooled = !idle_.empty() && attempt == 0;
+    if (pooled) {
+      connection = std::move(idle_.front());
+      idle_.pop_front();
+    } else {
+      auto fresh = co_await connect();
+      if (!fresh) {
+        logger_->warn("{} cannot connect to local service {}: {}", request_id, local,
+                      fresh.error().message());
+        co_await respond_error(*stream, 502,
+                      "dialback agent: cannot connect to the local service at " + local + " (" +
+                          fresh.error().message() + ")");
+        co_return;
+      }
+      connection = std::move(*fresh);
+    }
+    if (pooled && !still_open(connection->stream.socket())) connection.reset();
+  }
+
+  http::request_serializer<http::buffer_body> serializer{request};
+  co_await http::async_write_header(connection->stream, serializer, nothrow(ec));
+  if (ec) {
+    co_await respond_error(*stream, 502, "dialback agent: the local service at " + local +
+                                    " closed the connection (" + ec.message() + ")");
+    co_return;
+  }
+  Upload upload(executor_);
+  if (has_body) {
+    upload.done = false;
+    asio::co_spawn(executor_,
+                   run_upload(&connection->stream, &request, &serializer, stream.get(), &upload),
+                   asio::detached);
+  }
+
+  std::optional<http::response_parser<http::buffer_body>> parsing;
+  connection->stream.expires_after(timeouts_.response);
+  // 1xx interim responses (other than 101) are not forwarded yet: read past them.
+  do {
+    parsing.emplace();
+    parsing->body_limit(boost::none);
+    if (head.method == "HEAD") parsing->skip(true);
+    co_await http::async_read_header(connection->stream, connection->buffer, *parsing, nothrow(ec));
+  } while (!ec && parsing->get().result_int() / 100 == 1 && parsing->get().result_int() != 101);
+  auto& parser = *parsing;
+  connection->stream.expires_never();
+  if (ec) {
+    const bool timed_out = ec == beast::error::timeout;
+    logger_->warn("{} local service {} {}: {}", request_id, local,
+                  timed_out ? "timed out" : "failed", ec.message());
+    connection->stream.socket().close(ec);
+    if (timed_out) {
+      co_await respond_error(*stream, 504, "dialback agent: the local service at " + local +
+                                      " did not answer within " + seconds_text(timeouts_.response));
+    } else {
+      co_await respond_error(*stream, 502, "dialback agent: the local service at " + local +
+                                      " sent no valid response (" + ec.message() + ")");
+    }
+    while (!upload.done) co_await upload.finished.wait();
+    co_return;
+  }
+
+  ResponseHead response = http1::tunnel_response_from(parser.get());
+  const bool end_stream =
+      parser.is_done() || http1::response_has_no_body(head.method, response.status);
+  bool ok = stream->respond(response, end_stream).has_value();
+  if (ok && !end_stream) {
+    auto pumped = co_await http1::pump_body_to_tunnel(connection->stream, connection->buffer,
+                                                      parser, *stream);
+    ok = pumped.has_value();
+    if (!ok) stream->reset(Error::upstream_protocol);
+  }
+  while (!upload.done) co_await upload.finished.wait();
+  const bool reusable =
+      ok && upload.result.has_value() && parser.is_done() && parser.get().keep_alive();
+  logger_->info("{} \"{} {}\" {} {:.1f}ms", request_id, head.method, head.path, response.status,
+                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started)
+                        .count() / 1000.0);
+  if (reusable) release(std::move(connection));
+}
+
+}  // namespace dialback::agent

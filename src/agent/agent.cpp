@@ -64,8 +64,8 @@ tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& 
     if (pem) return make_client_context(*pem, alpn);
     ClientTlsFiles files;
     if (!config_.ca.empty()) files.ca = config_.ca;
-    files.cert = config_.cert;
-    files.key = config_.key;
+    if (!config_.cert.empty()) files.cert = config_.cert;
+    if (!config_.key.empty()) files.key = config_.key;
     return make_client_context(files, alpn);
   }();
   if (!tls) return tl::unexpected("TLS setup: " + tls.error().message());

@@ -82,7 +82,8 @@ Task<void> HttpUpstream::respond_error(IncomingStream& stream, int status, std::
                   {"content-length", std::to_string(message.size())},
                   {"dialback-error", std::to_string(status)}};
   if (!stream.respond(head, false)) co_return;
-  if (!co_await stream.write_body(message)) co_return;
+  auto written = co_await stream.write_body(message);
+  if (!written) co_return;
   stream.end_body({});
 }
 
@@ -144,7 +145,7 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
   // 1xx interim responses (other than 101) are not forwarded yet: read past them.
   do {
     parsing.emplace();
-    parsing->body_limit(boost::none);
+    parsing->body_limit(http1::kNoBodyLimit);
     if (head.method == "HEAD") parsing->skip(true);
     co_await http::async_read_header(connection->stream, connection->buffer, *parsing, nothrow(ec));
   } while (!ec && parsing->get().result_int() / 100 == 1 && parsing->get().result_int() != 101);

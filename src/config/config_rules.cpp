@@ -7,13 +7,7 @@
 namespace dialback {
 namespace {
 
-constexpr std::size_t kMaxIdentity = 63;
 constexpr std::string_view kSha256Prefix = "sha256:";
-
-bool is_identity_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
-}
 
 bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -47,14 +41,6 @@ std::string hostname_identity(std::size_t max_size) {
 }
 
 }  // namespace
-
-bool is_valid_identity(std::string_view value) noexcept {
-  if (value.empty() || value.size() > kMaxIdentity) return false;
-  for (char c : value) {
-    if (!is_identity_char(c)) return false;
-  }
-  return true;
-}
 
 bool is_valid_host_pattern(std::string_view value) noexcept {
   if (value.starts_with("*.")) value.remove_prefix(2);
@@ -91,11 +77,11 @@ std::string to_lower_ascii(std::string_view value) {
   return out;
 }
 
-std::string default_edge_id() { return hostname_identity(kMaxIdentity); }
+std::string default_edge_id() { return hostname_identity(kMaxIdentityLength); }
 
 std::string default_agent_node() {
   const std::string pid = "-" + std::to_string(::getpid());
-  return hostname_identity(kMaxIdentity - pid.size()) + pid;
+  return hostname_identity(kMaxIdentityLength - pid.size()) + pid;
 }
 
 }  // namespace dialback

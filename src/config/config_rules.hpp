@@ -1,15 +1,14 @@
 // Value rules shared by the edge and agent validators (PROTOCOL.md §2).
 #pragma once
 
+#include "core/identity.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace dialback {
 
-// Identity values (tunnel, node, cluster, tenant, edge id, label keys and
-// values): 1-63 characters of [A-Za-z0-9._-].
-bool is_valid_identity(std::string_view value) noexcept;
 
 // A public host name the edge routes: a lower-case DNS name (labels of 1-63
 // [a-z0-9-], no leading or trailing '-', at most 253 characters), or "*."

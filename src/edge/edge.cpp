@@ -5,6 +5,10 @@
 namespace dialback::edge {
 namespace {
 
+std::optional<std::string> unless_empty(const std::string& text) {
+  return text.empty() ? std::nullopt : std::optional<std::string>(text);
+}
+
 tl::expected<tcp::endpoint, std::string> resolve_listen(const ListenAddress& address) {
   error_code ec;
   auto ip = asio::ip::make_address(address.host == "*" ? "0.0.0.0" : address.host, ec);
@@ -31,10 +35,11 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   registry_ = std::make_unique<SessionRegistry>(policies);
 
   Result<asio::ssl::context> tls =
-      pem ? make_server_context(ServerTlsPem{pem->cert_pem, pem->key_pem, pem->client_ca_pem},
-                                AlpnSet::agent_listener)
+      pem ? make_server_context(
+                ServerTlsPem{pem->cert_pem, pem->key_pem, unless_empty(pem->client_ca_pem)},
+                AlpnSet::agent_listener)
           : make_server_context(ServerTlsFiles{config_.agents.cert, config_.agents.key,
-                                               config_.agents.client_ca},
+                                               unless_empty(config_.agents.client_ca)},
                                 AlpnSet::agent_listener);
   if (!tls) return tl::unexpected("agent listener TLS: " + tls.error().message());
   agent_tls_.emplace(std::move(*tls));

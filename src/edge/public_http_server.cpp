@@ -115,7 +115,7 @@ Task<void> PublicHttpServer::serve(tcp::socket socket) {
   while (!stopping_) {
     http::request_parser<http::buffer_body> parser;
     parser.header_limit(kHeaderLimit);
-    parser.body_limit(boost::none);
+    parser.body_limit(http1::kNoBodyLimit);
     stream.expires_after(kHeaderTimeout);
     co_await http::async_read_header(stream, buffer, parser, nothrow(ec));
     if (ec) {

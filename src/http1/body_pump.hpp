@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <limits>
 
 #include "core/asio.hpp"
 #include "core/result.hpp"
@@ -13,6 +14,11 @@
 namespace dialback::http1 {
 
 inline constexpr std::size_t kBodyChunk = 64u << 10;
+
+// "No limit" for Beast parsers. Boost 1.74's parser compares the length
+// against the optional limit, so boost::none (an empty optional) would reject
+// every body: use the largest value instead.
+inline constexpr std::uint64_t kNoBodyLimit = std::numeric_limits<std::uint64_t>::max();
 
 // Reads the body of the message `parser` parses (its header already read)
 // from `socket` into `sink`, then ends `sink`'s body.
@@ -30,7 +36,8 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
     if (ec) co_return fail(ec);
     const std::size_t n = chunk.size() - parser.get().body().size;
     if (n > 0) {
-      if (auto written = co_await sink.write_body({chunk.data(), n}); !written) co_return written;
+      auto written = co_await sink.write_body({chunk.data(), n});
+      if (!written) co_return written;
     }
   }
   co_return sink.end_body({});

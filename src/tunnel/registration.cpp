@@ -49,16 +49,6 @@ std::error_code RegistrationRejection::error() const {
 
 bool RegistrationRejection::retryable() const { return status == 429 || status >= 500; }
 
-bool is_valid_identity(std::string_view value) {
-  if (value.empty() || value.size() > 63) return false;
-  for (const char c : value) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::string generate_session_id() {
   std::array<unsigned char, 16> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {

@@ -4,6 +4,8 @@
 // registration_response.hpp (edge -> agent).
 #pragma once
 
+#include "core/identity.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -81,9 +83,6 @@ struct RegistrationAccepted {
   bool operator==(const RegistrationAccepted&) const = default;
 };
 
-// 1-63 characters of [A-Za-z0-9._-]: tunnel, node, cluster, tenant names and
-// label keys and values.
-bool is_valid_identity(std::string_view value);
 
 // 128 random bits as 32 lower-case hex characters, for Dialback-Session.
 std::string generate_session_id();

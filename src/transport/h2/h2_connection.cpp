@@ -180,7 +180,8 @@ Task<void> H2Connection::liveness_loop() {
 Task<std::size_t> H2Connection::drain(Clock::time_point deadline) {
   go_away();
   while (engine_.open_streams() > 0 && !closing_) {
-    if (!co_await streams_changed_.wait_until(deadline) && Clock::now() >= deadline) break;
+    const bool woken = co_await streams_changed_.wait_until(deadline);
+    if (!woken && Clock::now() >= deadline) break;
   }
   const std::size_t cut = engine_.open_streams();
   end(make_error_code(cut > 0 ? Error::timeout : Error::session_closed));

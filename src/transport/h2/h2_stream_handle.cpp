@@ -92,8 +92,8 @@ Task<Result<ResponseHead>> H2TunnelStream::read_response(
     std::chrono::steady_clock::time_point deadline) {
   while (!state_->head_received) {
     if (state_->closed) co_return fail(failure());
-    if (!co_await event_.wait_until(deadline) &&
-        std::chrono::steady_clock::now() >= deadline && !state_->head_received) {
+    const bool woken = co_await event_.wait_until(deadline);
+    if (!woken && std::chrono::steady_clock::now() >= deadline && !state_->head_received) {
       co_return fail(Error::timeout);
     }
   }

@@ -1,0 +1,150 @@
+// `dialback agent --config agent.yaml` or `dialback agent --edge HOST:PORT
+// --tunnel NAME ... URL`. Flags override file values; the token comes from
+// --token, --token-file, the file, or DIALBACK_TOKEN, in that order.
+#include <cstdlib>
+
+#include "agent/agent.hpp"
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "config/agent_config.hpp"
+#include "config/config_rules.hpp"
+#include "config/listen_address.hpp"
+#include "config/upstream_url.hpp"
+
+namespace dialback::cli {
+namespace {
+
+struct AgentArgs {
+  std::string config;
+  std::string edge;
+  std::string tunnel;
+  std::string token;
+  std::string token_file;
+  std::string ca;
+  std::string cert;
+  std::string key;
+  std::string node;
+  std::string server_name;
+  int connections = 0;
+  std::string transport;
+  std::string upstream;
+  LogFlags log;
+};
+
+tl::expected<AgentConfig, ConfigError> flag_error(std::string key, std::string message) {
+  return tl::unexpected(ConfigError{"", 0, std::move(key), std::move(message)});
+}
+
+// The effective config: the file (if any) with every given flag applied over it.
+tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
+  AgentConfig config;
+  if (!args.config.empty()) {
+    auto loaded = load_agent_config(args.config);
+    if (!loaded) return tl::unexpected(loaded.error());
+    config = std::move(*loaded);
+  } else {
+    config.agent.node = default_agent_node();
+  }
+  if (!args.tunnel.empty()) config.tunnel = args.tunnel;
+  if (!args.node.empty()) config.agent.node = args.node;
+  if (!args.ca.empty()) config.ca = args.ca;
+  if (!args.cert.empty()) config.cert = args.cert;
+  if (!args.key.empty()) config.key = args.key;
+  if (!args.edge.empty()) {
+    auto address = parse_connect_address(args.edge);
+    if (!address) return flag_error("--edge", address.error());
+    EdgeTargetConfig target;
+    target.host = address->host;
+    target.port = address->port;
+    config.edges = {target};
+  }
+  for (auto& target : config.edges) {
+    if (args.connections > 0) target.connections = args.connections;
+    if (!args.server_name.empty()) target.server_name = args.server_name;
+    if (!args.transport.empty()) {
+      auto transport = parse_agent_transport(args.transport);
+      if (!transport) return flag_error("--transport", "expected h2 or rhttp");
+      target.transport = *transport;
+    }
+  }
+  if (!args.upstream.empty()) {
+    auto url = parse_upstream_url(args.upstream);
+    if (!url) return flag_error("URL", url.error());
+    config.upstream = *url;
+  }
+  if (!args.token.empty()) {
+    config.token = args.token;
+  } else if (!args.token_file.empty()) {
+    auto token = read_token_file(args.token_file);
+    if (!token) return flag_error("--token-file", token.error().message);
+    config.token = *token;
+  } else if (config.token.empty()) {
+    if (const char* env = std::getenv("DIALBACK_TOKEN"); env != nullptr) config.token = env;
+  }
+  if (config.tunnel.empty()) return flag_error("--tunnel", "required (or `tunnel:` in --config)");
+  if (config.edges.empty()) return flag_error("--edge", "required (or `edges:` in --config)");
+  if (config.upstream.host.empty()) {
+    return flag_error("URL", "the local service URL is required (or `upstream:` in --config)");
+  }
+  if (auto invalid = validate_agent_config(config)) return tl::unexpected(*invalid);
+  if (config.token.empty() && config.cert.empty()) {
+    return flag_error("--token", "no credential: give --token, --token-file, DIALBACK_TOKEN, or "
+                                 "--cert/--key for mTLS");
+  }
+  return config;
+}
+
+int run_agent(const AgentArgs& args) {
+  auto log_options = args.log.options();
+  if (!log_options) {
+    print_error(log_options.error());
+    return kExitUsage;
+  }
+  auto config = build_config(args);
+  if (!config) {
+    print_error(config.error().to_string());
+    return kExitUsage;
+  }
+  const auto drain = config->drain_timeout;
+  asio::io_context io(1);
+  auto logger = make_logger("agent", *log_options);
+  agent::Agent agent(io.get_executor(), std::move(*config), logger);
+  int exit_code = kExitOk;
+  agent.on_fatal([&](const RegistrationRejection& rejection) {
+    print_error("the edge refused the agent: " + std::to_string(rejection.status) + " " +
+                rejection.code + ": " + rejection.message);
+    exit_code = rejection.status == 400 ? kExitFailure : kExitAuthRefused;
+    io.stop();
+  });
+  if (auto started = agent.start(); !started) {
+    print_error(started.error());
+    return kExitFailure;
+  }
+  run_until_signal(io, logger, drain, [&agent](auto deadline) { return agent.shutdown(deadline); });
+  return exit_code;
+}
+
+}  // namespace
+
+Command add_agent_command(CLI::App& app) {
+  auto* agent = app.add_subcommand("agent", "Dial the edge and serve a local service through it");
+  auto args = std::make_shared<AgentArgs>();
+  agent->add_option("--config", args->config, "agent config file (YAML); flags override it");
+  agent->add_option("--edge", args->edge, "edge agent listener, HOST:PORT");
+  agent->add_option("--tunnel", args->tunnel, "tunnel name configured on the edge");
+  agent->add_option("--token", args->token, "bearer token (or env DIALBACK_TOKEN)");
+  agent->add_option("--token-file", args->token_file, "file holding the token");
+  agent->add_option("--ca", args->ca, "CA certificate to verify the edge (default: system roots)");
+  agent->add_option("--cert", args->cert, "client certificate for mTLS");
+  agent->add_option("--key", args->key, "client key for mTLS");
+  agent->add_option("--node", args->node, "node id (default: hostname-pid)");
+  agent->add_option("--server-name", args->server_name, "TLS name of the edge (default: host)");
+  agent->add_option("--connections", args->connections, "sessions per edge (default 2)")
+      ->check(CLI::Range(1, 64));
+  agent->add_option("--transport", args->transport, "h2 (default) or rhttp");
+  agent->add_option("URL_OF_LOCAL_SERVICE", args->upstream, "e.g. http://127.0.0.1:3000");
+  args->log.add_to(*agent);
+  return {agent, [args] { return run_agent(*args); }};
+}
+
+}  // namespace dialback::cli

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# A config-file edge and a flag-configured agent, as a user would run them:
+# pki, token, edge --config, agent --edge ..., curl through the tunnel;
+# a wrong token makes the agent exit 3; SIGTERM stops both with 0.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+
+"$DIALBACK" pki init --dir pki >/dev/null
+"$DIALBACK" pki issue --dir pki --name edge --dns localhost --ip 127.0.0.1 --server >/dev/null
+[ "$(stat -c %a pki/edge.key)" = 600 ] || fail "edge.key mode is not 0600"
+token=$("$DIALBACK" token new)
+hash=$("$DIALBACK" token hash "$token")
+[[ "$hash" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "token hash format: $hash"
+
+agents_port=$(free_port); public_port=$(free_port); service_port=$(free_port)
+cat >edge.yaml <<YAML
+edge:
+  id: edge-test
+agents:
+  listen: 127.0.0.1:$agents_port
+  cert: pki/edge.crt
+  key: pki/edge.key
+public:
+  http: 127.0.0.1:$public_port
+tunnels:
+  web:
+    hosts: [app.test]
+    auth:
+      tokens: ["$hash"]
+YAML
+mkdir site && echo "hello from the private service" >site/index.html
+/usr/bin/python3 -m http.server "$service_port" --bind 127.0.0.1 --directory site >/dev/null 2>&1 &
+PIDS+=($!)
+wait_for 10 curl -sf "http://127.0.0.1:$service_port/" || fail "local service did not start"
+
+"$DIALBACK" edge --config edge.yaml 2>edge.log &
+edge=$!; PIDS+=("$edge")
+"$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web --token "$token" \
+  --ca pki/ca.crt --server-name localhost "http://127.0.0.1:$service_port" 2>agent.log &
+agent=$!; PIDS+=("$agent")
+
+fetch() { curl -sf -m 5 -H 'Host: app.test' "http://127.0.0.1:$public_port/index.html"; }
+wait_for 10 fetch || fail "no answer through the tunnel: $(tail -5 edge.log agent.log)"
+[ "$(fetch)" = "hello from the private service" ] || fail "wrong body: $(fetch)"
+
+# Wrong token: the edge refuses, the agent exits 3 with a clear message.
+"$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web --token wrong-token \
+  --ca pki/ca.crt --server-name localhost "http://127.0.0.1:$service_port" 2>bad.log &
+bad=$!; PIDS+=("$bad")
+wait_exit "$bad" 10
+[ "$EXIT_CODE" = 3 ] || fail "agent with a wrong token exited $EXIT_CODE: $(cat bad.log)"
+grep -q '401' bad.log || fail "agent did not say why: $(cat bad.log)"
+
+# A broken config names file, line and key and exits 2.
+printf 'edge:\n  id: x\n  colour: blue\n' >broken.yaml
+code=0; "$DIALBACK" edge --config broken.yaml 2>broken.log || code=$?
+[ "$code" = 2 ] || fail "broken config exit code $code"
+grep -q 'broken.yaml:3' broken.log || fail "config error lacks file:line: $(cat broken.log)"
+
+kill -TERM "$agent"; wait_exit "$agent" 10; [ "$EXIT_CODE" = 0 ] || fail "agent did not stop cleanly"
+kill -TERM "$edge"; wait_exit "$edge" 10; [ "$EXIT_CODE" = 0 ] || fail "edge did not stop cleanly"
+echo "config_files_test: 1 passed, 0 failed"

@@ -1,0 +1,37 @@
+# Helpers for the system tests: deadlines, free ports, process cleanup.
+set -euo pipefail
+DIALBACK=${DIALBACK:?path to the dialback binary}
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# wait_for SECONDS COMMAND...: polls COMMAND until it succeeds or the deadline passes.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_exit PID SECONDS: waits for PID (a child of this shell) to exit and
+# sets EXIT_CODE to its status, or to "timeout".
+wait_exit() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null && ! ps -o stat= -p "$pid" | grep -q Z; do
+    [ "$SECONDS" -lt "$deadline" ] || { EXIT_CODE=timeout; return 0; }
+    sleep 0.05
+  done
+  EXIT_CODE=0
+  wait "$pid" || EXIT_CODE=$?
+}

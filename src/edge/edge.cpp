@@ -28,8 +28,9 @@ Edge::~Edge() = default;
 
 tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem) {
   if (config_.public_.https) {
-    return tl::unexpected("public.https: the HTTPS public listener is not implemented yet; "
-                          "use public.http (see docs/configuration.md)");
+    return tl::unexpected(std::string(
+        "public.https: the HTTPS public listener is not implemented yet; use public.http "
+        "(see docs/configuration.md)"));
   }
   auto table = TunnelTable::build(config_.tunnels);
   if (!table) return tl::unexpected(table.error());

@@ -1,0 +1,65 @@
+// TestUpstream: the local HTTP/1.1 service an agent forwards to in the
+// integration tests, written with Beast. Runs on the test's io_context.
+//
+// Endpoints (every response carries `X-Upstream: <name>`):
+//   /hello            200 "hello"
+//   /echo             200, the request body
+//   /bytes?n=N        200, pattern_bytes(N)
+//   /slow?ms=N        200 "slow" after N ms
+//   /sha256           200, sha256 hex of the request body
+//   /headers          200, the request headers as "name: value\n" lines (names lower case)
+//   /status?code=N    status N with an empty body (204, 304 ...)
+// HEAD on any of them answers the GET head (with its Content-Length) and no body.
+#pragma once
+
+#include <cstddef>
+#include <list>
+#include <string>
+
+#include "core/asio.hpp"
+#include "core/async_event.hpp"
+
+namespace dialback::test {
+
+// N deterministic, non-periodic-looking bytes.
+std::string pattern_bytes(std::size_t n);
+// Lower-case hex SHA-256 of `data`.
+std::string sha256_hex(std::string_view data);
+
+class TestUpstream {
+ public:
+  TestUpstream(asio::any_io_executor executor, std::string name);
+  ~TestUpstream();
+  TestUpstream(const TestUpstream&) = delete;
+  TestUpstream& operator=(const TestUpstream&) = delete;
+
+  // Binds 127.0.0.1:0 and starts accepting.
+  tcp::endpoint start();
+  // Closes the acceptor and every connection, cancels pending /slow timers.
+  void stop();
+  // True once every coroutine of this server has ended (after stop()).
+  bool idle() const { return running_ == 0; }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(endpoint_.port()); }
+  tcp::endpoint endpoint() const { return endpoint_; }
+  const std::string& name() const { return name_; }
+  std::size_t requests_seen() const { return requests_seen_; }
+  std::size_t in_flight() const { return in_flight_; }
+
+ private:
+  Task<void> accept_loop();
+  Task<void> serve(tcp::socket socket);
+
+  asio::any_io_executor executor_;
+  std::string name_;
+  tcp::acceptor acceptor_;
+  tcp::endpoint endpoint_;
+  std::list<beast::tcp_stream*> connections_;
+  std::list<asio::steady_timer*> timers_;
+  bool stopping_ = false;
+  int running_ = 0;
+  std::size_t requests_seen_ = 0;
+  std::size_t in_flight_ = 0;
+};
+
+}  // namespace dialback::test

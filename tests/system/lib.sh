@@ -4,7 +4,10 @@ DIALBACK=${DIALBACK:?path to the dialback binary}
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

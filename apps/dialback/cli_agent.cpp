@@ -35,6 +35,25 @@ tl::expected<AgentConfig, ConfigError> flag_error(std::string key, std::string m
   return tl::unexpected(ConfigError{"", 0, std::move(key), std::move(message)});
 }
 
+// A validation error about a value that came from a flag names the flag.
+ConfigError name_flag(ConfigError error, const AgentArgs& args) {
+  const std::pair<std::string_view, std::pair<const std::string*, std::string_view>> flags[] = {
+      {"tunnel", {&args.tunnel, "--tunnel"}},     {"agent.node", {&args.node, "--node"}},
+      {"ca", {&args.ca, "--ca"}},                 {"cert", {&args.cert, "--cert"}},
+      {"key", {&args.key, "--key"}},              {"edges[0]", {&args.edge, "--edge"}},
+      {"upstream", {&args.upstream, "URL"}},
+  };
+  for (const auto& [key, flag] : flags) {
+    if (!flag.first->empty() && error.key.starts_with(key)) {
+      error.file.clear();
+      error.line = 0;
+      error.key = std::string(flag.second);
+      break;
+    }
+  }
+  return error;
+}
+
 // The effective config: the file (if any) with every given flag applied over it.
 tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   AgentConfig config;
@@ -86,7 +105,9 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   if (config.upstream.host.empty()) {
     return flag_error("URL", "the local service URL is required (or `upstream:` in --config)");
   }
-  if (auto invalid = validate_agent_config(config)) return tl::unexpected(*invalid);
+  if (auto invalid = validate_agent_config(config)) {
+    return tl::unexpected(name_flag(std::move(*invalid), args));
+  }
   if (config.token.empty() && config.cert.empty()) {
     return flag_error("--token", "no credential: give --token, --token-file, DIALBACK_TOKEN, or "
                                  "--cert/--key for mTLS");

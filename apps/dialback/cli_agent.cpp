@@ -135,7 +135,9 @@ int run_agent(const AgentArgs& args) {
     print_error("the edge refused the agent: " + std::to_string(rejection.status) + " " +
                 rejection.code + ": " + rejection.message);
     exit_code = rejection.status == 400 ? kExitFailure : kExitAuthRefused;
-    io.stop();
+    // Let every coroutine of the agent end before it is destroyed.
+    begin_shutdown(io, [&agent](auto deadline) { return agent.shutdown(deadline); },
+                   std::chrono::seconds(1));
   });
   if (auto started = agent.start(); !started) {
     print_error(started.error());

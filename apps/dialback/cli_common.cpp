@@ -47,12 +47,16 @@ void run_until_signal(asio::io_context& io, Logger logger, std::chrono::millisec
     draining = true;
     logger->info("received {}: draining (up to {} ms)", signal == SIGINT ? "SIGINT" : "SIGTERM",
                  drain.count());
-    asio::co_spawn(io, shutdown_then_stop(shutdown, std::chrono::steady_clock::now() + drain, &io),
-                   asio::detached);
+    begin_shutdown(io, shutdown, drain);
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
   io.run();
+}
+
+void begin_shutdown(asio::io_context& io, ShutdownFn shutdown, std::chrono::milliseconds drain) {
+  asio::co_spawn(io, shutdown_then_stop(std::move(shutdown), std::chrono::steady_clock::now() + drain, &io),
+                 asio::detached);
 }
 
 void print_error(std::string_view message) {

@@ -32,6 +32,9 @@ using ShutdownFn = std::function<Task<void>(std::chrono::steady_clock::time_poin
 void run_until_signal(asio::io_context& io, Logger logger, std::chrono::milliseconds drain,
                       ShutdownFn shutdown);
 
+// Runs `shutdown` with a deadline `drain` from now, then stops `io`.
+void begin_shutdown(asio::io_context& io, ShutdownFn shutdown, std::chrono::milliseconds drain);
+
 // Prints "dialback: error: <message>" to stderr.
 void print_error(std::string_view message);
 

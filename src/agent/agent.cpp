@@ -72,7 +72,7 @@ tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& 
   tls_.emplace(std::move(*tls));
   for (std::size_t i = 0; i < config_.edges.size(); ++i) {
     for (int slot = 0; slot < config_.edges[i].connections; ++slot) {
-      asio::co_spawn(executor_, run_slot(i), asio::detached);
+      spawn_tracked(run_slot(i));
     }
   }
   return {};
@@ -86,10 +86,16 @@ Task<void> Agent::shutdown(Clock::time_point deadline) {
   stopping_ = true;
   changed_.notify();
   logger_->info("agent draining {} session(s)", live_.size());
+  error_code ignored;
+  for (auto* socket : *dialing_) socket->close(ignored);  // dials in progress fail now
   for (auto* connection : live_) {
     asio::co_spawn(executor_, connection->drain(deadline), asio::detached);
   }
   while (!live_.empty()) co_await changed_.wait();
+  // The sessions are gone: requests still being served were cut off. Make
+  // their handlers return instead of waiting for the local service.
+  if (upstream_) upstream_->abort();
+  while (tasks_running_ > 0) co_await changed_.wait();
   logger_->info("agent stopped");
 }
 
@@ -102,7 +108,15 @@ void Agent::fatal(const RegistrationRejection& rejection) {
 }
 
 void Agent::serve_stream(std::unique_ptr<IncomingStream> stream) {
-  asio::co_spawn(executor_, handler_(std::move(stream)), asio::detached);
+  spawn_tracked(handler_(std::move(stream)));
+}
+
+void Agent::spawn_tracked(Task<void> task) {
+  ++tasks_running_;
+  asio::co_spawn(executor_, std::move(task), [this](std::exception_ptr) {
+    --tasks_running_;
+    changed_.notify();
+  });
 }
 
 Task<void> Agent::run_slot(std::size_t edge_index) {
@@ -149,6 +163,11 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
     co_return result;
   }
   TlsSocket tls(executor_, *tls_);
+  struct Dialing {  // listed in dialing_ while this dial is in progress
+    std::shared_ptr<std::list<tcp::socket*>> list;
+    std::list<tcp::socket*>::iterator it;
+    ~Dialing() { list->erase(it); }
+  } dialing{dialing_, dialing_->insert(dialing_->end(), &tls.next_layer())};
   Watchdog watchdog(executor_, kDialTimeout, [&tls] {
     error_code ignored;
     tls.next_layer().close(ignored);
@@ -248,6 +267,8 @@ Task<void> Agent::run_connection(std::unique_ptr<h2::H2Connection> connection,
                                  std::string initial, std::shared_ptr<SlotSignal> signal) {
   const auto& id = connection->identity();
   auto self = live_.insert(live_.end(), connection.get());
+  // shutdown() ran between open_session() and here: it did not see this session.
+  if (stopping_) connection->close(Error::cancelled);
   ++connected_;
   changed_.notify();
   logger_->info("session {} connected to {} (tunnel={} node={})", id.session_id, id.peer_address,

@@ -36,7 +36,10 @@ class Agent {
   tl::expected<void, std::string> start(const std::optional<ClientTlsPem>& pem = std::nullopt);
 
   // Graceful stop: GOAWAY on every session, in-flight streams finish until
-  // `deadline`, then the sessions close.
+  // `deadline`, then the sessions close and requests still being served are
+  // aborted. When it returns no coroutine of the agent is left, so the Agent
+  // may be destroyed (a custom StreamHandler must return once its stream
+  // fails). Destroying a started Agent without it is not allowed.
   Task<void> shutdown(std::chrono::steady_clock::time_point deadline);
 
   // Called once when the edge refuses the agent for good (401/403/404/400);
@@ -58,6 +61,8 @@ class Agent {
   Task<void> run_connection(std::unique_ptr<h2::H2Connection> connection, std::string initial,
                             std::shared_ptr<SlotSignal> signal);
   void serve_stream(std::unique_ptr<IncomingStream> stream);
+  // Spawns `task`, counted in tasks_running_ until it ends.
+  void spawn_tracked(Task<void> task);
   void fatal(const RegistrationRejection& rejection);
 
   asio::any_io_executor executor_;
@@ -71,6 +76,10 @@ class Agent {
   AsyncEvent changed_;
   std::function<void(const RegistrationRejection&)> on_fatal_;
   std::size_t connected_ = 0;
+  int tasks_running_ = 0;             // slot loops and stream handlers; shutdown() waits for them
+  // Sockets of dials in progress; shutdown() closes them. Shared with the
+  // dialing coroutines, whose frames may be destroyed after the Agent.
+  std::shared_ptr<std::list<tcp::socket*>> dialing_ = std::make_shared<std::list<tcp::socket*>>();
   bool stopping_ = false;
 };
 

@@ -69,6 +69,12 @@ Task<Result<std::unique_ptr<HttpUpstream::Connection>>> HttpUpstream::connect() 
   co_return connection;
 }
 
+void HttpUpstream::abort() {
+  error_code ignored;
+  for (auto* connection : *active_) connection->stream.socket().close(ignored);
+  idle_.clear();
+}
+
 void HttpUpstream::release(std::unique_ptr<Connection> connection) {
   if (idle_.size() >= kMaxIdle) return;
   idle_.push_back(std::move(connection));
@@ -124,6 +130,12 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
     }
     if (pooled && !still_open(connection->stream.socket())) connection.reset();
   }
+
+  struct Active {  // listed in active_ while this exchange uses the connection
+    std::shared_ptr<std::list<Connection*>> list;
+    std::list<Connection*>::iterator it;
+    ~Active() { list->erase(it); }
+  } active{active_, active_->insert(active_->end(), connection.get())};
 
   http::request_serializer<http::buffer_body> serializer{request};
   co_await http::async_write_header(connection->stream, serializer, nothrow(ec));

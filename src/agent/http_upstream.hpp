@@ -6,6 +6,7 @@
 #pragma once
 
 #include <deque>
+#include <list>
 #include <memory>
 
 #include "config/upstream_url.hpp"
@@ -26,6 +27,9 @@ class HttpUpstream {
 
   // Handles one exchange end to end. Runs on the executor; `stream` is owned here.
   Task<void> serve(std::unique_ptr<IncomingStream> stream);
+  // Closes every connection to the local service, idle or in use: serve()
+  // calls still waiting on it fail and return. Used by Agent::shutdown().
+  void abort();
 
  private:
   struct Connection {
@@ -43,6 +47,9 @@ class HttpUpstream {
   UpstreamTimeouts timeouts_;
   Logger logger_;
   std::deque<std::unique_ptr<Connection>> idle_;
+  // Connections a serve() call is using. Shared with the serve() frames,
+  // which may be destroyed after this object.
+  std::shared_ptr<std::list<Connection*>> active_ = std::make_shared<std::list<Connection*>>();
 };
 
 }  // namespace dialback::agent

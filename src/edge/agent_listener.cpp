@@ -103,7 +103,17 @@ Task<void> AgentListener::drain(Clock::time_point deadline) {
 }
 
 Task<void> AgentListener::serve(tcp::socket socket) {
-  socket.set_option(tcp::no_delay(true));
+  // Counted from the first byte, not from registration: drain() must also
+  // wait for connections still in their handshake, which use this listener.
+  ++live_;
+  co_await serve_connection(std::move(socket));
+  --live_;
+  sessions_changed_.notify();
+}
+
+Task<void> AgentListener::serve_connection(tcp::socket socket) {
+  error_code option_ec;  // must not throw: serve() has to see this return
+  socket.set_option(tcp::no_delay(true), option_ec);
   const std::string peer = peer_of(socket);
   TlsSocket tls(std::move(socket), tls_);
   Watchdog watchdog(executor_, config_.agents.handshake_timeout, [&tls] {
@@ -201,14 +211,11 @@ Task<void> AgentListener::run_session(std::unique_ptr<h2::H2Connection> connecti
                                       std::size_t tunnel, std::string initial) {
   const auto& id = connection->identity();
   ++counters_.sessions_accepted;
-  ++live_;
   logger_->info("session {} opened: tunnel={} node={} cluster={} tenant={} peer={}",
                 id.session_id, id.tunnel, id.node, id.cluster, id.tenant, id.peer_address);
   registry_.add(tunnel, connection.get());
   const auto reason = co_await connection->run(std::move(initial));
   registry_.remove(tunnel, connection.get());
-  --live_;
-  sessions_changed_.notify();
   ++counters_.sessions_closed;
   const auto stats = connection->stats();
   logger_->info("session {} closed: {} (streams={} in={}B out={}B)", id.session_id,

@@ -35,6 +35,7 @@ class AgentListener {
 
  private:
   Task<void> serve(tcp::socket socket);
+  Task<void> serve_connection(tcp::socket socket);
   Task<void> run_session(std::unique_ptr<h2::H2Connection> connection, std::size_t tunnel,
                          std::string initial);
 

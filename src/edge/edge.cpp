@@ -72,15 +72,23 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
                             public_bound.error().message());
     }
     public_endpoint_ = *public_bound;
-    asio::co_spawn(executor_, public_->accept_loop(), asio::detached);
+    spawn_accept_loop(public_->accept_loop());
   }
-  asio::co_spawn(executor_, agents_->accept_loop(), asio::detached);
+  spawn_accept_loop(agents_->accept_loop());
   logger_->info("edge {} listening: agents on {}, public http on {}", config_.edge.id,
                 agent_endpoint_.address().to_string() + ":" + std::to_string(agent_endpoint_.port()),
                 public_ ? public_endpoint_.address().to_string() + ":" +
                               std::to_string(public_endpoint_.port())
                         : std::string("-"));
   return {};
+}
+
+void Edge::spawn_accept_loop(Task<void> loop) {
+  ++accept_loops_;
+  asio::co_spawn(executor_, std::move(loop), [this](std::exception_ptr) {
+    --accept_loops_;
+    accept_loops_changed_.notify();
+  });
 }
 
 Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
@@ -91,6 +99,9 @@ Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
     co_await agents_->drain(deadline);
   }
   if (public_) co_await public_->wait_idle();
+  // The loops see their closed acceptors only when their aborted accepts
+  // complete; until then they still touch the listeners.
+  while (accept_loops_ > 0) co_await accept_loops_changed_.wait();
   logger_->info("edge {} stopped", config_.edge.id);
 }
 

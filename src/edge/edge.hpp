@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "config/edge_config.hpp"
+#include "core/async_event.hpp"
 #include "core/logging.hpp"
 #include "edge/agent_listener.hpp"
 #include "edge/edge_counters.hpp"
@@ -33,7 +34,9 @@ class Edge {
   tl::expected<void, std::string> start(const std::optional<EdgeTlsPem>& pem = std::nullopt);
 
   // Graceful stop: refuse new agents and requests, drain sessions until
-  // `deadline`, wait for public connections to finish.
+  // `deadline`, wait for public connections to finish. When it returns no
+  // coroutine of the edge is left, so the Edge may be destroyed; destroying
+  // a started Edge without it is not allowed.
   Task<void> shutdown(std::chrono::steady_clock::time_point deadline);
 
   tcp::endpoint agent_endpoint() const { return agent_endpoint_; }
@@ -43,6 +46,8 @@ class Edge {
   const EdgeConfig& config() const { return config_; }
 
  private:
+  void spawn_accept_loop(Task<void> loop);
+
   asio::any_io_executor executor_;
   EdgeConfig config_;
   Logger logger_;
@@ -54,6 +59,8 @@ class Edge {
   std::unique_ptr<PublicHttpServer> public_;
   tcp::endpoint agent_endpoint_;
   tcp::endpoint public_endpoint_;
+  int accept_loops_ = 0;  // running accept loops; shutdown() waits for them to end
+  AsyncEvent accept_loops_changed_{executor_};
 };
 
 }  // namespace dialback::edge

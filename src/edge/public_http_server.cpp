@@ -213,12 +213,14 @@ Task<bool> PublicHttpServer::forward(beast::tcp_stream& stream, beast::flat_buff
     log_access(static_cast<int>(status), 0, via + " error=" + response_head.error().message());
     const bool upload_pending = !upload.done;
     error_code ignored;
-    bool keep = co_await send_page(
-        stream, error_page(status, request_id,
-                           timed_out ? "dialback edge: the agent did not answer in time"
+    // Page built outside the co_await expression: g++ 12 destroys a string
+    // temporary made in a ?: branch of such an expression twice (double free).
+    std::string message = timed_out ? "dialback edge: the agent did not answer in time"
                                      : "dialback edge: the tunnel to the agent failed (" +
-                                           response_head.error().message() + ")",
-                           keep_alive && !upload_pending && upload.result.has_value()));
+                                           response_head.error().message() + ")";
+    auto page = error_page(status, request_id, std::move(message),
+                           keep_alive && !upload_pending && upload.result.has_value());
+    bool keep = co_await send_page(stream, std::move(page));
     if (!upload.done) stream.socket().close(ignored);
     co_await wait_upload(upload);
     co_return keep;

@@ -18,7 +18,6 @@ TEST_F(AdmissionTest, WrongTokenIsFatal401AndCounted) {
   EXPECT_EQ(edge_->counters().sessions_accepted, 0u);
   EXPECT_EQ(edge_->session_count(kTunnel), 0u);
   EXPECT_EQ(agent.connected_sessions(), 0u);
-  // The agent stopped dialing: the edge sees no further attempt.
   EXPECT_TRUE(logs_->contains("registration refused: 401"));
 }
 

@@ -79,7 +79,9 @@ http::request<http::string_body> make_request(http::verb method, std::string tar
 
 Task<HttpResult> fetch(tcp::endpoint edge, http::request<http::string_body> request) {
   PublicClient client(co_await asio::this_coro::executor);
-  if (auto ec = co_await client.connect(edge)) co_return HttpResult{ec, {}, {}};
+  // Each co_await its own statement (g++ 12 miscompiles some awaits in conditions).
+  const error_code ec = co_await client.connect(edge);
+  if (ec) co_return HttpResult{ec, {}, {}};
   auto result = co_await client.request(std::move(request));
   client.close();
   co_return result;

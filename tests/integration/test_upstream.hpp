@@ -45,6 +45,7 @@ class TestUpstream {
   const std::string& name() const { return name_; }
   std::size_t requests_seen() const { return requests_seen_; }
   std::size_t in_flight() const { return in_flight_; }
+  std::size_t open_connections() const { return connections_.size(); }
 
  private:
   Task<void> accept_loop();

@@ -213,12 +213,19 @@ void TunnelFixture::shutdown_agent(agent::Agent& agent, Clock::duration drain) {
   run(agent.shutdown(Clock::now() + drain), drain + 3s);
 }
 
+void TunnelFixture::destroy_agent(agent::Agent& agent, Clock::duration drain) {
+  shutdown_agent(agent, drain);
+  for (auto& owned : agents_) {
+    if (owned.get() == &agent) owned.reset();
+  }
+}
+
 bool TunnelFixture::wait_ready(std::size_t sessions, Clock::duration timeout) {
   return run_until(
       [&] {
         if (!edge_ || edge_->session_count(kTunnel) < sessions) return false;
         for (std::size_t i = 0; i < agents_.size(); ++i) {
-          if (agent_stopped_[i]) continue;
+          if (agent_stopped_[i] || !agents_[i]) continue;
           if (agents_[i]->connected_sessions() < static_cast<std::size_t>(agent_connections_[i])) {
             return false;
           }
@@ -249,7 +256,7 @@ void TunnelFixture::drain_io(const char* stage) {
 void TunnelFixture::TearDown() {
   try {
     for (std::size_t i = 0; i < agents_.size(); ++i) {
-      if (!agent_stopped_[i]) shutdown_agent(*agents_[i], 1s);
+      if (!agent_stopped_[i] && agents_[i]) shutdown_agent(*agents_[i], 1s);
     }
     stop_edge();
   } catch (const std::exception& e) {

@@ -76,9 +76,9 @@ struct AgentOptions {
   AgentTransport transport = AgentTransport::h2;
   std::string token = std::string(kToken);
   ClientCert cert = ClientCert::none;
-  std::string node;                         // empty: "node-<index>"
-  std::optional<std::string> upstream_url;  // empty: the fixture's upstream
-  std::optional<std::uint16_t> edge_port;   // empty: the edge's agent port
+  std::string node{};                         // empty: "node-<index>"
+  std::optional<std::string> upstream_url{};  // empty: the fixture's upstream
+  std::optional<std::uint16_t> edge_port{};   // empty: the edge's agent port
   std::chrono::milliseconds upstream_response_timeout = 10s;
   std::chrono::milliseconds drain_timeout = 5s;
 };
@@ -109,6 +109,9 @@ class TunnelFixture : public ::testing::Test {
   agent::Agent& start_agent(const AgentOptions& options = {}, agent::StreamHandler handler = {});
   // Graceful agent shutdown with `drain` as the deadline offset; waits for it.
   void shutdown_agent(agent::Agent& agent, Clock::duration drain = 2s);
+  // shutdown_agent(), then destroys the agent (what an embedding program
+  // does when it stops); any coroutine of the agent left behind is a bug.
+  void destroy_agent(agent::Agent& agent, Clock::duration drain = 2s);
   // Waits until the edge has `sessions` sessions of tunnel web and every agent
   // started so far reports its sessions registered.
   bool wait_ready(std::size_t sessions, Clock::duration timeout = 5s);

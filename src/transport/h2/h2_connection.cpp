@@ -82,6 +82,11 @@ Task<std::error_code> H2Connection::run(std::string initial) {
   asio::co_spawn(executor_, liveness_loop(), [this](std::exception_ptr) { loop_finished(); });
   co_await read_loop();
   while (loops_running_ > 0) co_await loops_done_.wait();
+  // A drain() still waiting must leave before the owner may destroy us.
+  while (drains_running_ > 0) {
+    streams_changed_.notify();
+    co_await loops_done_.wait();
+  }
   engine_.terminate(make_error_code(Error::session_closed));
   co_return end_reason_ ? end_reason_ : make_error_code(Error::session_closed);
 }
@@ -98,6 +103,7 @@ void H2Connection::end(std::error_code reason) {
   io_->close();
   liveness_timer_.cancel();
   output_ready_.notify();
+  streams_changed_.notify();  // a drain() waiting for streams sees the end now
   engine_.terminate(reason);
 }
 
@@ -178,6 +184,14 @@ Task<void> H2Connection::liveness_loop() {
 }
 
 Task<std::size_t> H2Connection::drain(Clock::time_point deadline) {
+  // Counted here, synchronously: callers spawn the task detached and it
+  // starts later; run() waits for it before returning, so the connection
+  // outlives every drain even when it ends on its own meanwhile.
+  ++drains_running_;
+  return drain_until(deadline);
+}
+
+Task<std::size_t> H2Connection::drain_until(Clock::time_point deadline) {
   go_away();
   while (engine_.open_streams() > 0 && !closing_) {
     const bool woken = co_await streams_changed_.wait_until(deadline);
@@ -185,6 +199,8 @@ Task<std::size_t> H2Connection::drain(Clock::time_point deadline) {
   }
   const std::size_t cut = engine_.open_streams();
   end(make_error_code(cut > 0 ? Error::timeout : Error::session_closed));
+  --drains_running_;
+  loops_done_.notify();
   co_return cut;
 }
 

@@ -48,7 +48,9 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   Task<std::error_code> run(std::string initial = {});
 
   // Sends GOAWAY, waits until the open streams finish or `deadline`, then
-  // closes. Returns the number of streams cut off at the deadline.
+  // closes. Returns the number of streams cut off at the deadline. Call it
+  // only while run() is running; the task may be spawned detached (run()
+  // does not return while it is pending) but must be started.
   Task<std::size_t> drain(std::chrono::steady_clock::time_point deadline) override;
   // Closes now; open streams fail with `reason`.
   void close(Error reason);
@@ -71,6 +73,7 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   void on_stream_closed() override { streams_changed_.notify(); }
   void on_output_ready() override { output_ready_.notify(); }
 
+  Task<std::size_t> drain_until(std::chrono::steady_clock::time_point deadline);
   Task<void> read_loop();
   Task<void> write_loop();
   Task<void> liveness_loop();
@@ -92,6 +95,7 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   std::error_code end_reason_;
   bool closing_ = false;       // no more reading; the write loop flushes and stops
   int loops_running_ = 0;
+  int drains_running_ = 0;     // drain() calls not yet returned; run() waits for them
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
   std::uint64_t streams_total_ = 0;

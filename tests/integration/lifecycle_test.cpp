@@ -1,0 +1,55 @@
+// Restarts and graceful stops.
+#include "tunnel_fixture.hpp"
+
+namespace dialback::test {
+namespace {
+
+class LifecycleTest : public TunnelFixture {};
+
+TEST_F(LifecycleTest, AgentReconnectsToRestartedEdgeOnTheSamePort) {
+  start_edge();
+  const auto port = agent_endpoint().port();
+  auto& agent = start_agent({.connections = 2});
+  ASSERT_TRUE(wait_ready(2));
+  auto first = run(fetch_get(public_endpoint(), "/hello"));
+  ASSERT_EQ(first.status(), 200);
+
+  stop_edge();
+  EXPECT_TRUE(run_until([&] { return agent.connected_sessions() == 0; }, 2s));
+  const auto restarted_at = Clock::now();
+  start_edge({.agent_port = port});
+  ASSERT_EQ(agent_endpoint().port(), port);
+
+  ASSERT_TRUE(wait_ready(2, 3s)) << "agent did not come back within 3 s";
+  EXPECT_LT(Clock::now() - restarted_at, 3s);
+  auto again = run(fetch_get(public_endpoint(), "/hello"));
+  ASSERT_FALSE(again.ec) << again.ec.message();
+  EXPECT_EQ(again.status(), 200);
+  EXPECT_EQ(again.response.body(), "hello");
+}
+
+TEST_F(LifecycleTest, AgentShutdownLetsInFlightRequestFinish) {
+  start_edge();
+  auto& agent = start_agent();
+  ASSERT_TRUE(wait_ready(1));
+
+  auto pending = spawn(fetch_get(public_endpoint(), "/slow?ms=500"));
+  ASSERT_TRUE(run_until([&] { return upstream_->in_flight() == 1; }));
+  shutdown_agent(agent, 5s);  // returns once the session has drained and closed
+
+  ASSERT_TRUE(pending->has_value()) << "shutdown finished before the in-flight request";
+  const HttpResult& result = **pending;
+  ASSERT_FALSE(result.ec) << result.ec.message();
+  EXPECT_EQ(result.status(), 200);
+  EXPECT_EQ(result.response.body(), "slow");
+  EXPECT_EQ(agent.connected_sessions(), 0u);
+  EXPECT_EQ(edge_->counters().requests_failed, 0u);
+  ASSERT_TRUE(run_until([&] { return edge_->session_count(kTunnel) == 0; }));
+
+  // With the agent gone the edge answers 503.
+  auto after = run(fetch_get(public_endpoint(), "/hello"));
+  EXPECT_EQ(after.status(), 503);
+}
+
+}  // namespace
+}  // namespace dialback::test

@@ -31,7 +31,9 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
     error_code ec;
-    co_await http::async_read(socket, buffer, parser, nothrow(ec));
+    // read_some, not read: forward whatever arrived at once (server-sent
+    // events, streamed responses) instead of waiting for the chunk to fill.
+    co_await http::async_read_some(socket, buffer, parser, nothrow(ec));
     if (ec == http::error::need_buffer) ec = {};
     if (ec) co_return fail(ec);
     const std::size_t n = chunk.size() - parser.get().body().size;

@@ -40,7 +40,7 @@ edge=$!; PIDS+=("$edge")
 agent=$!; PIDS+=("$agent")
 
 fetch() { curl -sf -m 5 -H 'Host: app.test' "http://127.0.0.1:$public_port/index.html"; }
-wait_for 10 fetch || fail "no answer through the tunnel: $(tail -5 edge.log agent.log)"
+wait_for 10 fetch || fail "no answer through the tunnel: $(tail -n 5 edge.log agent.log)"
 [ "$(fetch)" = "hello from the private service" ] || fail "wrong body: $(fetch)"
 
 # Wrong token: the edge refuses, the agent exits 3 with a clear message.

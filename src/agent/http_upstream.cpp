@@ -1,5 +1,6 @@
 #include "agent/http_upstream.hpp"
 
+#include "agent/upgrade_forwarder.hpp"
 #include "core/async_event.hpp"
 #include "http1/body_pump.hpp"
 #include "http1/header_translation.hpp"
@@ -8,7 +9,9 @@ namespace dialback::agent {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::size_t kMaxIdle = 32;
+// Idle keep-alive connections kept to the local service. Above the number
+// of requests in flight at once, every burst would reconnect.
+constexpr std::size_t kMaxIdle = 256;
 
 struct Upload {
   explicit Upload(asio::any_io_executor executor) : finished(std::move(executor)) {}
@@ -40,6 +43,14 @@ bool still_open(tcp::socket& socket) {
   socket.non_blocking(false, ignored);
   return ec == asio::error::would_block;
 }
+
+// `item` is listed in `list` while this object lives.
+template <class T>
+struct Listed {
+  std::shared_ptr<std::list<T*>> list;
+  typename std::list<T*>::iterator it;
+  ~Listed() { list->erase(it); }
+};
 
 std::string seconds_text(std::chrono::milliseconds ms) {
   return std::to_string(ms.count() / 1000.0).substr(0, 4) + "s";
@@ -93,7 +104,35 @@ Task<void> HttpUpstream::respond_error(IncomingStream& stream, int status, std::
   stream.end_body({});
 }
 
+Task<void> HttpUpstream::serve_upgrade(std::unique_ptr<IncomingStream> stream) {
+  const std::string local = target_.host + ":" + std::to_string(target_.port);
+  auto connection = co_await connect();
+  if (!connection) {
+    logger_->warn("{} cannot connect to local service {}: {}",
+                  find_header(stream->request().headers, "x-request-id").value_or("-"), local,
+                  connection.error().message());
+    std::string message = "dialback agent: cannot connect to the local service at " + local +
+                          " (" + connection.error().message() + ")";
+    co_await respond_error(*stream, 502, std::move(message));
+    co_await await_request_end(*stream);
+    co_return;
+  }
+  Connection& used = **connection;
+  Listed<Connection> active{active_, active_->insert(active_->end(), &used)};
+  UpgradeTarget target{target_.base_path, local, timeouts_.response};
+  auto failure =
+      co_await forward_upgrade(used.stream, used.buffer, *stream, std::move(target), logger_);
+  if (failure) co_await respond_error(*stream, failure->status, std::move(failure->message));
+  error_code ignored;
+  used.stream.socket().close(ignored);
+  co_await await_request_end(*stream);
+}
+
 Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
+  if (stream->request().method == "CONNECT" && !stream->request().protocol.empty()) {
+    co_await serve_upgrade(std::move(stream));
+    co_return;
+  }
   const RequestHead& head = stream->request();
   const std::string local = target_.host + ":" + std::to_string(target_.port);
   const std::string request_id(find_header(head.headers, "x-request-id").value_or("-"));
@@ -131,11 +170,8 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
     if (pooled && !still_open(connection->stream.socket())) connection.reset();
   }
 
-  struct Active {  // listed in active_ while this exchange uses the connection
-    std::shared_ptr<std::list<Connection*>> list;
-    std::list<Connection*>::iterator it;
-    ~Active() { list->erase(it); }
-  } active{active_, active_->insert(active_->end(), connection.get())};
+  // Listed in active_ while this exchange uses the connection.
+  Listed<Connection> active{active_, active_->insert(active_->end(), connection.get())};
 
   http::request_serializer<http::buffer_body> serializer{request};
   co_await http::async_write_header(connection->stream, serializer, nothrow(ec));

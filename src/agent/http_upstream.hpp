@@ -2,7 +2,8 @@
 // HTTP/1.1 service, over a pool of keep-alive connections. Bodies stream
 // both ways with backpressure. Failures become 502 (connect, protocol) or
 // 504 (no response in time) with a body naming the local service; after the
-// response head was sent a failure resets the stream instead.
+// response head was sent a failure resets the stream instead. An extended
+// CONNECT (WebSocket) gets a connection of its own instead (upgrade_forwarder.hpp).
 #pragma once
 
 #include <deque>
@@ -39,6 +40,8 @@ class HttpUpstream {
   };
 
   Task<Result<std::unique_ptr<Connection>>> connect();
+  // Extended CONNECT (WebSocket): a fresh connection, never pooled (upgrade_forwarder.hpp).
+  Task<void> serve_upgrade(std::unique_ptr<IncomingStream> stream);
   void release(std::unique_ptr<Connection> connection);
   Task<void> respond_error(IncomingStream& stream, int status, std::string message);
 

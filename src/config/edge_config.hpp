@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -44,6 +46,17 @@ struct PublicConfig {
   std::optional<HttpsListenerConfig> https;
   // Time for the agent to produce response headers; 504 after.
   std::chrono::milliseconds request_timeout{std::chrono::seconds(60)};
+  // Request head limits (request line + fields + blank line); 431 over them.
+  std::size_t max_header_bytes = 64u << 10;
+  std::size_t max_header_fields = 100;
+  // Request body limit; 0: unlimited. 413 (see docs/configuration.md).
+  std::uint64_t max_body_bytes = 0;
+  // Whole request head, from the first byte (or the accept); 408 after.
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(10)};
+  // Between keep-alive requests; the connection closes silently after it.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+  // No bytes either way on a forwarded exchange: 504 before the response, close after.
+  std::chrono::milliseconds stream_idle_timeout{std::chrono::minutes(5)};
 };
 
 // Credentials accepted for a tunnel; at least one entry in total.

@@ -41,11 +41,23 @@ HttpsListenerConfig parse_https(ParseContext& ctx, const Field& field) {
 }
 
 PublicConfig parse_public(ParseContext& ctx, const Field& field) {
-  MapReader map(ctx, field, {"http", "https", "request_timeout"});
+  MapReader map(ctx, field,
+                {"http", "https", "request_timeout", "max_header_bytes", "max_header_fields",
+                 "max_body_bytes", "header_timeout", "idle_timeout", "stream_idle_timeout"});
   PublicConfig out;
   if (auto f = map.find("http")) out.http = read_listen_address(ctx, *f);
   if (auto f = map.find("https")) out.https = parse_https(ctx, *f);
   if (auto f = map.find("request_timeout")) out.request_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("max_header_bytes")) out.max_header_bytes = read_byte_size(ctx, *f);
+  if (auto f = map.find("max_header_fields")) {
+    const int fields = read_int(ctx, *f);
+    if (fields < 0) ctx.fail(f->line, f->key, "must not be negative");
+    out.max_header_fields = static_cast<std::size_t>(fields);
+  }
+  if (auto f = map.find("max_body_bytes")) out.max_body_bytes = read_byte_size(ctx, *f);
+  if (auto f = map.find("header_timeout")) out.header_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("idle_timeout")) out.idle_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("stream_idle_timeout")) out.stream_idle_timeout = read_duration(ctx, *f);
   return out;
 }
 

@@ -10,6 +10,9 @@ namespace dialback {
 namespace {
 
 constexpr int kMaxSessionsPerTunnel = 1'000'000;
+constexpr std::size_t kMinHeaderBytes = 1u << 10;
+constexpr std::size_t kMaxHeaderBytes = 1u << 20;
+constexpr std::size_t kMaxHeaderFields = 10'000;
 
 ConfigError error(std::string key, std::string message) {
   return ConfigError{"", 0, std::move(key), std::move(message)};
@@ -41,7 +44,17 @@ std::optional<ConfigError> check_public(const PublicConfig& pub) {
     if (pub.https->cert.empty()) return error("public.https.cert", "required");
     if (pub.https->key.empty()) return error("public.https.key", "required");
   }
-  return check_positive("public.request_timeout", pub.request_timeout);
+  if (auto e = check_positive("public.request_timeout", pub.request_timeout)) return e;
+  if (pub.max_header_bytes < kMinHeaderBytes || pub.max_header_bytes > kMaxHeaderBytes) {
+    return error("public.max_header_bytes", "must be from 1KiB to 1MiB");
+  }
+  if (pub.max_header_fields < 1 || pub.max_header_fields > kMaxHeaderFields) {
+    return error("public.max_header_fields",
+                 "must be from 1 to " + std::to_string(kMaxHeaderFields));
+  }
+  if (auto e = check_positive("public.header_timeout", pub.header_timeout)) return e;
+  if (auto e = check_positive("public.idle_timeout", pub.idle_timeout)) return e;
+  return check_positive("public.stream_idle_timeout", pub.stream_idle_timeout);
 }
 
 std::optional<ConfigError> check_auth(const std::string& prefix, const TunnelAuthConfig& auth,

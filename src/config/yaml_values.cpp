@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "config/byte_size.hpp"
 #include "config/duration.hpp"
 
 namespace dialback::config_detail {
@@ -70,6 +71,13 @@ int read_int(const ParseContext& ctx, const Field& field) {
 std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field) {
   if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected a duration");
   auto parsed = parse_duration(field.node.Scalar());
+  if (!parsed) ctx.fail(field.line, field.key, parsed.error());
+  return *parsed;
+}
+
+std::uint64_t read_byte_size(const ParseContext& ctx, const Field& field) {
+  if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected a size");
+  auto parsed = parse_byte_size(field.node.Scalar());
   if (!parsed) ctx.fail(field.line, field.key, parsed.error());
   return *parsed;
 }

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,8 @@ std::vector<Field> read_list(ParseContext& ctx, const Field& field);
 std::vector<std::pair<std::string, std::string>> read_string_map(ParseContext& ctx, const Field& field);
 int read_int(const ParseContext& ctx, const Field& field);
 std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field);
+// A byte size (config/byte_size.hpp): "65536", "64KiB", "10MiB".
+std::uint64_t read_byte_size(const ParseContext& ctx, const Field& field);
 ListenAddress read_listen_address(const ParseContext& ctx, const Field& field);
 ListenAddress read_connect_address(const ParseContext& ctx, const Field& field);
 // A non-empty file path, resolved against the config file's directory.

@@ -12,7 +12,8 @@ namespace dialback::edge {
   X(requests, "public requests received")                                  \
   X(requests_no_route, "public requests with no tunnel for their host")   \
   X(requests_no_session, "public requests for a tunnel without sessions") \
-  X(requests_failed, "public requests that failed inside the tunnel")
+  X(requests_failed, "public requests that failed inside the tunnel")     \
+  X(requests_rejected, "public requests refused before routing (malformed, limits, 408)")
 
 struct EdgeCounters {
 #define DIALBACK_COUNTER_FIELD(name, help) std::uint64_t name = 0;

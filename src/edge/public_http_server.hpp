@@ -12,6 +12,7 @@
 #include "edge/edge_counters.hpp"
 #include "edge/session_registry.hpp"
 #include "edge/tunnel_table.hpp"
+#include "http1/trace_context.hpp"
 
 namespace dialback::edge {
 
@@ -54,6 +55,7 @@ class PublicHttpServer {
   AsyncEvent connections_changed_;
   bool stopping_ = false;
   std::string request_id_prefix_;
+  http1::TraceparentGenerator traceparents_{std::random_device{}()};
   std::uint64_t request_counter_ = 0;
 };
 

@@ -81,6 +81,16 @@ RequestHead tunnel_request_from(const http::request_header<>& request, const For
   head.headers.push_back({"x-forwarded-host", head.authority});
   head.headers.push_back({"forwarded", std::move(forwarded)});
   head.headers.push_back({"x-request-id", request_id});
+  if (info.traceparents != nullptr) {
+    std::string traceparent;
+    take_header(head.headers, "traceparent", traceparent);
+    if (!is_valid_traceparent(traceparent)) {
+      traceparent = info.traceparents->next();
+      std::string ignored_state;
+      take_header(head.headers, "tracestate", ignored_state);  // belongs to the replaced trace
+    }
+    head.headers.push_back({"traceparent", std::move(traceparent)});
+  }
   return head;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/asio.hpp"
+#include "http1/trace_context.hpp"
 #include "tunnel/message.hpp"
 
 namespace dialback::http1 {
@@ -14,10 +15,12 @@ struct ForwardingInfo {
   std::string client_ip;   // address of the public client
   std::string scheme;      // "http" or "https"
   std::string request_id;  // used when the request carries no X-Request-Id
+  TraceparentGenerator* traceparents = nullptr;  // makes one when the request has none
 };
 
 // Builds the tunnel request: hop-by-hop headers stripped; Forwarded,
-// X-Forwarded-For/-Proto/-Host and X-Request-Id added. Returns the request id
+// X-Forwarded-For/-Proto/-Host and X-Request-Id added; a valid traceparent
+// kept, a missing or malformed one replaced by a new one. Returns the request id
 // in effect through `request_id` (the client's, when it sent a valid one).
 RequestHead tunnel_request_from(const http::request_header<>& request, const ForwardingInfo& info,
                                 std::string& request_id);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <optional>
 
+#include <boost/beast/websocket.hpp>
 #include <openssl/evp.h>
 
 namespace dialback::test {
@@ -118,10 +119,21 @@ Task<void> TestUpstream::serve(tcp::socket socket) {
     if (ec) break;
     http::request<http::string_body> request = parser.release();
     ++requests_seen_;
-    ++in_flight_;
 
     const std::string_view target = request.target();
     const std::string_view path = path_of(target);
+    if (path == "/ws" && beast::websocket::is_upgrade(request)) {
+      connections_.erase(self);  // serve_websocket() lists the stream it takes over
+      auto session = serve_websocket(std::move(stream), std::move(request));
+      co_await std::move(session);
+      --running_;
+      co_return;
+    }
+    if (path == "/ws-raw") {
+      co_await serve_raw_upgrade(stream, buffer);
+      break;
+    }
+    ++in_flight_;
     http::response<http::string_body> response{http::status::ok, 11};
     response.set("X-Upstream", name_);
     response.set(http::field::content_type, "application/octet-stream");
@@ -149,6 +161,9 @@ Task<void> TestUpstream::serve(tcp::socket socket) {
         text += lower(field.name_string()) + ": " + std::string(field.value()) + "\n";
       }
       response.body() = std::move(text);
+    } else if (path == "/ws-refuse") {
+      response.result(http::status::forbidden);
+      response.body() = "websocket refused\n";
     } else if (path == "/status") {
       response.result(static_cast<unsigned>(query_number(target, "code").value_or(200)));
       if (response.result() == http::status::not_modified) response.set(http::field::etag, "\"v1\"");
@@ -175,6 +190,66 @@ Task<void> TestUpstream::serve(tcp::socket socket) {
   stream.close();
   connections_.erase(self);
   --running_;
+}
+
+}  // namespace dialback::test
+
+namespace dialback::test {
+
+Task<void> TestUpstream::serve_websocket(beast::tcp_stream stream,
+                                         http::request<http::string_body> request) {
+  namespace websocket = beast::websocket;
+  stream.expires_never();  // the websocket stream keeps its own timeouts
+  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+  auto self = connections_.insert(connections_.end(), &ws.next_layer());
+  const std::string forwarded_for(request["X-Forwarded-For"]);
+  bool chat = false;
+  for (auto token : http::token_list(request[http::field::sec_websocket_protocol])) {
+    if (token == "chat") chat = true;
+  }
+  ws.set_option(websocket::stream_base::decorator(
+      [name = name_, forwarded_for, chat](websocket::response_type& response) {
+        response.set("X-Upstream", name);
+        response.set("X-Seen-Forwarded-For", forwarded_for);
+        if (chat) response.set(http::field::sec_websocket_protocol, "chat");
+      }));
+  error_code ec;
+  co_await ws.async_accept(request, nothrow(ec));
+  while (!ec && !stopping_) {
+    beast::flat_buffer message;
+    co_await ws.async_read(message, nothrow(ec));
+    if (ec) break;  // websocket::error::closed after a close handshake
+    if (ws.got_text() && beast::buffers_to_string(message.data()) == "close-now") {
+      ws.next_layer().socket().close(ec);
+      break;
+    }
+    ws.text(ws.got_text());
+    co_await ws.async_write(message.data(), nothrow(ec));
+  }
+  error_code ignored;
+  ws.next_layer().socket().close(ignored);
+  connections_.erase(self);
+}
+
+Task<void> TestUpstream::serve_raw_upgrade(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  // One write: the relay must pass on bytes that arrive together with the 101.
+  std::string out = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nX-Upstream: " + name_ + "\r\n\r\ngreeting:";
+  out += beast::buffers_to_string(buffer.data());
+  buffer.consume(buffer.size());
+  error_code ec;
+  co_await asio::async_write(stream, asio::buffer(out), nothrow(ec));
+  std::string chunk(16 * 1024, '\0');
+  while (!ec) {
+    const std::size_t n = co_await stream.async_read_some(asio::buffer(chunk), nothrow(ec));
+    if (ec == asio::error::eof) {
+      ec = {};
+      co_await asio::async_write(stream, asio::buffer(std::string_view(":bye")), nothrow(ec));
+      break;
+    }
+    if (ec) break;
+    co_await asio::async_write(stream, asio::buffer(chunk.data(), n), nothrow(ec));
+  }
 }
 
 }  // namespace dialback::test

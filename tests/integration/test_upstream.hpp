@@ -9,6 +9,14 @@
 //   /sha256           200, sha256 hex of the request body
 //   /headers          200, the request headers as "name: value\n" lines (names lower case)
 //   /status?code=N    status N with an empty body (204, 304 ...)
+//   /ws               WebSocket (Beast) echo: each message comes back with its
+//                     text/binary kind; "close-now" closes the TCP connection
+//                     abruptly. The 101 carries X-Seen-Forwarded-For (the request's
+//                     X-Forwarded-For) and selects subprotocol "chat" when offered.
+//   /ws-raw           any Upgrade request: a hand-written 101, then "greeting:" in
+//                     the same write, then every byte echoed until EOF, then ":bye"
+//                     and a FIN (byte relay and half-close, no WebSocket framing)
+//   /ws-refuse        403 "websocket refused\n" (declines any upgrade)
 // HEAD on any of them answers the GET head (with its Content-Length) and no body.
 #pragma once
 
@@ -50,6 +58,8 @@ class TestUpstream {
  private:
   Task<void> accept_loop();
   Task<void> serve(tcp::socket socket);
+  Task<void> serve_websocket(beast::tcp_stream stream, http::request<http::string_body> request);
+  Task<void> serve_raw_upgrade(beast::tcp_stream& stream, beast::flat_buffer& buffer);
 
   asio::any_io_executor executor_;
   std::string name_;

@@ -136,6 +136,7 @@ edge::Edge& TunnelFixture::start_edge(const EdgeOptions& options) {
   if (options.client_ca) web.auth.client_names = {std::string(kClientName)};
   web.balance = options.balance;
   config.tunnels.push_back(std::move(web));
+  if (options.configure) options.configure(config);
   if (auto invalid = validate_edge_config(config)) {
     throw std::runtime_error("edge config invalid: " + invalid->key + ": " + invalid->message);
   }

@@ -67,6 +67,7 @@ struct EdgeOptions {
   std::uint16_t agent_port = 0;  // 0: any free port
   std::chrono::milliseconds request_timeout = 10s;
   bool client_ca = true;         // request and verify client certificates
+  std::function<void(EdgeConfig&)> configure{};  // adjusts the config last (limits, timeouts)
 };
 
 enum class ClientCert { none, trusted, rogue };

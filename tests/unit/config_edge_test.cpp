@@ -180,6 +180,52 @@ INSTANTIATE_TEST_SUITE_P(
                     "YAML syntax error"}),
     test::case_name);
 
+TEST(EdgeConfig, PublicLimitsAndTimeouts) {
+  auto defaults = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(defaults) << defaults.error().to_string();
+  EXPECT_EQ(defaults->public_.max_header_bytes, 65536u);
+  EXPECT_EQ(defaults->public_.max_header_fields, 100u);
+  EXPECT_EQ(defaults->public_.max_body_bytes, 0u);
+  EXPECT_EQ(defaults->public_.header_timeout, 10s);
+  EXPECT_EQ(defaults->public_.idle_timeout, 60s);
+  EXPECT_EQ(defaults->public_.stream_idle_timeout, 5min);
+
+  auto loaded = load_edge_config_from_string(
+      mutate(std::string(kBase), "  http: :8080\n",
+             "  http: :8080\n  max_header_bytes: 16KiB\n  max_header_fields: 50\n"
+             "  max_body_bytes: 10MiB\n  header_timeout: 2s\n  idle_timeout: 30s\n"
+             "  stream_idle_timeout: 1m\n"),
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->public_.max_header_bytes, 16384u);
+  EXPECT_EQ(loaded->public_.max_header_fields, 50u);
+  EXPECT_EQ(loaded->public_.max_body_bytes, 10u << 20);
+  EXPECT_EQ(loaded->public_.header_timeout, 2s);
+  EXPECT_EQ(loaded->public_.idle_timeout, 30s);
+  EXPECT_EQ(loaded->public_.stream_idle_timeout, 1min);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PublicLimits, EdgeConfigInvalid,
+    testing::Values(
+        InvalidCase{"BadSize", "  http: :8080\n", "  http: :8080\n  max_body_bytes: 10MB\n", 6,
+                    "public.max_body_bytes", "invalid size"},
+        InvalidCase{"HeaderBytesTooSmall", "  http: :8080\n", "  http: :8080\n  max_header_bytes: 100\n",
+                    6, "public.max_header_bytes", "from 1KiB to 1MiB"},
+        InvalidCase{"HeaderFieldsZero", "  http: :8080\n", "  http: :8080\n  max_header_fields: 0\n", 6,
+                    "public.max_header_fields", "must be from 1"},
+        InvalidCase{"HeaderFieldsNegative", "  http: :8080\n",
+                    "  http: :8080\n  max_header_fields: -1\n", 6, "public.max_header_fields",
+                    "must not be negative"},
+        InvalidCase{"ZeroHeaderTimeout", "  http: :8080\n", "  http: :8080\n  header_timeout: 0s\n", 6,
+                    "public.header_timeout", "greater than zero"},
+        InvalidCase{"ZeroIdleTimeout", "  http: :8080\n", "  http: :8080\n  idle_timeout: 0\n", 6,
+                    "public.idle_timeout", "greater than zero"},
+        InvalidCase{"ZeroStreamIdleTimeout", "  http: :8080\n",
+                    "  http: :8080\n  stream_idle_timeout: 0ms\n", 6, "public.stream_idle_timeout",
+                    "greater than zero"}),
+    test::case_name);
+
 TEST(EdgeConfig, IntegerExpected) {
   auto loaded = load_edge_config_from_string(
       mutate(std::string(kBase), "  key: edge.key\n", "  key: edge.key\n  max_sessions_per_tunnel: many\n"),

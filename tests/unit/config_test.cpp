@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "config/agent_config.hpp"
+#include "config/byte_size.hpp"
 #include "config/config_error.hpp"
 #include "config/config_rules.hpp"
 #include "config/duration.hpp"
@@ -42,6 +43,25 @@ TEST(Duration, FormatsWithTheLargestExactUnit) {
   EXPECT_EQ(format_duration(90s), "90s");
   EXPECT_EQ(format_duration(2min), "2m");
   EXPECT_EQ(format_duration(3h), "3h");
+}
+
+TEST(ByteSize, ParsesEveryUnit) {
+  const std::pair<const char*, std::uint64_t> cases[] = {
+      {"0", 0},           {"65536", 65536},    {"100B", 100},
+      {"64KiB", 65536},   {"10MiB", 10u << 20}, {"2GiB", std::uint64_t{2} << 30},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto parsed = parse_byte_size(text);
+    ASSERT_TRUE(parsed) << text << ": " << parsed.error();
+    EXPECT_EQ(*parsed, expected) << text;
+  }
+}
+
+TEST(ByteSize, RejectsOtherForms) {
+  for (const char* text : {"", "KiB", "-1", "+1", "1.5MiB", "64 KiB", "64kib", "64KB", "64k", "1TiB",
+                           "99999999999999999999", "17179869184GiB"}) {
+    EXPECT_FALSE(parse_byte_size(text)) << text;
+  }
 }
 
 TEST(ListenAddressParse, AcceptsTheDocumentedForms) {

@@ -1,0 +1,43 @@
+#include "edge/idle_timeout_stream.hpp"
+
+namespace dialback::edge {
+
+IdleTimeoutStream::IdleTimeoutStream(std::unique_ptr<TunnelStream> inner,
+                                     asio::any_io_executor executor,
+                                     std::chrono::steady_clock::duration timeout,
+                                     std::function<void(bool response_started)> on_idle)
+    : inner_(std::move(inner)),
+      on_idle_(std::move(on_idle)),
+      watchdog_(std::move(executor), timeout, [this] {
+        inner_->reset(Error::timeout);
+        if (on_idle_) on_idle_(response_started_);
+      }) {}
+
+Task<Result<ResponseHead>> IdleTimeoutStream::read_response(
+    std::chrono::steady_clock::time_point deadline) {
+  auto head = co_await inner_->read_response(deadline);
+  if (head) {
+    response_started_ = true;
+    watchdog_.touch();
+  } else if (watchdog_.fired()) {
+    // The transport may report our own reset in its words ("reset by peer").
+    co_return fail(Error::timeout);
+  }
+  co_return head;
+}
+
+Task<Result<std::optional<std::string>>> IdleTimeoutStream::read_body() {
+  auto chunk = co_await inner_->read_body();
+  if (chunk) watchdog_.touch();
+  if (!chunk && watchdog_.fired()) co_return fail(Error::timeout);
+  co_return chunk;
+}
+
+Task<Result<void>> IdleTimeoutStream::write_body(std::string_view data) {
+  auto written = co_await inner_->write_body(data);
+  if (written) watchdog_.touch();
+  if (!written && watchdog_.fired()) co_return fail(Error::timeout);
+  co_return written;
+}
+
+}  // namespace dialback::edge

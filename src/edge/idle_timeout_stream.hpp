@@ -1,0 +1,49 @@
+// IdleTimeoutStream: a TunnelStream decorator that bounds how long a
+// forwarded exchange may go without progress (public.stream_idle_timeout).
+// Every completed step counts as progress: the response head, a response
+// body chunk read from the tunnel, a request body chunk the tunnel accepted.
+//
+// When no step completes for `timeout`, it resets the inner stream with
+// Error::timeout (pending and later calls then fail with Error::timeout,
+// whatever the transport reports, so the edge answers 504 when the response
+// has not started) and calls `on_idle(response_started)`, which closes
+// the public connection when the response was already under way. Pending
+// calls end when the transport processes the reset. Owned by the public
+// connection's forwarder, on its executor; `on_idle` never runs after the
+// decorator is destroyed.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "core/idle_watchdog.hpp"
+#include "tunnel/tunnel_stream.hpp"
+
+namespace dialback::edge {
+
+class IdleTimeoutStream final : public TunnelStream {
+ public:
+  IdleTimeoutStream(std::unique_ptr<TunnelStream> inner, asio::any_io_executor executor,
+                    std::chrono::steady_clock::duration timeout,
+                    std::function<void(bool response_started)> on_idle);
+
+  Task<Result<ResponseHead>> read_response(std::chrono::steady_clock::time_point deadline) override;
+  Task<Result<std::optional<std::string>>> read_body() override;
+  const HeaderList& trailers() const override { return inner_->trailers(); }
+  Task<Result<void>> write_body(std::string_view data) override;
+  Result<void> end_body(HeaderList trailers = {}) override {
+    return inner_->end_body(std::move(trailers));
+  }
+  void reset(Error reason) override { inner_->reset(reason); }
+
+  // True once the stream was reset for idleness.
+  bool timed_out() const { return watchdog_.fired(); }
+
+ private:
+  std::unique_ptr<TunnelStream> inner_;
+  std::function<void(bool)> on_idle_;
+  bool response_started_ = false;
+  IdleWatchdog watchdog_;  // last: disarmed first on destruction
+};
+
+}  // namespace dialback::edge

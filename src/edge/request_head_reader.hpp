@@ -1,0 +1,46 @@
+// Reading the head of the next request on a public HTTP/1.1 connection, with
+// the edge's header limits, raw-byte checks (http1/request_validation.hpp) and
+// timeouts. The body is left to the parser: on success, `buffer` holds
+// whatever followed the head and `parser` is ready to read the body.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "core/asio.hpp"
+#include "http1/request_validation.hpp"
+
+namespace dialback::edge {
+
+struct HeadReadOptions {
+  http1::RequestLimits limits;
+  // Keep-alive only (not first_request): time to wait for the first byte of
+  // the next request; the connection closes silently after it.
+  std::chrono::steady_clock::duration idle_timeout;
+  // Time for the whole head, from the first byte (keep-alive) or from the
+  // accept (first request). After it: 408 when part of a head arrived, a
+  // silent close otherwise.
+  std::chrono::steady_clock::duration header_timeout;
+  bool first_request = true;
+};
+
+struct HeadRead {
+  enum class Outcome {
+    request,   // parser holds a valid head (target normalised to origin-form)
+    closed,    // peer closed, idle timeout, error, or nothing sent: close silently
+    rejected,  // answer `rejection` with Connection: close, then close
+  };
+  Outcome outcome = Outcome::closed;
+  http1::Rejection rejection;
+};
+
+// Reads into `buffer` (which may already hold pipelined bytes) and parses the
+// head into `parser`. Uses the stream's own expiry for the idle wait; during
+// the header phase it cancels (not closes) the socket at the deadline so that
+// a 408 can still be written. Caller: the connection's coroutine, which owns
+// all three references for the duration of the await.
+Task<HeadRead> read_request_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                 http::request_parser<http::buffer_body>& parser,
+                                 HeadReadOptions options);
+
+}  // namespace dialback::edge

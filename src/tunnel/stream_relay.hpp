@@ -1,0 +1,159 @@
+// Byte relay between a socket and a tunnel stream, for exchanges that stop
+// being HTTP after their heads (WebSocket and other upgrades): the edge
+// relays public socket <-> TunnelStream, the agent IncomingStream <-> local
+// service socket, both with relay_bytes().
+//
+// Backpressure both ways, nothing unbounded: the socket is read again only
+// when the stream accepted the previous chunk (write_body completes), and the
+// stream is read again only when the socket took the previous chunk.
+// Half-close is carried through: EOF from the socket ends the stream's body
+// (end_body); the end of the stream's body shuts the socket's sending side
+// down. Any error aborts both: the stream is reset and the socket closed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include "core/asio.hpp"
+#include "core/async_event.hpp"
+#include "core/result.hpp"
+#include "tunnel/stream_body.hpp"
+
+namespace dialback {
+
+inline constexpr std::size_t kRelayChunk = 64u << 10;
+
+struct RelayResult {
+  std::uint64_t to_stream = 0;  // bytes read from the socket and written to the stream
+  std::uint64_t to_socket = 0;  // bytes read from the stream and written to the socket
+  std::error_code error;        // the first failure; empty when both directions ended cleanly
+};
+
+namespace relay_detail {
+
+// The TCP socket under `stream`: tcp::socket itself, beast::tcp_stream, or
+// a layered stream (ssl::stream<beast::tcp_stream>).
+template <class Stream>
+tcp::socket& lowest_socket(Stream& stream) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  if constexpr (requires { lowest.socket(); }) {
+    return lowest.socket();
+  } else {
+    return lowest;
+  }
+}
+
+template <class Stream>
+void abort_both(Stream& socket, StreamBody& body) {
+  error_code ignored;
+  lowest_socket(socket).close(ignored);
+  body.reset(Error::cancelled);
+}
+
+// Shared by relay_bytes() and its child coroutine; lives in relay_bytes()'s
+// frame, which waits for `done` before returning.
+struct RelayState {
+  explicit RelayState(asio::any_io_executor executor) : finished(std::move(executor)) {}
+  bool done = false;
+  Result<std::uint64_t> result = 0;
+  std::error_code first_error;  // the failure that aborted the relay, whichever side saw it
+  AsyncEvent finished;
+};
+
+}  // namespace relay_detail
+
+// Socket -> stream. Writes `pending` (bytes already read past an HTTP head)
+// first, then everything the socket delivers; at EOF ends the stream's body.
+// Returns the bytes relayed. On failure the caller aborts both sides.
+template <class Socket>
+Task<Result<std::uint64_t>> relay_socket_to_stream(Socket& socket, StreamBody& sink,
+                                                   std::string pending) {
+  std::uint64_t relayed = 0;
+  if (!pending.empty()) {
+    auto written = co_await sink.write_body(pending);
+    if (!written) co_return fail(written.error());
+    relayed += pending.size();
+  }
+  std::string chunk(kRelayChunk, '\0');
+  for (;;) {
+    error_code ec;
+    const std::size_t n = co_await socket.async_read_some(asio::buffer(chunk), nothrow(ec));
+    if (n > 0) {
+      auto written = co_await sink.write_body({chunk.data(), n});
+      if (!written) co_return fail(written.error());
+      relayed += n;
+    }
+    if (ec == asio::error::eof) {
+      auto ended = sink.end_body({});
+      if (!ended) co_return fail(ended.error());
+      co_return relayed;
+    }
+    if (ec) co_return fail(ec);
+  }
+}
+
+// Stream -> socket. Writes every chunk of the stream's body; at its end shuts
+// the socket's sending side down (the socket stays open for reading). Under
+// TLS that is a bare TCP FIN, without close_notify.
+// Returns the bytes relayed. On failure the caller aborts both sides.
+template <class Socket>
+Task<Result<std::uint64_t>> relay_stream_to_socket(StreamBody& source, Socket& socket) {
+  std::uint64_t relayed = 0;
+  for (;;) {
+    auto chunk = co_await source.read_body();
+    if (!chunk) co_return fail(chunk.error());
+    if (!chunk->has_value()) {
+      error_code ignored;  // the peer may be gone already: its read side reports that
+      relay_detail::lowest_socket(socket).shutdown(tcp::socket::shutdown_send, ignored);
+      co_return relayed;
+    }
+    const std::string& data = **chunk;
+    error_code ec;
+    co_await asio::async_write(socket, asio::buffer(data), nothrow(ec));
+    if (ec) co_return fail(ec);
+    relayed += data.size();
+  }
+}
+
+namespace relay_detail {
+
+template <class Socket>
+Task<void> run_downlink(StreamBody* source, Socket* socket, RelayState* downlink) {
+  downlink->result = co_await relay_stream_to_socket(*source, *socket);
+  if (!downlink->result) {
+    if (!downlink->first_error) downlink->first_error = downlink->result.error();
+    abort_both(*socket, *source);
+  }
+  downlink->done = true;
+  downlink->finished.notify();
+}
+
+}  // namespace relay_detail
+
+// Relays both directions until both have ended (cleanly or not). `pending`
+// holds bytes already read from the socket. Runs on the socket's executor,
+// which must be the stream's; the socket and the stream must outlive the
+// call and have no other reader or writer meanwhile. When it returns
+// cleanly the socket's sending side is shut down and the stream's body
+// ended; the caller closes the socket and drops the stream.
+template <class Socket>
+Task<RelayResult> relay_bytes(Socket& socket, StreamBody& stream, std::string pending) {
+  relay_detail::RelayState downlink(socket.get_executor());
+  asio::co_spawn(socket.get_executor(), relay_detail::run_downlink(&stream, &socket, &downlink),
+                 asio::detached);
+  auto uplink = co_await relay_socket_to_stream(socket, stream, std::move(pending));
+  if (!uplink) {
+    if (!downlink.first_error) downlink.first_error = uplink.error();
+    relay_detail::abort_both(socket, stream);
+  }
+  while (!downlink.done) co_await downlink.finished.wait();
+
+  RelayResult result;
+  if (uplink) result.to_stream = *uplink;
+  if (downlink.result) result.to_socket = *downlink.result;
+  result.error = downlink.first_error;
+  co_return result;
+}
+
+}  // namespace dialback

@@ -1,0 +1,4 @@
+# What the edge refuses before forwarding (src/http1/request_validation).
+dialback_add_test(request_validation_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/request_validation_test.cpp
+  LIBS dialback_http1)

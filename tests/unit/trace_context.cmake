@@ -1,0 +1,1 @@
+dialback_add_test(trace_context_test SOURCES trace_context_test.cpp LIBS dialback_http1)

@@ -28,6 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 WORK=$(mktemp -d)
+chmod 755 "$WORK"  # nginx's worker (www-data) serves files from it
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
@@ -55,7 +56,7 @@ http {
 CONF
 /usr/sbin/nginx -c "$WORK/nginx.conf" &
 PIDS+=($!)
-wait_http "http://127.0.0.1:$backend_port/1k.bin"
+wait_http "http://127.0.0.1:$backend_port/1k.bin" || { cat nginx-error.log >&2; exit 1; }
 
 "$DIALBACK" pki init --dir pki >/dev/null
 "$DIALBACK" pki issue --dir pki --name edge --dns localhost --server >/dev/null
@@ -72,7 +73,8 @@ edge=$!; PIDS+=("$edge")
 "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web --token "$token" --ca pki/ca.crt \
   --server-name localhost --connections 2 --log-level warn "http://127.0.0.1:$backend_port" 2>agent.log &
 agent=$!; PIDS+=("$agent")
-wait_http -H 'Host: app.test' "http://127.0.0.1:$public_port/1k.bin"
+wait_http -H 'Host: app.test' "http://127.0.0.1:$public_port/1k.bin" ||
+  { tail -n 5 edge.log agent.log >&2; exit 1; }
 # Both agent sessions established before sampling idle memory.
 deadline=$((SECONDS + 10))
 until [ "$(ss -Htn state established "( dport = :$agents_port )" | wc -l)" -ge 2 ]; do

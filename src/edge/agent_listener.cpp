@@ -62,36 +62,20 @@ AgentListener::AgentListener(asio::any_io_executor executor, asio::ssl::context&
       registry_(registry),
       counters_(counters),
       logger_(std::move(logger)),
-      acceptor_(executor),
+      listener_(executor, "agent listener", logger_),
       sessions_changed_(executor) {}
 
 Result<tcp::endpoint> AgentListener::listen(const tcp::endpoint& endpoint) {
-  error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fail(ec);
-  return acceptor_.local_endpoint();
+  return listener_.listen(endpoint);
 }
 
 Task<void> AgentListener::accept_loop() {
-  while (!stopping_) {
-    error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(nothrow(ec));
-    if (ec) {
-      if (stopping_ || ec == asio::error::operation_aborted) break;
-      logger_->warn("agent listener accept failed: {}", ec.message());
-      continue;
-    }
-    asio::co_spawn(executor_, serve(std::move(socket)), asio::detached);
-  }
+  return listener_.accept_loop([this](tcp::socket socket) { return serve(std::move(socket)); });
 }
 
 void AgentListener::stop() {
   stopping_ = true;
-  error_code ec;
-  acceptor_.close(ec);
+  listener_.stop();
 }
 
 Task<void> AgentListener::drain(Clock::time_point deadline) {

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "config/edge_config.hpp"
+#include "core/listener.hpp"
 #include "core/logging.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/session_registry.hpp"
@@ -46,7 +47,7 @@ class AgentListener {
   SessionRegistry& registry_;
   EdgeCounters& counters_;
   Logger logger_;
-  tcp::acceptor acceptor_;
+  Listener listener_;
   AsyncEvent sessions_changed_;
   bool stopping_ = false;
   std::size_t live_ = 0;

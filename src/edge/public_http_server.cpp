@@ -77,7 +77,7 @@ PublicHttpServer::PublicHttpServer(asio::any_io_executor executor, const EdgeCon
       counters_(counters),
       access_log_(std::move(access_log)),
       logger_(std::move(logger)),
-      acceptor_(executor),
+      listener_(executor, "public http", logger_),
       connections_changed_(executor) {
   unsigned char random[6];
   RAND_bytes(random, sizeof random);
@@ -93,32 +93,17 @@ std::string PublicHttpServer::next_request_id() {
 }
 
 Result<tcp::endpoint> PublicHttpServer::listen(const tcp::endpoint& endpoint) {
-  error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fail(ec);
-  return acceptor_.local_endpoint();
+  return listener_.listen(endpoint);
 }
 
 Task<void> PublicHttpServer::accept_loop() {
-  while (!stopping_) {
-    error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(nothrow(ec));
-    if (ec) {
-      if (stopping_ || ec == asio::error::operation_aborted) break;
-      logger_->warn("public accept failed: {}", ec.message());
-      continue;
-    }
-    asio::co_spawn(executor_, serve(std::move(socket)), asio::detached);
-  }
+  return listener_.accept_loop([this](tcp::socket socket) { return serve(std::move(socket)); });
 }
 
 void PublicHttpServer::stop() {
   stopping_ = true;
+  listener_.stop();
   error_code ec;
-  acceptor_.close(ec);
   for (auto& connection : connections_) {
     if (!connection.busy) connection.stream->socket().close(ec);
   }

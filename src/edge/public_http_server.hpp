@@ -8,6 +8,7 @@
 
 #include "config/edge_config.hpp"
 #include "core/async_event.hpp"
+#include "core/listener.hpp"
 #include "core/logging.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/session_registry.hpp"
@@ -50,7 +51,7 @@ class PublicHttpServer {
   EdgeCounters& counters_;
   Logger access_log_;
   Logger logger_;
-  tcp::acceptor acceptor_;
+  Listener listener_;
   std::list<Connection> connections_;
   AsyncEvent connections_changed_;
   bool stopping_ = false;

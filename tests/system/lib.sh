@@ -38,3 +38,27 @@ wait_exit() {
   EXIT_CODE=0
   wait "$pid" || EXIT_CODE=$?
 }
+
+# start_tunnel SERVICE_PORT: in the current directory, makes a CA, an edge
+# certificate and a token, writes edge.yaml (tunnel "web", host app.test),
+# starts the edge and an agent for http://127.0.0.1:SERVICE_PORT (logs in
+# edge.log and agent.log) and sets PUBLIC_PORT. Readiness is the caller's.
+start_tunnel() {
+  local service_port=$1 agents_port token
+  "$DIALBACK" pki init --dir pki >/dev/null
+  "$DIALBACK" pki issue --dir pki --name edge --dns localhost --server >/dev/null
+  token=$("$DIALBACK" token new)
+  agents_port=$(free_port); PUBLIC_PORT=$(free_port)
+  cat >edge.yaml <<YAML
+edge: {id: edge-test}
+agents: {listen: 127.0.0.1:$agents_port, cert: pki/edge.crt, key: pki/edge.key}
+public: {http: 127.0.0.1:$PUBLIC_PORT}
+tunnels:
+  web: {hosts: [app.test], auth: {tokens: ["$("$DIALBACK" token hash "$token")"]}}
+YAML
+  "$DIALBACK" edge --config edge.yaml 2>edge.log &
+  PIDS+=($!)
+  "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web --token "$token" \
+    --ca pki/ca.crt --server-name localhost "http://127.0.0.1:$service_port" 2>agent.log &
+  PIDS+=($!)
+}

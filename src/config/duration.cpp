@@ -1,41 +1,20 @@
 #include "config/duration.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <limits>
+
+#include "config/scaled_number.hpp"
 
 namespace dialback {
 
 tl::expected<std::chrono::milliseconds, std::string> parse_duration(std::string_view text) {
-  const auto bad = [&] {
-    return tl::unexpected("invalid duration \"" + std::string(text) +
-                          "\": expected e.g. 500ms, 15s, 1m, 2h or a number of seconds");
-  };
-  std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0) return bad();
-
-  std::uint64_t number = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + digits, number);
-  if (ec != std::errc{} || end != text.data() + digits)
-    return tl::unexpected("duration \"" + std::string(text) + "\" is too large");
-
-  const std::string_view unit = text.substr(digits);
-  std::uint64_t scale = 0;  // milliseconds per unit
-  if (unit.empty() || unit == "s") {
-    scale = 1000;
-  } else if (unit == "ms") {
-    scale = 1;
-  } else if (unit == "m") {
-    scale = 60'000;
-  } else if (unit == "h") {
-    scale = 3'600'000;
-  } else {
-    return bad();
-  }
+  static constexpr UnitScale kUnits[] = {
+      {"", 1000}, {"s", 1000}, {"ms", 1}, {"m", 60'000}, {"h", 3'600'000}};
   constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  if (number > kMax / scale) return tl::unexpected("duration \"" + std::string(text) + "\" is too large");
-  return std::chrono::milliseconds(static_cast<std::int64_t>(number * scale));
+  auto millis = parse_scaled_number(text, kUnits, kMax, "duration",
+                                    "500ms, 15s, 1m, 2h or a number of seconds");
+  if (!millis) return tl::unexpected(millis.error());
+  return std::chrono::milliseconds(static_cast<std::int64_t>(*millis));
 }
 
 std::string format_duration(std::chrono::milliseconds value) {

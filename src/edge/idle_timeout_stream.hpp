@@ -16,7 +16,7 @@
 #include <functional>
 #include <memory>
 
-#include "core/idle_watchdog.hpp"
+#include "core/watchdog.hpp"
 #include "tunnel/tunnel_stream.hpp"
 
 namespace dialback::edge {
@@ -43,7 +43,7 @@ class IdleTimeoutStream final : public TunnelStream {
   std::unique_ptr<TunnelStream> inner_;
   std::function<void(bool)> on_idle_;
   bool response_started_ = false;
-  IdleWatchdog watchdog_;  // last: disarmed first on destruction
+  Watchdog watchdog_;  // last: disarmed first on destruction
 };
 
 }  // namespace dialback::edge

@@ -13,6 +13,7 @@
 
 #include "config/balance_policy.hpp"
 #include "config/config_error.hpp"
+#include "config/flow_windows.hpp"
 #include "config/listen_address.hpp"
 
 namespace dialback {
@@ -32,6 +33,7 @@ struct AgentListenerConfig {
   std::chrono::milliseconds ping_interval{std::chrono::seconds(15)};
   std::chrono::milliseconds ping_timeout{std::chrono::seconds(10)};
   int max_sessions_per_tunnel = 1000;
+  FlowWindows windows;  // stream_window, connection_window: what an agent may send ahead
 };
 
 struct HttpsListenerConfig {
@@ -57,6 +59,9 @@ struct PublicConfig {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
   // No bytes either way on a forwarded exchange: 504 before the response, close after.
   std::chrono::milliseconds stream_idle_timeout{std::chrono::minutes(5)};
+  // HTTP/2 clients: streams at once per connection, and what they may send ahead.
+  std::uint32_t max_concurrent_streams = 100;
+  FlowWindows windows;
 };
 
 // Credentials accepted for a tunnel; at least one entry in total.

@@ -15,9 +15,15 @@ void parse_edge_section(ParseContext& ctx, const Field& field, EdgeSection& out)
   if (auto f = map.find("drain_timeout")) out.drain_timeout = read_duration(ctx, *f);
 }
 
+void read_windows(const ParseContext& ctx, const MapReader& map, FlowWindows& out) {
+  if (auto f = map.find("stream_window")) out.stream = read_window(ctx, *f);
+  if (auto f = map.find("connection_window")) out.connection = read_window(ctx, *f);
+}
+
 AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field,
                 {"listen", "cert", "key", "client_ca", "handshake_timeout", "ping_interval", "ping_timeout",
+                 "stream_window", "connection_window",
                  "max_sessions_per_tunnel"});
   AgentListenerConfig out;
   if (auto f = map.find("listen")) out.listen = read_listen_address(ctx, *f);
@@ -28,6 +34,7 @@ AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
   if (auto f = map.find("ping_interval")) out.ping_interval = read_duration(ctx, *f);
   if (auto f = map.find("ping_timeout")) out.ping_timeout = read_duration(ctx, *f);
   if (auto f = map.find("max_sessions_per_tunnel")) out.max_sessions_per_tunnel = read_int(ctx, *f);
+  read_windows(ctx, map, out.windows);
   return out;
 }
 
@@ -43,7 +50,8 @@ HttpsListenerConfig parse_https(ParseContext& ctx, const Field& field) {
 PublicConfig parse_public(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field,
                 {"http", "https", "request_timeout", "max_header_bytes", "max_header_fields",
-                 "max_body_bytes", "header_timeout", "idle_timeout", "stream_idle_timeout"});
+                 "max_body_bytes", "header_timeout", "idle_timeout", "stream_idle_timeout",
+                 "max_concurrent_streams", "stream_window", "connection_window"});
   PublicConfig out;
   if (auto f = map.find("http")) out.http = read_listen_address(ctx, *f);
   if (auto f = map.find("https")) out.https = parse_https(ctx, *f);
@@ -58,6 +66,12 @@ PublicConfig parse_public(ParseContext& ctx, const Field& field) {
   if (auto f = map.find("header_timeout")) out.header_timeout = read_duration(ctx, *f);
   if (auto f = map.find("idle_timeout")) out.idle_timeout = read_duration(ctx, *f);
   if (auto f = map.find("stream_idle_timeout")) out.stream_idle_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("max_concurrent_streams")) {
+    const int streams = read_int(ctx, *f);
+    if (streams < 1) ctx.fail(f->line, f->key, "must be at least 1");
+    out.max_concurrent_streams = static_cast<std::uint32_t>(streams);
+  }
+  read_windows(ctx, map, out.windows);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "config/yaml_values.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "config/byte_size.hpp"
@@ -100,6 +101,11 @@ std::string read_path(const ParseContext& ctx, const Field& field) {
   std::string path = read_string(ctx, field);
   if (path.empty()) ctx.fail(field.line, field.key, "empty path");
   return ctx.resolve_path(path);
+}
+
+std::uint32_t read_window(const ParseContext& ctx, const Field& field) {
+  const std::uint64_t bytes = read_byte_size(ctx, field);
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, 0xffff'ffffu));
 }
 
 }  // namespace dialback::config_detail

@@ -32,6 +32,9 @@ int read_int(const ParseContext& ctx, const Field& field);
 std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field);
 // A byte size (config/byte_size.hpp): "65536", "64KiB", "10MiB".
 std::uint64_t read_byte_size(const ParseContext& ctx, const Field& field);
+// An HTTP/2 window as a byte size; values past 32 bits saturate (the
+// validator then reports the range).
+std::uint32_t read_window(const ParseContext& ctx, const Field& field);
 ListenAddress read_listen_address(const ParseContext& ctx, const Field& field);
 ListenAddress read_connect_address(const ParseContext& ctx, const Field& field);
 // A non-empty file path, resolved against the config file's directory.

@@ -30,4 +30,16 @@ using error_code = boost::system::error_code;
 //     co_await socket.async_read_some(buf, nothrow(ec));
 inline auto nothrow(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
+// The TCP socket under `stream`: tcp::socket itself, beast::tcp_stream, or a
+// layered stream (ssl::stream<tcp::socket>, ssl::stream<beast::tcp_stream>).
+template <class Stream>
+tcp::socket& lowest_socket(Stream& stream) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  if constexpr (requires { lowest.socket(); }) {
+    return lowest.socket();
+  } else {
+    return lowest;
+  }
+}
+
 }  // namespace dialback

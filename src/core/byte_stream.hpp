@@ -43,23 +43,15 @@ class SocketByteStream final : public ByteStream {
     if constexpr (requires { stream_.async_shutdown(asio::use_awaitable); }) {
       co_await stream_.async_shutdown(nothrow(ec));
     }
-    lowest().shutdown(tcp::socket::shutdown_both, ec);
+    lowest_socket(stream_).shutdown(tcp::socket::shutdown_both, ec);
   }
   void close() override {
     error_code ec;
-    lowest().close(ec);
+    lowest_socket(stream_).close(ec);
   }
   asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
-  tcp::socket& lowest() {
-    if constexpr (requires { stream_.next_layer(); }) {
-      return stream_.next_layer();
-    } else {
-      return stream_;
-    }
-  }
-
   Stream stream_;
 };
 

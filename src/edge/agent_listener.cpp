@@ -119,6 +119,8 @@ Task<void> AgentListener::serve_connection(tcp::socket socket) {
   identity.peer_address = peer;
   h2::H2Connection::Options options;
   options.liveness = {config_.agents.ping_interval, config_.agents.ping_timeout};
+  options.h2.stream_window = config_.agents.windows.stream;
+  options.h2.connection_window = config_.agents.windows.connection;
   std::size_t tunnel = 0;
   std::string initial;
 

@@ -27,11 +27,6 @@ Edge::Edge(asio::any_io_executor executor, EdgeConfig config, Logger logger)
 Edge::~Edge() = default;
 
 tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem) {
-  if (config_.public_.https) {
-    return tl::unexpected(std::string(
-        "public.https: the HTTPS public listener is not implemented yet; use public.http "
-        "(see docs/configuration.md)"));
-  }
   auto table = TunnelTable::build(config_.tunnels);
   if (!table) return tl::unexpected(table.error());
   tunnels_ = std::move(*table);
@@ -49,6 +44,17 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   if (!tls) return tl::unexpected("agent listener TLS: " + tls.error().message());
   agent_tls_.emplace(std::move(*tls));
 
+  if (const auto& https = config_.public_.https) {
+    Result<asio::ssl::context> public_tls =
+        pem && !pem->public_cert_pem.empty()
+            ? make_server_context(ServerTlsPem{pem->public_cert_pem, pem->public_key_pem, {}},
+                                  AlpnSet::public_https)
+            : make_server_context(ServerTlsFiles{https->cert, https->key, {}},
+                                  AlpnSet::public_https);
+    if (!public_tls) return tl::unexpected("public.https TLS: " + public_tls.error().message());
+    public_tls_.emplace(std::move(*public_tls));
+  }
+
   auto agent_ep = resolve_listen(config_.agents.listen);
   if (!agent_ep) return tl::unexpected("agents.listen: " + agent_ep.error());
   agents_ = std::make_unique<AgentListener>(executor_, *agent_tls_, config_, tunnels_, *registry_,
@@ -60,26 +66,40 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   }
   agent_endpoint_ = *bound;
 
+  auto access = logger_->clone(logger_->name() + ".access");
+  public_ = std::make_unique<PublicHttpServer>(executor_, config_, tunnels_, *registry_, counters_,
+                                               public_tls_ ? &*public_tls_ : nullptr, access,
+                                               logger_);
   if (config_.public_.http) {
     auto public_ep = resolve_listen(*config_.public_.http);
     if (!public_ep) return tl::unexpected("public.http: " + public_ep.error());
-    auto access = logger_->clone(logger_->name() + ".access");
-    public_ = std::make_unique<PublicHttpServer>(executor_, config_, tunnels_, *registry_,
-                                                 counters_, access, logger_);
     auto public_bound = public_->listen(*public_ep);
     if (!public_bound) {
       return tl::unexpected("public.http " + to_string(*config_.public_.http) + ": " +
                             public_bound.error().message());
     }
     public_endpoint_ = *public_bound;
-    spawn_accept_loop(public_->accept_loop());
   }
+  if (const auto& https = config_.public_.https) {
+    auto tls_ep = resolve_listen(https->listen);
+    if (!tls_ep) return tl::unexpected("public.https: " + tls_ep.error());
+    auto tls_bound = public_->listen_tls(*tls_ep);
+    if (!tls_bound) {
+      return tl::unexpected("public.https " + to_string(https->listen) + ": " +
+                            tls_bound.error().message());
+    }
+    public_tls_endpoint_ = *tls_bound;
+  }
+  if (config_.public_.http) spawn_accept_loop(public_->accept_loop());
+  if (config_.public_.https) spawn_accept_loop(public_->tls_accept_loop());
   spawn_accept_loop(agents_->accept_loop());
-  logger_->info("edge {} listening: agents on {}, public http on {}", config_.edge.id,
-                agent_endpoint_.address().to_string() + ":" + std::to_string(agent_endpoint_.port()),
-                public_ ? public_endpoint_.address().to_string() + ":" +
-                              std::to_string(public_endpoint_.port())
-                        : std::string("-"));
+  auto show = [](const tcp::endpoint& ep) {
+    return ep.port() == 0 ? std::string("-")
+                          : ep.address().to_string() + ":" + std::to_string(ep.port());
+  };
+  logger_->info("edge {} listening: agents on {}, public http on {}, public https on {}",
+                config_.edge.id, show(agent_endpoint_), show(public_endpoint_),
+                show(public_tls_endpoint_));
   return {};
 }
 

@@ -22,6 +22,9 @@ struct EdgeTlsPem {
   std::string cert_pem;
   std::string key_pem;
   std::string client_ca_pem;  // empty: no client certificates requested
+  // The public HTTPS listener's identity; empty: public.https.cert/key files.
+  std::string public_cert_pem;
+  std::string public_key_pem;
 };
 
 class Edge {
@@ -41,6 +44,7 @@ class Edge {
 
   tcp::endpoint agent_endpoint() const { return agent_endpoint_; }
   tcp::endpoint public_endpoint() const { return public_endpoint_; }
+  tcp::endpoint public_tls_endpoint() const { return public_tls_endpoint_; }
   const EdgeCounters& counters() const { return counters_; }
   std::size_t session_count(std::string_view tunnel) const;
   const EdgeConfig& config() const { return config_; }
@@ -55,10 +59,12 @@ class Edge {
   std::unique_ptr<SessionRegistry> registry_;
   EdgeCounters counters_;
   std::optional<asio::ssl::context> agent_tls_;
+  std::optional<asio::ssl::context> public_tls_;
   std::unique_ptr<AgentListener> agents_;
   std::unique_ptr<PublicHttpServer> public_;
   tcp::endpoint agent_endpoint_;
   tcp::endpoint public_endpoint_;
+  tcp::endpoint public_tls_endpoint_;
   int accept_loops_ = 0;  // running accept loops; shutdown() waits for them to end
   AsyncEvent accept_loops_changed_{executor_};
 };

@@ -13,7 +13,8 @@ namespace dialback::edge {
   X(requests_no_route, "public requests with no tunnel for their host")   \
   X(requests_no_session, "public requests for a tunnel without sessions") \
   X(requests_failed, "public requests that failed inside the tunnel")     \
-  X(requests_rejected, "public requests refused before routing (malformed, limits, 408)")
+  X(requests_rejected, "public requests refused before routing (malformed, limits, 408)") \
+  X(tls_handshakes_failed, "public TLS handshakes that failed or timed out")
 
 struct EdgeCounters {
 #define DIALBACK_COUNTER_FIELD(name, help) std::uint64_t name = 0;

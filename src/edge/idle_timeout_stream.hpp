@@ -35,6 +35,7 @@ class IdleTimeoutStream final : public TunnelStream {
     return inner_->end_body(std::move(trailers));
   }
   void reset(Error reason) override { inner_->reset(reason); }
+  void on_abort(std::function<void()> handler) override { inner_->on_abort(std::move(handler)); }
 
   // True once the stream was reset for idleness.
   bool timed_out() const { return watchdog_.fired(); }

@@ -1,16 +1,16 @@
 #include "edge/public_http_server.hpp"
 
-#include <openssl/rand.h>
-
 #include <array>
 
 #include "edge/error_page.hpp"
 #include "edge/idle_timeout_stream.hpp"
+#include "edge/public_stream.hpp"
 #include "edge/request_head_reader.hpp"
 #include "edge/upgrade_bridge.hpp"
 #include "http1/body_pump.hpp"
 #include "http1/header_translation.hpp"
 #include "http1/upgrade.hpp"
+#include "tls/alpn.hpp"
 
 namespace dialback::edge {
 namespace {
@@ -19,6 +19,7 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr std::size_t kLingerBytes = 1u << 20;
 const std::error_code kBodyLimitExceeded = error_code(http::error::body_limit);
+constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 // State shared between a request's forwarder and its upload coroutine, which
 // lives in the forwarder's frame: the forwarder waits for `done` before returning.
@@ -29,7 +30,8 @@ struct Upload {
   AsyncEvent finished;
 };
 
-Task<void> run_upload(beast::tcp_stream* stream, beast::flat_buffer* buffer,
+template <class Stream>
+Task<void> run_upload(Stream* stream, beast::flat_buffer* buffer,
                       http::request_parser<http::buffer_body>* parser, TunnelStream* tunnel,
                       Upload* upload) {
   upload->result = co_await http1::pump_body_to_tunnel(*stream, *buffer, *parser, *tunnel);
@@ -42,7 +44,8 @@ Task<void> wait_upload(Upload& upload) {
   while (!upload.done) co_await upload.finished.wait();
 }
 
-Task<bool> send_page(beast::tcp_stream& stream, http::response<http::string_body> page) {
+template <class Stream>
+Task<bool> send_page(Stream& stream, http::response<http::string_body> page) {
   error_code ec;
   co_await http::async_write(stream, page, nothrow(ec));
   co_return !ec && page.keep_alive();
@@ -52,8 +55,9 @@ Task<bool> send_page(beast::tcp_stream& stream, http::response<http::string_body
 // (until its FIN, kLingerBytes or kLingerTime). Closing a socket with unread
 // input sends RST, which can destroy the response before the client reads it
 // (a rejected head, an error page sent before the body was read).
-Task<void> discard_input(beast::tcp_stream& stream) {
-  stream.expires_after(kLingerTime);
+template <class Stream>
+Task<void> discard_input(Stream& stream) {
+  beast::get_lowest_layer(stream).expires_after(kLingerTime);
   std::array<char, 4096> scratch;
   std::size_t total = 0;
   while (total < kLingerBytes) {
@@ -62,50 +66,89 @@ Task<void> discard_input(beast::tcp_stream& stream) {
     if (ec) break;
     total += n;
   }
+  beast::get_lowest_layer(stream).expires_never();
+}
+
+// What the first bytes of a plain connection are.
+enum class FirstBytes { http1, h2c, nothing };
+
+// Reads until the bytes either are the HTTP/2 client preface or cannot be
+// (usually the first byte decides), within `timeout`.
+Task<FirstBytes> sniff_protocol(PlainStream& stream, beast::flat_buffer& buffer,
+                                Clock::duration timeout) {
+  stream.expires_after(timeout);
+  for (;;) {
+    const auto data = buffer.data();
+    const std::string_view seen(static_cast<const char*>(data.data()),
+                                std::min(data.size(), kH2Preface.size()));
+    if (!seen.empty() && !kH2Preface.starts_with(seen)) break;
+    if (seen.size() == kH2Preface.size()) {
+      stream.expires_never();
+      co_return FirstBytes::h2c;
+    }
+    error_code ec;
+    const std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), nothrow(ec));
+    buffer.commit(n);
+    if (ec) {
+      stream.expires_never();
+      co_return buffer.size() == 0 ? FirstBytes::nothing : FirstBytes::http1;
+    }
+  }
   stream.expires_never();
+  co_return FirstBytes::http1;
+}
+
+std::string client_ip_of(const tcp::socket& socket) {
+  error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  return ec ? std::string("unknown") : remote.address().to_string();
 }
 
 }  // namespace
 
 PublicHttpServer::PublicHttpServer(asio::any_io_executor executor, const EdgeConfig& config,
                                    const TunnelTable& tunnels, SessionRegistry& registry,
-                                   EdgeCounters& counters, Logger access_log, Logger logger)
+                                   EdgeCounters& counters, asio::ssl::context* tls,
+                                   Logger access_log, Logger logger)
     : executor_(executor),
       config_(config),
-      tunnels_(tunnels),
-      registry_(registry),
-      counters_(counters),
-      access_log_(std::move(access_log)),
+      tls_(tls),
       logger_(std::move(logger)),
+      forwarder_(config, tunnels, registry, counters, std::move(access_log)),
       listener_(executor, "public http", logger_),
-      connections_changed_(executor) {
-  unsigned char random[6];
-  RAND_bytes(random, sizeof random);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned char byte : random) {
-    request_id_prefix_ += kHex[byte >> 4];
-    request_id_prefix_ += kHex[byte & 15];
-  }
-}
-
-std::string PublicHttpServer::next_request_id() {
-  return request_id_prefix_ + "-" + std::to_string(++request_counter_);
-}
+      tls_listener_(executor, "public https", logger_),
+      connections_changed_(executor) {}
 
 Result<tcp::endpoint> PublicHttpServer::listen(const tcp::endpoint& endpoint) {
   return listener_.listen(endpoint);
 }
 
+Result<tcp::endpoint> PublicHttpServer::listen_tls(const tcp::endpoint& endpoint) {
+  if (tls_ == nullptr) return fail(Error::config_invalid);
+  return tls_listener_.listen(endpoint);
+}
+
 Task<void> PublicHttpServer::accept_loop() {
-  return listener_.accept_loop([this](tcp::socket socket) { return serve(std::move(socket)); });
+  return listener_.accept_loop([this](tcp::socket socket) { return serve_plain(std::move(socket)); });
+}
+
+Task<void> PublicHttpServer::tls_accept_loop() {
+  return tls_listener_.accept_loop(
+      [this](tcp::socket socket) { return serve_tls(std::move(socket)); });
 }
 
 void PublicHttpServer::stop() {
   stopping_ = true;
   listener_.stop();
+  tls_listener_.stop();
+  const auto deadline = Clock::now() + config_.edge.drain_timeout;
   error_code ec;
   for (auto& connection : connections_) {
-    if (!connection.busy) connection.stream->socket().close(ec);
+    if (connection.h2 != nullptr) {
+      connection.h2->shut_down(deadline);
+    } else if (!connection.busy) {
+      connection.socket->close(ec);
+    }
   }
 }
 
@@ -113,14 +156,74 @@ Task<void> PublicHttpServer::wait_idle() {
   while (!connections_.empty()) co_await connections_changed_.wait();
 }
 
-Task<void> PublicHttpServer::serve(tcp::socket socket) {
+PublicHttpServer::ConnectionRef PublicHttpServer::track(tcp::socket& socket) {
   error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
-  const auto remote = socket.remote_endpoint(ec);
-  const std::string client_ip = ec ? std::string("unknown") : remote.address().to_string();
-  beast::tcp_stream stream(std::move(socket));
-  auto self = connections_.insert(connections_.end(), Connection{&stream, false});
+  return connections_.insert(connections_.end(), Connection{&socket});
+}
+
+void PublicHttpServer::untrack(ConnectionRef connection) {
+  connections_.erase(connection);
+  connections_changed_.notify();
+}
+
+Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
+  const std::string client_ip = client_ip_of(socket);
+  PlainStream stream(std::move(socket));
+  auto self = track(stream.socket());
   beast::flat_buffer buffer;
+  const auto first = co_await sniff_protocol(stream, buffer, config_.public_.header_timeout);
+  if (first == FirstBytes::h2c && !stopping_) {
+    std::string initial = beast::buffers_to_string(buffer.data());
+    auto io = std::make_unique<SocketByteStream<tcp::socket>>(stream.release_socket());
+    self->socket = &io->stream();
+    co_await serve_h2(std::move(io), *self, client_ip, "http", std::move(initial));
+  } else if (first == FirstBytes::http1 && !stopping_) {
+    co_await serve_http1(stream, buffer, *self, client_ip, "http");
+  }
+  stream.close();
+  untrack(self);
+}
+
+Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
+  const std::string client_ip = client_ip_of(socket);
+  TlsStream stream(PlainStream(std::move(socket)), *tls_);
+  auto self = track(lowest_socket(stream));
+  error_code ec;
+  beast::get_lowest_layer(stream).expires_after(config_.public_.header_timeout);
+  co_await stream.async_handshake(asio::ssl::stream_base::server, nothrow(ec));
+  beast::get_lowest_layer(stream).expires_never();
+  if (ec) {
+    ++forwarder_.counters().tls_handshakes_failed;
+    logger_->debug("public TLS handshake from {} failed: {}", client_ip, ec.message());
+  } else if (!stopping_ && negotiated_alpn(stream.native_handle()) == kAlpnH2) {
+    auto io = std::make_unique<SocketByteStream<TlsStream>>(std::move(stream));
+    self->socket = &lowest_socket(io->stream());
+    co_await serve_h2(std::move(io), *self, client_ip, "https", {});
+    untrack(self);  // `stream` was moved from: the session closed the socket
+    co_return;
+  } else if (!stopping_) {
+    beast::flat_buffer buffer;
+    co_await serve_http1(stream, buffer, *self, client_ip, "https");
+  }
+  lowest_socket(stream).close(ec);
+  untrack(self);
+}
+
+Task<void> PublicHttpServer::serve_h2(std::unique_ptr<ByteStream> io, Connection& self,
+                                      std::string client_ip, std::string scheme,
+                                      std::string initial) {
+  PublicH2Session session(std::move(io), forwarder_, std::move(client_ip), std::move(scheme),
+                          logger_);
+  self.h2 = &session;
+  co_await session.run(std::move(initial));
+  self.h2 = nullptr;
+}
+
+template <class Stream>
+Task<void> PublicHttpServer::serve_http1(Stream& stream, beast::flat_buffer& buffer,
+                                         Connection& self, const std::string& client_ip,
+                                         const char* scheme) {
   const http1::RequestLimits limits{config_.public_.max_header_bytes,
                                     config_.public_.max_header_fields,
                                     config_.public_.max_body_bytes};
@@ -134,42 +237,48 @@ Task<void> PublicHttpServer::serve(tcp::socket socket) {
     HeadRead head = co_await read_request_head(stream, buffer, parser, options);
     if (head.outcome == HeadRead::Outcome::closed) break;
     if (head.outcome == HeadRead::Outcome::rejected) {
-      ++counters_.requests_rejected;
-      const std::string request_id = next_request_id();
-      access_log_->info("{} {} \"-\" {} 0B rejected: {}", request_id, client_ip,
-                        static_cast<unsigned>(head.rejection.status), head.rejection.reason);
+      ++forwarder_.counters().requests_rejected;
+      const std::string request_id = forwarder_.next_request_id();
+      forwarder_.log_rejected(request_id, client_ip, static_cast<int>(head.rejection.status),
+                              head.rejection.reason);
       auto page = error_page(head.rejection.status, request_id,
                              "dialback edge: " + head.rejection.reason, false);
-      stream.expires_after(config_.public_.header_timeout);  // bounds the write
+      beast::get_lowest_layer(stream).expires_after(config_.public_.header_timeout);
       co_await send_page(stream, std::move(page));
+      beast::get_lowest_layer(stream).expires_never();
       linger = true;
       break;
     }
-    self->busy = true;
-    const bool keep_going = co_await forward(stream, buffer, parser, client_ip);
-    self->busy = false;
+    self.busy = true;
+    const bool keep_going = co_await forward(stream, buffer, parser, client_ip, scheme);
+    self.busy = false;
     if (!keep_going) {
       linger = true;
       break;
     }
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  error_code ec;
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    beast::get_lowest_layer(stream).expires_after(kLingerTime);
+    co_await stream.async_shutdown(nothrow(ec));  // close_notify
+    beast::get_lowest_layer(stream).expires_never();
+  }
+  lowest_socket(stream).shutdown(tcp::socket::shutdown_send, ec);
   if (linger && !stopping_) co_await discard_input(stream);
-  stream.close();
-  connections_.erase(self);
-  connections_changed_.notify();
 }
 
-Task<bool> PublicHttpServer::forward(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+template <class Stream>
+Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
                                      http::request_parser<http::buffer_body>& parser,
-                                     const std::string& client_ip) {
-  const auto started = Clock::now();
+                                     const std::string& client_ip, const char* scheme) {
   auto& request = parser.get();
-  ++counters_.requests;
-  std::string request_id;
-  const RequestHead head =
-      http1::tunnel_request_from(
-          request, {client_ip, "http", next_request_id(), &traceparents_}, request_id);
+  auto& counters = forwarder_.counters();
+  ++counters.requests;
+  const RequestHead head = http1::tunnel_request_from(request);
+  RequestHead forwarded = head;
+  const std::string request_id =
+      forwarder_.add_forwarding(forwarded, client_ip, scheme, forwarder_.next_request_id());
+  const AccessEntry entry{request_id, client_ip, head.method, head.authority, head.path};
   const bool has_body =
       request.chunked() || (parser.content_length() && *parser.content_length() > 0);
   // An error page before the body was read leaves the connection out of sync: close it.
@@ -178,53 +287,26 @@ Task<bool> PublicHttpServer::forward(beast::tcp_stream& stream, beast::flat_buff
   // WebSocket: the tunnel carries an extended CONNECT, its stream stays open (upgrade_bridge.hpp).
   std::optional<std::string> upgrade;
   if (!has_body) upgrade = http1::requested_upgrade(request);
-  std::optional<RequestHead> connect_head;
-  if (upgrade) connect_head = http1::extended_connect(head, *upgrade);
-  const RequestHead& tunnel_head = connect_head ? *connect_head : head;
+  if (upgrade) forwarded = http1::extended_connect(std::move(forwarded), *upgrade);
   const bool end_stream = !has_body && !upgrade;
 
-  auto log_access = [&](int status, std::uint64_t bytes, std::string_view via) {
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count() /
-        1000.0;
-    access_log_->info("{} {} \"{} {}{}\" {} {}B {:.1f}ms {}", request_id, client_ip, head.method,
-                      head.authority, head.path, status, bytes, ms, via);
-  };
-
-  const auto tunnel = tunnels_.route(head.authority);
-  if (!tunnel) {
-    ++counters_.requests_no_route;
-    log_access(404, 0, "no-route");
-    co_return co_await send_page(
-        stream, error_page(http::status::not_found, request_id,
-                           "dialback edge: no tunnel serves host '" + head.authority + "'",
-                           page_keep_alive));
-  }
-  const std::string& tunnel_name = tunnels_[*tunnel].name;
-  TunnelSession* session = registry_.pick(*tunnel);
-  Result<std::unique_ptr<TunnelStream>> opened = fail(Error::no_session);
-  if (session != nullptr) opened = session->open_stream(tunnel_head, end_stream);
-  if (!opened && session != nullptr) {  // the session just began draining: try another once
-    session = registry_.pick(*tunnel);
-    if (session != nullptr) opened = session->open_stream(tunnel_head, end_stream);
-  }
+  auto opened = forwarder_.open(forwarded, end_stream);
   if (!opened) {
-    ++counters_.requests_no_session;
-    log_access(503, 0, "tunnel=" + tunnel_name + " no-session");
-    co_return co_await send_page(
-        stream, error_page(http::status::service_unavailable, request_id,
-                           "dialback edge: tunnel '" + tunnel_name + "' has no connected agent",
-                           page_keep_alive, 5));
+    ForwardRefusal refusal = std::move(opened.error());
+    forwarder_.log(entry, static_cast<int>(refusal.status), 0, refusal.via);
+    co_return co_await send_page(stream, error_page(refusal.status, request_id,
+                                                    std::move(refusal.message), page_keep_alive,
+                                                    refusal.retry_after));
   }
   // No progress either way for stream_idle_timeout: the stream is reset (504
   // before the response head, a closed connection after it).
   std::unique_ptr<TunnelStream> tunnel_stream = std::make_unique<IdleTimeoutStream>(
-      std::move(*opened), executor_, config_.public_.stream_idle_timeout,
+      std::move(opened->stream), executor_, config_.public_.stream_idle_timeout,
       [&stream](bool response_started) {
         error_code ignored;
-        if (response_started) stream.socket().close(ignored);
+        if (response_started) lowest_socket(stream).close(ignored);
       });
-  const std::string via = "tunnel=" + tunnel_name + " session=" + session->identity().session_id;
+  const std::string via = std::move(opened->via);
 
   Upload upload(executor_);
   if (has_body) {
@@ -237,14 +319,15 @@ Task<bool> PublicHttpServer::forward(beast::tcp_stream& stream, beast::flat_buff
   auto response_head = co_await tunnel_stream->read_response(Clock::now() +
                                                              config_.public_.request_timeout);
   if (!response_head) {
-    ++counters_.requests_failed;
+    ++counters.requests_failed;
     const bool timed_out = response_head.error() == Error::timeout;
     tunnel_stream->reset(Error::cancelled);
     // A chunked body over public.max_body_bytes failed the upload, which reset the stream.
     const bool too_large = !upload.result && upload.result.error() == kBodyLimitExceeded;
     auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
     if (too_large) status = http::status::payload_too_large;
-    log_access(static_cast<int>(status), 0, via + " error=" + response_head.error().message());
+    forwarder_.log(entry, static_cast<int>(status), 0,
+                   via + " error=" + response_head.error().message());
     const bool upload_pending = !upload.done;
     error_code ignored;
     // Page built outside the co_await expression: g++ 12 destroys a string
@@ -256,7 +339,7 @@ Task<bool> PublicHttpServer::forward(beast::tcp_stream& stream, beast::flat_buff
     auto page = error_page(status, request_id, std::move(message),
                            keep_alive && !upload_pending && upload.result.has_value());
     bool keep = co_await send_page(stream, std::move(page));
-    if (!upload.done) stream.socket().close(ignored);
+    if (!upload.done) lowest_socket(stream).close(ignored);
     co_await wait_upload(upload);
     co_return keep;
   }
@@ -266,10 +349,10 @@ Task<bool> PublicHttpServer::forward(beast::tcp_stream& stream, beast::flat_buff
     std::string protocol = *upgrade;
     auto bridged = co_await bridge_upgrade(stream, buffer, *tunnel_stream, std::move(accepted),
                                            std::move(protocol));
-    if (!bridged.switched) ++counters_.requests_failed;
+    if (!bridged.switched) ++counters.requests_failed;
     std::string outcome = via + " upgrade=" + *upgrade;
     if (bridged.relay.error) outcome += " error=" + bridged.relay.error.message();
-    log_access(101, bridged.relay.to_stream + bridged.relay.to_socket, outcome);
+    forwarder_.log(entry, 101, bridged.relay.to_stream + bridged.relay.to_socket, outcome);
     co_return false;
   }
   // Upgrade declined: a plain response follows and the CONNECT's request side ends here.
@@ -301,12 +384,12 @@ Task<bool> PublicHttpServer::forward(beast::tcp_stream& stream, beast::flat_buff
     if (ok) relayed = *pumped;
   }
   if (!ok) {
-    ++counters_.requests_failed;
+    ++counters.requests_failed;
     tunnel_stream->reset(Error::cancelled);
-    if (!upload.done) stream.socket().close(ec);
+    if (!upload.done) lowest_socket(stream).close(ec);
   }
   co_await wait_upload(upload);
-  log_access(response_head->status, relayed, ok ? via : via + " error=relay-failed");
+  forwarder_.log(entry, response_head->status, relayed, ok ? via : via + " error=relay-failed");
   co_return ok && !close_after && upload.result.has_value();
 }
 

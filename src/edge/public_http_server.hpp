@@ -1,7 +1,10 @@
-// PublicHttpServer: the edge's public HTTP/1.1 listener. For each request:
-// route by Host to a tunnel, pick a session, open a tunnel stream, and relay
-// the request body up and the response back with backpressure (a Bridge in
-// ARCHITECTURE.md terms). Keep-alive between requests.
+// PublicHttpServer: the edge's public listeners. Plain HTTP serves HTTP/1.1
+// and HTTP/2 with prior knowledge (h2c, told apart by the client preface);
+// HTTPS serves HTTP/2 or HTTP/1.1 as ALPN selects. HTTP/2 connections go to
+// PublicH2Session; HTTP/1.1 is served here: per request, route by Host, open
+// a tunnel stream (RequestForwarder) and relay the request body up and the
+// response back with backpressure (a Bridge in ARCHITECTURE.md terms), with
+// keep-alive and pipelining between requests.
 #pragma once
 
 #include <list>
@@ -11,53 +14,66 @@
 #include "core/listener.hpp"
 #include "core/logging.hpp"
 #include "edge/edge_counters.hpp"
+#include "edge/public_h2_session.hpp"
+#include "edge/request_forwarder.hpp"
 #include "edge/session_registry.hpp"
 #include "edge/tunnel_table.hpp"
-#include "http1/trace_context.hpp"
 
 namespace dialback::edge {
 
 class PublicHttpServer {
  public:
+  // `tls`: the HTTPS listener's context (ALPN h2, http/1.1), null without one.
   PublicHttpServer(asio::any_io_executor executor, const EdgeConfig& config,
                    const TunnelTable& tunnels, SessionRegistry& registry, EdgeCounters& counters,
-                   Logger access_log, Logger logger);
+                   asio::ssl::context* tls, Logger access_log, Logger logger);
 
+  // Plain listener (HTTP/1.1 and h2c).
   Result<tcp::endpoint> listen(const tcp::endpoint& endpoint);
+  // TLS listener; needs the context.
+  Result<tcp::endpoint> listen_tls(const tcp::endpoint& endpoint);
   Task<void> accept_loop();
-  // Stops accepting and closes idle keep-alive connections; busy ones close
-  // after their current response.
+  Task<void> tls_accept_loop();
+  // Stops accepting and closes idle HTTP/1.1 connections; busy ones close
+  // after their current response. HTTP/2 connections get GOAWAY and finish
+  // their streams until edge.drain_timeout.
   void stop();
   // Waits until every connection has closed.
   Task<void> wait_idle();
 
  private:
   struct Connection {
-    beast::tcp_stream* stream = nullptr;
+    tcp::socket* socket = nullptr;
+    PublicH2Session* h2 = nullptr;  // set while the connection speaks HTTP/2
     bool busy = false;
   };
+  using ConnectionRef = std::list<Connection>::iterator;
 
-  Task<void> serve(tcp::socket socket);
+  Task<void> serve_plain(tcp::socket socket);
+  Task<void> serve_tls(tcp::socket socket);
+  Task<void> serve_h2(std::unique_ptr<ByteStream> io, Connection& self, std::string client_ip,
+                      std::string scheme, std::string initial);
+  template <class Stream>
+  Task<void> serve_http1(Stream& stream, beast::flat_buffer& buffer, Connection& self,
+                         const std::string& client_ip, const char* scheme);
   // Forwards one request; returns false when the connection must close.
-  Task<bool> forward(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  template <class Stream>
+  Task<bool> forward(Stream& stream, beast::flat_buffer& buffer,
                      http::request_parser<http::buffer_body>& parser,
-                     const std::string& client_ip);
-  std::string next_request_id();
+                     const std::string& client_ip, const char* scheme);
+  ConnectionRef track(tcp::socket& socket);
+  void untrack(ConnectionRef connection);
 
   asio::any_io_executor executor_;
   const EdgeConfig& config_;
-  const TunnelTable& tunnels_;
-  SessionRegistry& registry_;
-  EdgeCounters& counters_;
-  Logger access_log_;
+  asio::ssl::context* tls_;
   Logger logger_;
+  RequestForwarder forwarder_;
   Listener listener_;
+  Listener tls_listener_;
   std::list<Connection> connections_;
   AsyncEvent connections_changed_;
   bool stopping_ = false;
-  std::string request_id_prefix_;
-  http1::TraceparentGenerator traceparents_{std::random_device{}()};
-  std::uint64_t request_counter_ = 0;
 };
 
 }  // namespace dialback::edge

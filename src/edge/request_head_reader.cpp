@@ -1,6 +1,7 @@
 #include "edge/request_head_reader.hpp"
 
 #include "core/watchdog.hpp"
+#include "edge/public_stream.hpp"
 #include "http1/body_pump.hpp"
 
 namespace dialback::edge {
@@ -27,21 +28,22 @@ HeadRead header_timed_out(const beast::flat_buffer& buffer) {
 
 }  // namespace
 
-Task<HeadRead> read_request_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+template <class Stream>
+Task<HeadRead> read_request_head(Stream& stream, beast::flat_buffer& buffer,
                                  http::request_parser<http::buffer_body>& parser,
                                  HeadReadOptions options) {
   error_code ec;
   if (buffer.size() == 0 && !options.first_request) {
     // Idle keep-alive: the stream's expiry closes the socket, which is what we want.
-    stream.expires_after(options.idle_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
     auto space = buffer.prepare(kReadSize);
     const std::size_t n = co_await stream.async_read_some(space, nothrow(ec));
-    stream.expires_never();
+    beast::get_lowest_layer(stream).expires_never();
     if (ec) co_return closed();
     buffer.commit(n);
   }
 
-  auto& socket = stream.socket();
+  auto& socket = lowest_socket(stream);
   Watchdog deadline(stream.get_executor(), options.header_timeout, [&socket] {
     error_code ignored;
     socket.cancel(ignored);
@@ -80,5 +82,12 @@ Task<HeadRead> read_request_head(beast::tcp_stream& stream, beast::flat_buffer& 
   if (options.limits.max_body_bytes > 0) parser.body_limit(options.limits.max_body_bytes);
   co_return HeadRead{HeadRead::Outcome::request, {}};
 }
+
+template Task<HeadRead> read_request_head(PlainStream&, beast::flat_buffer&,
+                                          http::request_parser<http::buffer_body>&,
+                                          HeadReadOptions);
+template Task<HeadRead> read_request_head(TlsStream&, beast::flat_buffer&,
+                                          http::request_parser<http::buffer_body>&,
+                                          HeadReadOptions);
 
 }  // namespace dialback::edge

@@ -39,7 +39,9 @@ struct HeadRead {
 // the header phase it cancels (not closes) the socket at the deadline so that
 // a 408 can still be written. Caller: the connection's coroutine, which owns
 // all three references for the duration of the await.
-Task<HeadRead> read_request_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+// Instantiated for PlainStream and TlsStream (public_stream.hpp).
+template <class Stream>
+Task<HeadRead> read_request_head(Stream& stream, beast::flat_buffer& buffer,
                                  http::request_parser<http::buffer_body>& parser,
                                  HeadReadOptions options);
 

@@ -1,10 +1,12 @@
 #include "edge/upgrade_bridge.hpp"
 
+#include "edge/public_stream.hpp"
 #include "http1/upgrade.hpp"
 
 namespace dialback::edge {
 
-Task<UpgradeOutcome> bridge_upgrade(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+template <class Stream>
+Task<UpgradeOutcome> bridge_upgrade(Stream& stream, beast::flat_buffer& buffer,
                                     TunnelStream& tunnel, ResponseHead response,
                                     std::string protocol) {
   UpgradeOutcome outcome;
@@ -25,5 +27,10 @@ Task<UpgradeOutcome> bridge_upgrade(beast::tcp_stream& stream, beast::flat_buffe
   outcome.relay = co_await relay_bytes(stream, tunnel, std::move(pending));
   co_return outcome;
 }
+
+template Task<UpgradeOutcome> bridge_upgrade(PlainStream&, beast::flat_buffer&, TunnelStream&,
+                                             ResponseHead, std::string);
+template Task<UpgradeOutcome> bridge_upgrade(TlsStream&, beast::flat_buffer&, TunnelStream&,
+                                             ResponseHead, std::string);
 
 }  // namespace dialback::edge

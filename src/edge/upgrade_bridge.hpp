@@ -23,7 +23,9 @@ struct UpgradeOutcome {
 // between `stream` and `tunnel` until both directions end, starting with the
 // bytes `buffer` holds past the request head. A failure resets `tunnel`.
 // The connection carries no more HTTP afterwards: the caller closes it.
-Task<UpgradeOutcome> bridge_upgrade(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+// Instantiated for PlainStream and TlsStream (public_stream.hpp).
+template <class Stream>
+Task<UpgradeOutcome> bridge_upgrade(Stream& stream, beast::flat_buffer& buffer,
                                     TunnelStream& tunnel, ResponseHead response,
                                     std::string protocol);
 

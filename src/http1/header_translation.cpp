@@ -51,16 +51,18 @@ void take_header(HeaderList& headers, std::string_view name, std::string& value)
 
 }  // namespace
 
-RequestHead tunnel_request_from(const http::request_header<>& request, const ForwardingInfo& info,
-                                std::string& request_id) {
+RequestHead tunnel_request_from(const http::request_header<>& request) {
   RequestHead head;
   head.method = std::string(request.method_string());
-  head.scheme = info.scheme;
   head.authority = std::string(request[http::field::host]);
   head.path = std::string(request.target());
   head.headers.reserve(request.begin() == request.end() ? 6 : 16);
   copy_end_to_end(request, head.headers);
+  return head;
+}
 
+std::string add_forwarding_headers(RequestHead& head, const ForwardingInfo& info) {
+  head.scheme = info.scheme;
   std::string xff;
   take_header(head.headers, "x-forwarded-for", xff);
   xff += xff.empty() ? info.client_ip : ", " + info.client_ip;
@@ -71,7 +73,7 @@ RequestHead tunnel_request_from(const http::request_header<>& request, const For
                "\";proto=" + info.scheme;
   std::string client_id;
   take_header(head.headers, "x-request-id", client_id);
-  request_id = valid_request_id(client_id) ? client_id : info.request_id;
+  std::string request_id = valid_request_id(client_id) ? client_id : info.request_id;
   std::string ignored;
   take_header(head.headers, "x-forwarded-proto", ignored);
   take_header(head.headers, "x-forwarded-host", ignored);
@@ -91,7 +93,7 @@ RequestHead tunnel_request_from(const http::request_header<>& request, const For
     }
     head.headers.push_back({"traceparent", std::move(traceparent)});
   }
-  return head;
+  return request_id;
 }
 
 void apply_response_head(const ResponseHead& head, http::response_header<>& response) {

@@ -18,12 +18,18 @@ struct ForwardingInfo {
   TraceparentGenerator* traceparents = nullptr;  // makes one when the request has none
 };
 
-// Builds the tunnel request: hop-by-hop headers stripped; Forwarded,
-// X-Forwarded-For/-Proto/-Host and X-Request-Id added; a valid traceparent
-// kept, a missing or malformed one replaced by a new one. Returns the request id
-// in effect through `request_id` (the client's, when it sent a valid one).
-RequestHead tunnel_request_from(const http::request_header<>& request, const ForwardingInfo& info,
-                                std::string& request_id);
+// The tunnel form of a public HTTP/1.1 request head: method, authority
+// (Host), target, and the end-to-end headers lower-cased (hop-by-hop ones
+// and those named by Connection stripped). No scheme, no forwarding headers
+// yet: see add_forwarding_headers().
+RequestHead tunnel_request_from(const http::request_header<>& request);
+
+// For a public request of either protocol: sets the scheme; adds Forwarded,
+// X-Forwarded-For/-Proto/-Host and X-Request-Id; keeps a valid traceparent
+// and replaces a missing or malformed one. `head` holds end-to-end headers
+// only. Returns the request id in effect (the client's, when it sent a
+// valid one, else info.request_id).
+std::string add_forwarding_headers(RequestHead& head, const ForwardingInfo& info);
 
 // Copies a tunnel response head into an HTTP/1.1 response (no hop-by-hop headers).
 void apply_response_head(const ResponseHead& head, http::response_header<>& response);

@@ -31,7 +31,7 @@ inline constexpr std::string_view kUpgradeDeclined = "declined";
 std::optional<std::string> requested_upgrade(const http::request_header<>& request);
 
 // Edge: the extended CONNECT for the translated public request `head`
-// (from tunnel_request_from): method CONNECT, :protocol = `protocol`; scheme,
+// (tunnel_request_from + add_forwarding_headers): method CONNECT, :protocol = `protocol`; scheme,
 // authority, path and headers stay.
 RequestHead extended_connect(RequestHead head, std::string protocol);
 

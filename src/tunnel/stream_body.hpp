@@ -6,6 +6,7 @@
 // not finished both directions resets it.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,13 @@ class StreamBody {
 
   // Aborts both directions; the peer sees a reset carrying `reason`.
   virtual void reset(Error reason) = 0;
+
+  // Runs `handler` once, on the executor (never inside a transport
+  // callback), when the stream ends before both directions completed: the
+  // peer reset it or its session ended. Lets a bridge cancel the other side
+  // while it waits for something else (a response head). Replaces a previous
+  // handler; never runs after the stream is destroyed.
+  virtual void on_abort(std::function<void()> handler) = 0;
 };
 
 }  // namespace dialback

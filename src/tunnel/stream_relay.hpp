@@ -32,18 +32,6 @@ struct RelayResult {
 
 namespace relay_detail {
 
-// The TCP socket under `stream`: tcp::socket itself, beast::tcp_stream, or
-// a layered stream (ssl::stream<beast::tcp_stream>).
-template <class Stream>
-tcp::socket& lowest_socket(Stream& stream) {
-  auto& lowest = beast::get_lowest_layer(stream);
-  if constexpr (requires { lowest.socket(); }) {
-    return lowest.socket();
-  } else {
-    return lowest;
-  }
-}
-
 template <class Stream>
 void abort_both(Stream& socket, StreamBody& body) {
   error_code ignored;
@@ -105,7 +93,7 @@ Task<Result<std::uint64_t>> relay_stream_to_socket(StreamBody& source, Socket& s
     if (!chunk) co_return fail(chunk.error());
     if (!chunk->has_value()) {
       error_code ignored;  // the peer may be gone already: its read side reports that
-      relay_detail::lowest_socket(socket).shutdown(tcp::socket::shutdown_send, ignored);
+      lowest_socket(socket).shutdown(tcp::socket::shutdown_send, ignored);
       co_return relayed;
     }
     const std::string& data = **chunk;

@@ -129,6 +129,9 @@ edge::Edge& TunnelFixture::start_edge(const EdgeOptions& options) {
   config.agents.handshake_timeout = 5s;
   config.public_.http = ListenAddress{"127.0.0.1", 0};
   config.public_.request_timeout = options.request_timeout;
+  if (options.public_https) {
+    config.public_.https = HttpsListenerConfig{{"127.0.0.1", 0}, "(in memory)", "(in memory)"};
+  }
   TunnelConfig web;
   web.name = std::string(kTunnel);
   web.hosts = {std::string(kHost)};
@@ -142,7 +145,8 @@ edge::Edge& TunnelFixture::start_edge(const EdgeOptions& options) {
   }
   edge_ = std::make_unique<edge::Edge>(executor_, std::move(config), logger("edge"));
   edge::EdgeTlsPem pem{pki_.server.cert_pem, pki_.server.key_pem,
-                       options.client_ca ? pki_.ca.cert_pem : std::string()};
+                       options.client_ca ? pki_.ca.cert_pem : std::string(),
+                       pki_.server.cert_pem, pki_.server.key_pem};
   auto started = edge_->start(pem);
   if (!started) throw std::runtime_error("edge start: " + started.error());
   return *edge_;

@@ -67,6 +67,7 @@ struct EdgeOptions {
   std::uint16_t agent_port = 0;  // 0: any free port
   std::chrono::milliseconds request_timeout = 10s;
   bool client_ca = true;         // request and verify client certificates
+  bool public_https = false;     // also a public HTTPS listener (ALPN h2, http/1.1)
   std::function<void(EdgeConfig&)> configure{};  // adjusts the config last (limits, timeouts)
 };
 
@@ -118,6 +119,7 @@ class TunnelFixture : public ::testing::Test {
   bool wait_ready(std::size_t sessions, Clock::duration timeout = 5s);
 
   tcp::endpoint public_endpoint() const { return edge_->public_endpoint(); }
+  tcp::endpoint public_tls_endpoint() const { return edge_->public_tls_endpoint(); }
   tcp::endpoint agent_endpoint() const { return edge_->agent_endpoint(); }
 
   // Session ids the edge's access log names for tunnel web, in request order.

@@ -32,8 +32,9 @@ TEST(Traceparent, GeneratedValuesAreValidAndDistinct) {
 }
 
 RequestHead translate(const http::request_header<>& request, TraceparentGenerator& generator) {
-  std::string request_id;
-  return tunnel_request_from(request, {"192.0.2.1", "http", "rid-1", &generator}, request_id);
+  RequestHead head = tunnel_request_from(request);
+  add_forwarding_headers(head, {"192.0.2.1", "http", "rid-1", &generator});
+  return head;
 }
 
 TEST(Traceparent, KeptWhenPresentAndValid) {

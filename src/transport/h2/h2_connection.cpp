@@ -47,6 +47,12 @@ Result<std::unique_ptr<TunnelStream>> H2Connection::open_stream(const RequestHea
 void H2Connection::go_away() { engine_.go_away(); }
 
 void H2Connection::on_request(std::shared_ptr<H2StreamState> stream) {
+  if (stream->head_oversized) {
+    // Answered here: the handler never sees a head that broke the limits.
+    ResponseHead too_large{431, {{"content-length", "0"}}};
+    if (!engine_.respond(*stream, too_large, true)) engine_.reset(*stream, NGHTTP2_REFUSED_STREAM);
+    return;
+  }
   auto head = parse_request(stream->head);
   if (!head || !incoming_) {
     engine_.reset(*stream, NGHTTP2_PROTOCOL_ERROR);

@@ -56,6 +56,7 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   void close(Error reason);
 
   std::size_t open_streams() const { return engine_.open_streams(); }
+  asio::any_io_executor executor() const { return executor_; }
 
   // TunnelSession
   const SessionIdentity& identity() const override { return identity_; }

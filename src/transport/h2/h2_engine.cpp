@@ -38,9 +38,19 @@ struct EngineCallbacks {
 
   static int on_header(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
                        size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
-                       void*) noexcept {
+                       void* user_data) noexcept {
     auto* stream = stream_of(session, frame->hd.stream_id);
-    if (stream == nullptr) return 0;
+    if (stream == nullptr || stream->head_oversized) return 0;
+    const auto& limits = engine(user_data).settings_;
+    stream->receiving_size += namelen + valuelen + 32;
+    if (namelen == 0 || name[0] != ':') ++stream->receiving_fields;
+    if (stream->receiving_size > limits.max_header_list_size ||
+        (limits.max_header_fields > 0 && stream->receiving_fields > limits.max_header_fields)) {
+      stream->head_oversized = true;  // keep the pseudo-headers only, for the log
+      std::erase_if(stream->receiving,
+                    [](const HeaderField& f) { return f.name.empty() || f.name[0] != ':'; });
+      return 0;
+    }
     stream->receiving.push_back(HeaderField{
         std::string(reinterpret_cast<const char*>(name), namelen),
         std::string(reinterpret_cast<const char*>(value), valuelen)});
@@ -72,6 +82,8 @@ struct EngineCallbacks {
     if (frame->hd.type == NGHTTP2_HEADERS) {
       HeaderList fields = std::move(stream->receiving);
       stream->receiving.clear();
+      stream->receiving_size = 0;
+      stream->receiving_fields = 0;
       if (!stream->head_received) {
         const bool informational = self.role_ == Role::client && !fields.empty() &&
                                    fields.front().name == ":status" &&

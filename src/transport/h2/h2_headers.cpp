@@ -23,9 +23,11 @@ std::vector<nghttp2_nv> request_fields(const RequestHead& head) {
   std::vector<nghttp2_nv> out;
   out.reserve(head.headers.size() + 5);
   out.push_back(field(":method", head.method));
-  out.push_back(field(":scheme", head.scheme));
+  // A plain CONNECT carries only :method and :authority (RFC 9113 §8.5).
+  const bool plain_connect = head.method == "CONNECT" && head.protocol.empty();
+  if (!plain_connect) out.push_back(field(":scheme", head.scheme));
   out.push_back(field(":authority", head.authority));
-  out.push_back(field(":path", head.path));
+  if (!plain_connect) out.push_back(field(":path", head.path));
   if (!head.protocol.empty()) out.push_back(field(":protocol", head.protocol));
   append_plain(out, head.headers);
   return out;

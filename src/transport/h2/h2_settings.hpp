@@ -18,9 +18,12 @@ enum class PrefaceMode { standard, reversed };
 
 struct H2Settings {
   std::uint32_t max_concurrent_streams = 256;
-  std::uint32_t connection_window = 16u << 20;
-  std::uint32_t stream_window = 1u << 20;
-  std::uint32_t max_header_list_size = 64u << 10;
+  // Defaults as config/flow_windows.hpp: one stream is not window-limited at 100 ms RTT.
+  std::uint32_t connection_window = 32u << 20;
+  std::uint32_t stream_window = 16u << 20;
+  // Received header blocks over either limit are dropped; the server answers 431.
+  std::uint32_t max_header_list_size = 64u << 10;  // RFC 9113 size: name + value + 32 per field
+  std::size_t max_header_fields = 0;               // 0: no limit on the field count
   // A writer waits once this many bytes of its body are queued in the engine.
   std::size_t stream_send_buffer = 256u << 10;
 };

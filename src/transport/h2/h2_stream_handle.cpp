@@ -24,15 +24,38 @@ std::uint32_t h2_code_for(Error reason) {
 template <class Interface>
 H2StreamHandle<Interface>::H2StreamHandle(std::shared_ptr<H2StreamState> state,
                                           asio::any_io_executor executor)
-    : state_(std::move(state)), event_(std::move(executor)) {
+    : state_(std::move(state)), executor_(executor), event_(std::move(executor)) {
   state_->waiter = this;
 }
 
 template <class Interface>
 H2StreamHandle<Interface>::~H2StreamHandle() {
+  if (alive_) *alive_ = false;
   state_->waiter = nullptr;
   const bool complete = state_->body_ended && state_->out_ended;
   if (!complete && state_->engine != nullptr) state_->engine->reset(*state_, NGHTTP2_CANCEL);
+}
+
+template <class Interface>
+void H2StreamHandle<Interface>::wake() {
+  event_.notify();
+  check_abort();
+}
+
+template <class Interface>
+void H2StreamHandle<Interface>::on_abort(std::function<void()> handler) {
+  abort_handler_ = std::move(handler);
+  if (!alive_) alive_ = std::make_shared<bool>(true);
+  check_abort();
+}
+
+template <class Interface>
+void H2StreamHandle<Interface>::check_abort() {
+  if (!abort_handler_ || !state_->closed || !state_->error) return;
+  asio::post(executor_, [handler = std::move(abort_handler_), alive = alive_] {
+    if (*alive) handler();
+  });
+  abort_handler_ = nullptr;
 }
 
 template <class Interface>

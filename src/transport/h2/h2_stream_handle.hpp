@@ -26,13 +26,19 @@ class H2StreamHandle : public Interface, private StreamWaiter {
   Task<Result<void>> write_body(std::string_view data) override;
   Result<void> end_body(HeaderList trailers) override;
   void reset(Error reason) override;
+  void on_abort(std::function<void()> handler) override;
 
  protected:
-  void wake() override { event_.notify(); }
+  void wake() override;
   std::error_code failure() const;
+  // Posts the abort handler once the stream ended early.
+  void check_abort();
 
   std::shared_ptr<H2StreamState> state_;
+  asio::any_io_executor executor_;
   AsyncEvent event_;
+  std::function<void()> abort_handler_;
+  std::shared_ptr<bool> alive_;  // shared with a posted abort handler; false once destroyed
 };
 
 class H2TunnelStream final : public H2StreamHandle<TunnelStream> {

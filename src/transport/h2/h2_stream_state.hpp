@@ -30,6 +30,9 @@ struct H2StreamState {
 
   // Inbound: the peer's head, body and trailers.
   HeaderList receiving;          // header block being received
+  std::size_t receiving_size = 0;    // its RFC 9113 size so far
+  std::size_t receiving_fields = 0;  // its regular (not pseudo-header) fields so far
+  bool head_oversized = false;   // the request head broke the header limits (431)
   HeaderList head;               // with pseudo-headers (":status" / ":method" ...)
   bool head_received = false;
   std::deque<std::string> body;

@@ -1,0 +1,228 @@
+#include "edge/public_h2_session.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "edge/error_page.hpp"
+#include "edge/idle_timeout_stream.hpp"
+#include "tunnel/stream_bridge.hpp"
+
+namespace dialback::edge {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+h2::H2Connection::Options public_options(const PublicConfig& config) {
+  h2::H2Connection::Options options;
+  options.role = h2::Role::server;
+  options.preface = h2::PrefaceMode::standard;
+  options.h2.max_concurrent_streams = config.max_concurrent_streams;
+  options.h2.stream_window = config.windows.stream;
+  options.h2.connection_window = config.windows.connection;
+  options.h2.max_header_list_size = static_cast<std::uint32_t>(config.max_header_bytes);
+  options.h2.max_header_fields = config.max_header_fields;
+  // A public client that stops answering PINGs is gone: its streams end.
+  options.liveness = {config.idle_timeout, config.header_timeout};
+  return options;
+}
+
+SessionIdentity public_identity(const std::string& client_ip) {
+  SessionIdentity identity;
+  identity.session_id = "public:" + client_ip;
+  identity.peer_address = client_ip;
+  return identity;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// RFC 9113 §8.3.1 / §8.2.3 on top of what nghttp2 checks: one authority
+// (from :authority, else Host; both must agree), Host removed (the tunnel
+// carries the authority), cookie crumbs joined for HTTP/1.1 local services.
+// Returns the reason to answer 400, or an empty string.
+std::string normalize_request(RequestHead& head) {
+  std::string cookie;
+  std::optional<std::string> host;
+  HeaderList kept;
+  kept.reserve(head.headers.size());
+  for (auto& field : head.headers) {
+    if (field.name == "host") {
+      if (host && *host != field.value) return "more than one Host header";
+      host = std::move(field.value);
+    } else if (field.name == "cookie") {
+      if (!cookie.empty()) cookie += "; ";
+      cookie += field.value;
+    } else {
+      kept.push_back(std::move(field));
+    }
+  }
+  if (!cookie.empty()) kept.push_back({"cookie", std::move(cookie)});
+  head.headers = std::move(kept);
+  if (head.authority.empty()) {
+    if (!host || host->empty()) return "request without :authority or Host";
+    head.authority = std::move(*host);
+  } else if (host && !iequals(*host, head.authority)) {
+    return ":authority '" + head.authority + "' disagrees with Host '" + *host + "'";
+  }
+  return {};
+}
+
+std::optional<std::uint64_t> declared_length(const RequestHead& head) {
+  auto value = find_header(head.headers, "content-length");
+  if (!value) return std::nullopt;
+  std::uint64_t length = 0;
+  auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), length);
+  if (ec != std::errc{} || ptr != value->data() + value->size()) return std::nullopt;
+  return length;
+}
+
+}  // namespace
+
+PublicH2Session::PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarder& forwarder,
+                                 std::string client_ip, std::string scheme, Logger logger)
+    : forwarder_(forwarder),
+      client_ip_(std::move(client_ip)),
+      scheme_(std::move(scheme)),
+      logger_(logger),
+      connection_(std::move(io), public_options(forwarder.config().public_),
+                  public_identity(client_ip_), logger),
+      executor_(connection_.executor()),
+      streams_changed_(executor_) {
+  connection_.set_incoming_handler([this](std::unique_ptr<IncomingStream> stream) {
+    ++streams_running_;
+    asio::co_spawn(executor_, forward(std::move(stream)), [this](std::exception_ptr) {
+      --streams_running_;
+      streams_changed_.notify();
+    });
+  });
+}
+
+Task<void> PublicH2Session::run(std::string initial) {
+  ++streams_running_;  // the idle watcher counts as one until it returns
+  asio::co_spawn(executor_, close_when_idle(), [this](std::exception_ptr) {
+    --streams_running_;
+    streams_changed_.notify();
+  });
+  co_await connection_.run(std::move(initial));
+  ended_ = true;
+  streams_changed_.notify();
+  while (streams_running_ > 0) co_await streams_changed_.wait();
+}
+
+void PublicH2Session::shut_down(Clock::time_point deadline) {
+  if (ended_) return;
+  asio::co_spawn(executor_, connection_.drain(deadline), asio::detached);
+}
+
+Task<void> PublicH2Session::close_when_idle() {
+  const auto idle_timeout = forwarder_.config().public_.idle_timeout;
+  while (!ended_) {
+    if (connection_.open_streams() > 0) {
+      co_await streams_changed_.wait();
+      continue;
+    }
+    const auto deadline = Clock::now() + idle_timeout;
+    const bool woken = co_await streams_changed_.wait_until(deadline);
+    if (!woken && !ended_ && connection_.open_streams() == 0 && Clock::now() >= deadline) {
+      shut_down(Clock::now());
+      break;
+    }
+  }
+}
+
+Task<void> PublicH2Session::respond_error(IncomingStream& public_stream, const AccessEntry& entry,
+                                          http::status status, std::string message,
+                                          std::string_view outcome,
+                                          std::optional<int> retry_after) {
+  ErrorResponse page = error_response(status, entry.request_id, std::move(message), retry_after);
+  forwarder_.log(entry, static_cast<int>(status), 0, outcome);
+  if (!public_stream.respond(page.head, false)) co_return;
+  auto written = co_await public_stream.write_body(page.body);
+  if (written) public_stream.end_body({});
+}
+
+Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_stream) {
+  const auto& config = forwarder_.config().public_;
+  auto& counters = forwarder_.counters();
+  ++counters.requests;
+  streams_changed_.notify();  // the idle watcher sees the connection busy
+  RequestHead head = public_stream->request();
+  AccessEntry entry{forwarder_.next_request_id(), client_ip_, head.method, head.authority,
+                    head.path};
+
+  std::string invalid = normalize_request(head);
+  if (invalid.empty() && head.method == "CONNECT" && head.protocol.empty()) {
+    invalid = "plain CONNECT is not served";  // only RFC 8441 extended CONNECT
+  }
+  if (!invalid.empty()) {
+    ++counters.requests_rejected;
+    const auto status = head.method == "CONNECT" && head.protocol.empty()
+                            ? http::status::not_implemented
+                            : http::status::bad_request;
+    co_await respond_error(*public_stream, entry, status, "dialback edge: " + invalid,
+                           "rejected: " + invalid);
+    co_return;
+  }
+  entry.authority = head.authority;
+  const auto length = declared_length(head);
+  if (config.max_body_bytes > 0 && length && *length > config.max_body_bytes) {
+    ++counters.requests_rejected;
+    co_await respond_error(*public_stream, entry, http::status::payload_too_large,
+                           "dialback edge: request body larger than public.max_body_bytes",
+                           "rejected: body over the limit");
+    co_return;
+  }
+
+  entry.request_id = forwarder_.add_forwarding(head, client_ip_, scheme_, entry.request_id);
+  const bool has_body = public_stream->has_body();
+  auto opened = forwarder_.open(head, !has_body);
+  if (!opened) {
+    ForwardRefusal refusal = std::move(opened.error());
+    co_await respond_error(*public_stream, entry, refusal.status, std::move(refusal.message),
+                           refusal.via, refusal.retry_after);
+    co_return;
+  }
+  IncomingStream* client = public_stream.get();
+  auto tunnel = std::make_unique<IdleTimeoutStream>(
+      std::move(opened->stream), executor_, config.stream_idle_timeout,
+      [client](bool response_started) {
+        if (response_started) client->reset(Error::timeout);
+      });
+  const std::string via = std::move(opened->via);
+  StreamBridge bridge(*public_stream, *tunnel, executor_, config.max_body_bytes);
+
+  auto response = co_await bridge.read_response(Clock::now() + config.request_timeout);
+  if (!response) {
+    ++counters.requests_failed;
+    const bool timed_out = response.error() == Error::timeout;
+    auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
+    std::string message = "dialback edge: the tunnel to the agent failed (" +
+                          response.error().message() + ")";
+    if (timed_out) message = "dialback edge: the agent did not answer in time";
+    if (bridge.body_too_large()) {
+      status = http::status::payload_too_large;
+      message = "dialback edge: request body larger than public.max_body_bytes";
+    }
+    co_await respond_error(*public_stream, entry, status, std::move(message),
+                           via + " error=" + response.error().message());
+    // A body the client is still sending has nowhere to go: nghttp2 resets
+    // the client's half of the stream after our END_STREAM.
+    co_await bridge.finish();
+    co_return;
+  }
+
+  auto relayed = co_await bridge.relay_response(*response);
+  co_await bridge.finish();
+  if (!relayed) ++counters.requests_failed;
+  std::string outcome = via;
+  if (!relayed) outcome += " error=relay-failed";
+  if (!head.protocol.empty()) outcome += " protocol=" + head.protocol;
+  forwarder_.log(entry, response->status, relayed ? *relayed : 0, outcome);
+}
+
+}  // namespace dialback::edge

@@ -1,0 +1,89 @@
+// RequestForwarder: what the public HTTP/1.1 and HTTP/2 front ends share for
+// every request — request ids and trace context, routing by host, picking a
+// session and opening the tunnel stream (the Router and Bridge entry of
+// ARCHITECTURE.md), and the access log line. The front ends own the
+// protocol: framing, error pages, body pumping.
+//
+// One per public server, on its executor; the front ends hold a reference.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "config/edge_config.hpp"
+#include "core/asio.hpp"
+#include "core/logging.hpp"
+#include "edge/edge_counters.hpp"
+#include "edge/session_registry.hpp"
+#include "edge/tunnel_table.hpp"
+#include "http1/trace_context.hpp"
+#include "tunnel/tunnel_stream.hpp"
+
+namespace dialback::edge {
+
+// A tunnel stream opened for a request; `via` names tunnel and session for logs.
+struct OpenedStream {
+  std::unique_ptr<TunnelStream> stream;
+  std::string via;
+};
+
+// Why a request could not be handed to a tunnel: the edge answers it itself.
+struct ForwardRefusal {
+  http::status status = http::status::not_found;
+  std::string message;            // the error page's text
+  std::optional<int> retry_after;  // seconds, for 503
+  std::string via;                 // for the access log
+};
+
+// One request as the access log sees it.
+struct AccessEntry {
+  std::string request_id;
+  std::string client_ip;
+  std::string method;
+  std::string authority;
+  std::string path;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+class RequestForwarder {
+ public:
+  RequestForwarder(const EdgeConfig& config, const TunnelTable& tunnels, SessionRegistry& registry,
+                   EdgeCounters& counters, Logger access_log);
+
+  const EdgeConfig& config() const { return config_; }
+  EdgeCounters& counters() { return counters_; }
+
+  // A fresh edge request id ("<random prefix>-<counter>").
+  std::string next_request_id();
+
+  // Adds the forwarding headers and trace context to `head` (end-to-end
+  // headers only, authority set) and returns the request id in effect: the
+  // client's valid X-Request-Id, else `edge_request_id`.
+  std::string add_forwarding(RequestHead& head, const std::string& client_ip, std::string scheme,
+                             std::string edge_request_id);
+
+  // Routes `head` by authority and opens a stream on a session of its
+  // tunnel (a second session is tried once when the first just began draining).
+  tl::expected<OpenedStream, ForwardRefusal> open(const RequestHead& head, bool end_stream);
+
+  // One access log line: `outcome` names how it went (tunnel, session, error).
+  void log(const AccessEntry& entry, int status, std::uint64_t bytes, std::string_view outcome);
+  // The access line of a request refused before it had a head worth routing.
+  void log_rejected(const std::string& request_id, const std::string& client_ip, int status,
+                    std::string_view reason);
+
+ private:
+  const EdgeConfig& config_;
+  const TunnelTable& tunnels_;
+  SessionRegistry& registry_;
+  EdgeCounters& counters_;
+  Logger access_log_;
+  std::string request_id_prefix_;
+  std::uint64_t request_counter_ = 0;
+  http1::TraceparentGenerator traceparents_{std::random_device{}()};
+};
+
+}  // namespace dialback::edge

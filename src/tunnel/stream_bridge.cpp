@@ -1,0 +1,53 @@
+#include "tunnel/stream_bridge.hpp"
+
+#include "tunnel/stream_pump.hpp"
+
+namespace dialback {
+
+StreamBridge::StreamBridge(IncomingStream& client, TunnelStream& server,
+                           asio::any_io_executor executor, std::uint64_t body_limit)
+    : client_(client), server_(server), body_limit_(body_limit), upload_done_(executor) {
+  client_.on_abort([server = &server_] { server->reset(Error::cancelled); });
+  if (client_.has_body()) {
+    uploading_ = true;
+    asio::co_spawn(executor, relay_request(this), asio::detached);
+  }
+}
+
+Task<void> StreamBridge::relay_request(StreamBridge* self) {
+  auto relayed = co_await pump_stream_body(self->client_, self->server_, self->body_limit_);
+  if (!relayed) {
+    self->body_too_large_ = relayed.error() == Error::limit_exceeded;
+    self->server_.reset(Error::cancelled);
+  }
+  self->uploading_ = false;
+  self->upload_done_.notify();
+}
+
+Task<Result<ResponseHead>> StreamBridge::read_response(
+    std::chrono::steady_clock::time_point deadline) {
+  auto head = co_await server_.read_response(deadline);
+  if (!head) server_.reset(Error::cancelled);
+  co_return head;
+}
+
+Task<Result<std::uint64_t>> StreamBridge::relay_response(const ResponseHead& head) {
+  Result<std::uint64_t> relayed = 0;
+  auto responded = client_.respond(head, false);
+  if (!responded) {
+    relayed = fail(responded.error());
+  } else {
+    relayed = co_await pump_stream_body(server_, client_);
+  }
+  if (!relayed) {
+    server_.reset(Error::cancelled);
+    client_.reset(Error::cancelled);
+  }
+  co_return relayed;
+}
+
+Task<void> StreamBridge::finish() {
+  while (uploading_) co_await upload_done_.wait();
+}
+
+}  // namespace dialback

@@ -39,26 +39,31 @@ wait_exit() {
   wait "$pid" || EXIT_CODE=$?
 }
 
-# start_tunnel SERVICE_PORT: in the current directory, makes a CA, an edge
-# certificate and a token, writes edge.yaml (tunnel "web", host app.test),
-# starts the edge and an agent for http://127.0.0.1:SERVICE_PORT (logs in
-# edge.log and agent.log) and sets PUBLIC_PORT. Readiness is the caller's.
+# start_tunnel SERVICE_PORT [AGENT_ARG...]: in the current directory, makes
+# a CA, an edge certificate (localhost) and a token, writes edge.yaml (tunnel
+# "web", host app.test; public HTTP and HTTPS), starts the edge and an agent
+# for http://127.0.0.1:SERVICE_PORT with the extra AGENT_ARGs (logs in
+# edge.log and agent.log) and sets PUBLIC_PORT and HTTPS_PORT. Readiness is
+# the caller's.
 start_tunnel() {
   local service_port=$1 agents_port token
+  shift
   "$DIALBACK" pki init --dir pki >/dev/null
-  "$DIALBACK" pki issue --dir pki --name edge --dns localhost --server >/dev/null
+  "$DIALBACK" pki issue --dir pki --name edge --dns localhost --dns app.test --server >/dev/null
   token=$("$DIALBACK" token new)
-  agents_port=$(free_port); PUBLIC_PORT=$(free_port)
+  agents_port=$(free_port); PUBLIC_PORT=$(free_port); HTTPS_PORT=$(free_port)
   cat >edge.yaml <<YAML
 edge: {id: edge-test}
 agents: {listen: 127.0.0.1:$agents_port, cert: pki/edge.crt, key: pki/edge.key}
-public: {http: 127.0.0.1:$PUBLIC_PORT}
+public:
+  http: 127.0.0.1:$PUBLIC_PORT
+  https: {listen: 127.0.0.1:$HTTPS_PORT, cert: pki/edge.crt, key: pki/edge.key}
 tunnels:
   web: {hosts: [app.test], auth: {tokens: ["$("$DIALBACK" token hash "$token")"]}}
 YAML
   "$DIALBACK" edge --config edge.yaml 2>edge.log &
   PIDS+=($!)
   "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web --token "$token" \
-    --ca pki/ca.crt --server-name localhost "http://127.0.0.1:$service_port" 2>agent.log &
+    --ca pki/ca.crt --server-name localhost "$@" "http://127.0.0.1:$service_port" 2>agent.log &
   PIDS+=($!)
 }

@@ -1,7 +1,9 @@
 // `dialback agent --config agent.yaml` or `dialback agent --edge HOST:PORT
-// --tunnel NAME ... URL`. Flags override file values; the token comes from
-// --token, --token-file, the file, or DIALBACK_TOKEN, in that order.
+// --tunnel NAME ... URL` (or `--route PREFIX=URL`, repeated). Flags override
+// file values; the token comes from --token, --token-file, the file, or
+// DIALBACK_TOKEN, in that order.
 #include <cstdlib>
+#include <vector>
 
 #include "agent/agent.hpp"
 #include "cli_common.hpp"
@@ -27,7 +29,10 @@ struct AgentArgs {
   std::string server_name;
   int connections = 0;
   std::string transport;
-  std::string upstream;
+  std::string upstream;             // URL or --upstream: the route "/"
+  std::vector<std::string> routes;  // --route PREFIX=URL, repeatable
+  bool upstream_h2c = false;        // --upstream-h2c
+  std::string host_rewrite;         // --host-rewrite
   LogFlags log;
 };
 
@@ -37,14 +42,19 @@ tl::expected<AgentConfig, ConfigError> flag_error(std::string key, std::string m
 
 // A validation error about a value that came from a flag names the flag.
 ConfigError name_flag(ConfigError error, const AgentArgs& args) {
-  const std::pair<std::string_view, std::pair<const std::string*, std::string_view>> flags[] = {
-      {"tunnel", {&args.tunnel, "--tunnel"}},     {"agent.node", {&args.node, "--node"}},
-      {"ca", {&args.ca, "--ca"}},                 {"cert", {&args.cert, "--cert"}},
-      {"key", {&args.key, "--key"}},              {"edges[0]", {&args.edge, "--edge"}},
-      {"upstream", {&args.upstream, "URL"}},
+  const std::pair<std::string_view, std::pair<bool, std::string_view>> flags[] = {
+      {"tunnel", {!args.tunnel.empty(), "--tunnel"}},
+      {"agent.node", {!args.node.empty(), "--node"}},
+      {"ca", {!args.ca.empty(), "--ca"}},
+      {"cert", {!args.cert.empty(), "--cert"}},
+      {"key", {!args.key.empty(), "--key"}},
+      {"edges[0]", {!args.edge.empty(), "--edge"}},
+      {"routes[0].host", {!args.host_rewrite.empty(), "--host-rewrite"}},
+      {"routes", {!args.upstream.empty(), "URL"}},
+      {"routes", {!args.routes.empty(), "--route"}},
   };
   for (const auto& [key, flag] : flags) {
-    if (!flag.first->empty() && error.key.starts_with(key)) {
+    if (flag.first && error.key.starts_with(key)) {
       error.file.clear();
       error.line = 0;
       error.key = std::string(flag.second);
@@ -52,6 +62,58 @@ ConfigError name_flag(ConfigError error, const AgentArgs& args) {
     }
   }
   return error;
+}
+
+// "--route PREFIX=URL": split at the first '=' (a prefix cannot contain one).
+tl::expected<AgentRoute, std::string> parse_route_flag(const std::string& text) {
+  const auto equals = text.find('=');
+  if (equals == std::string::npos) {
+    return tl::unexpected("expected PREFIX=URL, e.g. /api=http://127.0.0.1:4000, got \"" + text + "\"");
+  }
+  auto url = parse_upstream_url(std::string_view(text).substr(equals + 1));
+  if (!url) return tl::unexpected(url.error());
+  AgentRoute route;
+  route.prefix = text.substr(0, equals);
+  route.upstream = std::move(*url);
+  return route;
+}
+
+// The routes from the flags, replacing the file's: the URL is the route "/";
+// --route flags list them. Not both.
+tl::expected<void, ConfigError> apply_route_flags(const AgentArgs& args, AgentConfig& config) {
+  if (!args.upstream.empty() && !args.routes.empty()) {
+    return tl::unexpected(ConfigError{"", 0, "--route", "give either the URL of the local service or "
+                                                        "--route flags, not both (URL is the route /)"});
+  }
+  if (!args.upstream.empty()) {
+    auto url = parse_upstream_url(args.upstream);
+    if (!url) return tl::unexpected(ConfigError{"", 0, "URL", url.error()});
+    AgentRoute route;
+    route.upstream = std::move(*url);
+    config.routes = {std::move(route)};
+  } else if (!args.routes.empty()) {
+    config.routes.clear();
+    for (const std::string& text : args.routes) {
+      auto route = parse_route_flag(text);
+      if (!route) return tl::unexpected(ConfigError{"", 0, "--route", route.error()});
+      config.routes.push_back(std::move(*route));
+    }
+  }
+  return {};
+}
+
+// --upstream-h2c and --host-rewrite modify the single upstream route (the
+// URL, or `upstream:` in the file); several routes set them per route.
+tl::expected<void, ConfigError> apply_upstream_options(const AgentArgs& args, AgentConfig& config) {
+  if (!args.upstream_h2c && args.host_rewrite.empty()) return {};
+  const std::string flag = args.upstream_h2c ? "--upstream-h2c" : "--host-rewrite";
+  if (config.routes.size() != 1 || config.routes.front().prefix != "/") {
+    return tl::unexpected(ConfigError{"", 0, flag, "applies to a single upstream URL (the route /); "
+                                                   "with routes, set h2c/host per route in --config"});
+  }
+  if (args.upstream_h2c) config.routes.front().h2c = true;
+  if (!args.host_rewrite.empty()) config.routes.front().host_rewrite = args.host_rewrite;
+  return {};
 }
 
 // The effective config: the file (if any) with every given flag applied over it.
@@ -86,11 +148,7 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
       target.transport = *transport;
     }
   }
-  if (!args.upstream.empty()) {
-    auto url = parse_upstream_url(args.upstream);
-    if (!url) return flag_error("URL", url.error());
-    config.upstream = *url;
-  }
+  if (auto applied = apply_route_flags(args, config); !applied) return tl::unexpected(applied.error());
   if (!args.token.empty()) {
     config.token = args.token;
   } else if (!args.token_file.empty()) {
@@ -102,8 +160,12 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   }
   if (config.tunnel.empty()) return flag_error("--tunnel", "required (or `tunnel:` in --config)");
   if (config.edges.empty()) return flag_error("--edge", "required (or `edges:` in --config)");
-  if (config.upstream.host.empty()) {
-    return flag_error("URL", "the local service URL is required (or `upstream:` in --config)");
+  if (config.routes.empty()) {
+    return flag_error("URL", "the local service URL is required (or --route, or `upstream:` or "
+                             "`routes:` in --config)");
+  }
+  if (auto applied = apply_upstream_options(args, config); !applied) {
+    return tl::unexpected(applied.error());
   }
   if (auto invalid = validate_agent_config(config)) {
     return tl::unexpected(name_flag(std::move(*invalid), args));
@@ -165,7 +227,17 @@ Command add_agent_command(CLI::App& app) {
   agent->add_option("--connections", args->connections, "sessions per edge (default 2)")
       ->check(CLI::Range(1, 64));
   agent->add_option("--transport", args->transport, "h2 (default) or rhttp");
-  agent->add_option("URL_OF_LOCAL_SERVICE", args->upstream, "e.g. http://127.0.0.1:3000");
+  agent->add_option("URL_OF_LOCAL_SERVICE,--upstream", args->upstream,
+                    "the local service for every path, e.g. http://127.0.0.1:3000");
+  agent->add_option("--route", args->routes,
+                    "PREFIX=URL: requests whose path is PREFIX or below it go to URL, path "
+                    "unchanged; longest prefix wins; repeatable; instead of URL")
+      ->allow_extra_args(false);
+  agent->add_flag("--upstream-h2c", args->upstream_h2c,
+                  "speak h2c (HTTP/2 without TLS) to the URL's service (not implemented yet: "
+                  "HTTP/1.1 is used)");
+  agent->add_option("--host-rewrite", args->host_rewrite,
+                    "Host header sent to the URL's service (default: the public Host)");
   args->log.add_to(*agent);
   return {agent, [args] { return run_agent(*args); }};
 }

@@ -94,9 +94,11 @@ int run_demo(const DemoArgs& args) {
   target.server_name = "localhost";
   target.connections = kDemoSessions;
   agent_config.edges = {target};
-  agent_config.upstream.host = "127.0.0.1";
-  agent_config.upstream.port = service_endpoint->port();
-  agent_config.upstream.url = "http://127.0.0.1:" + std::to_string(service_endpoint->port());
+  AgentRoute route;  // prefix "/": everything goes to the demo service
+  route.upstream.host = "127.0.0.1";
+  route.upstream.port = service_endpoint->port();
+  route.upstream.url = "http://127.0.0.1:" + std::to_string(service_endpoint->port());
+  agent_config.routes = {route};
   agent_config.drain_timeout = std::chrono::seconds(5);
   agent::Agent agent(io.get_executor(), agent_config, logger->clone("agent"));
   if (auto ok = agent.start(ClientTlsPem{ca->cert_pem, std::nullopt, std::nullopt}); !ok) {

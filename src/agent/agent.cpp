@@ -1,7 +1,8 @@
 #include "agent/agent.hpp"
 
 #include "agent/backoff.hpp"
-#include "agent/http_upstream.hpp"
+#include "agent/make_upstream.hpp"
+#include "agent/upstream_router.hpp"
 #include "core/watchdog.hpp"
 #include "tunnel/registration_request.hpp"
 #include "tunnel/registration_response.hpp"
@@ -44,12 +45,17 @@ Agent::Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
       rng_(std::random_device{}()),
       changed_(executor_) {
   if (!handler_) {
-    upstream_ = std::make_unique<HttpUpstream>(
-        executor_, config_.upstream,
-        UpstreamTimeouts{config_.upstream_connect_timeout, config_.upstream_response_timeout},
-        logger_);
-    handler_ = [upstream = upstream_.get()](std::unique_ptr<IncomingStream> stream) {
-      return upstream->serve(std::move(stream));
+    const UpstreamTimeouts timeouts{config_.upstream_connect_timeout,
+                                    config_.upstream_response_timeout};
+    std::vector<UpstreamRouter::Route> routes;
+    for (const AgentRoute& route : config_.routes) {
+      logger_->info("route {} -> {}{}", route.prefix, route.upstream.url,
+                    route.host_rewrite.empty() ? "" : " (Host: " + route.host_rewrite + ")");
+      routes.push_back({route.prefix, make_upstream(route, executor_, timeouts, logger_)});
+    }
+    router_ = std::make_unique<UpstreamRouter>(std::move(routes), logger_);
+    handler_ = [router = router_.get()](std::unique_ptr<IncomingStream> stream) {
+      return router->serve(std::move(stream));
     };
   }
 }
@@ -94,7 +100,7 @@ Task<void> Agent::shutdown(Clock::time_point deadline) {
   while (!live_.empty()) co_await changed_.wait();
   // The sessions are gone: requests still being served were cut off. Make
   // their handlers return instead of waiting for the local service.
-  if (upstream_) upstream_->abort();
+  if (router_) router_->abort();
   while (tasks_running_ > 0) co_await changed_.wait();
   logger_->info("agent stopped");
 }

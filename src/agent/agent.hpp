@@ -1,8 +1,8 @@
 // Agent: the composition root of `dialback agent`, and the embeddable
 // library entry point. Keeps `connections` sessions open to every edge,
 // reconnecting with jittered backoff, and hands every incoming tunnel
-// stream to a StreamHandler (by default an HttpUpstream to the local
-// service). All work runs on one executor.
+// stream to a StreamHandler (by default the UpstreamRouter over the
+// config's routes). All work runs on one executor.
 #pragma once
 
 #include <functional>
@@ -26,7 +26,7 @@ using StreamHandler = std::function<Task<void>(std::unique_ptr<IncomingStream>)>
 
 class Agent {
  public:
-  // `handler` empty: forward to config.upstream over HTTP/1.1.
+  // `handler` empty: forward by config.routes (UpstreamRouter).
   Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
         StreamHandler handler = {});
   ~Agent();
@@ -68,7 +68,7 @@ class Agent {
   asio::any_io_executor executor_;
   AgentConfig config_;
   Logger logger_;
-  std::unique_ptr<class HttpUpstream> upstream_;  // the default handler's state
+  std::unique_ptr<class UpstreamRouter> router_;  // the default handler's state
   StreamHandler handler_;
   std::optional<asio::ssl::context> tls_;
   std::mt19937_64 rng_;

@@ -1,5 +1,6 @@
 #include "agent/http_upstream.hpp"
 
+#include "agent/error_response.hpp"
 #include "agent/upgrade_forwarder.hpp"
 #include "core/async_event.hpp"
 #include "http1/body_pump.hpp"
@@ -59,11 +60,12 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 }  // namespace
 
 HttpUpstream::HttpUpstream(asio::any_io_executor executor, UpstreamUrl target,
-                           UpstreamTimeouts timeouts, Logger logger)
+                           UpstreamTimeouts timeouts, Logger logger, std::string host_rewrite)
     : executor_(std::move(executor)),
       target_(std::move(target)),
       timeouts_(timeouts),
-      logger_(std::move(logger)) {}
+      logger_(std::move(logger)),
+      host_rewrite_(std::move(host_rewrite)) {}
 
 Task<Result<std::unique_ptr<HttpUpstream::Connection>>> HttpUpstream::connect() {
   tcp::resolver resolver(executor_);
@@ -91,19 +93,6 @@ void HttpUpstream::release(std::unique_ptr<Connection> connection) {
   idle_.push_back(std::move(connection));
 }
 
-Task<void> HttpUpstream::respond_error(IncomingStream& stream, int status, std::string message) {
-  ResponseHead head;
-  head.status = status;
-  message += "\n";
-  head.headers = {{"content-type", "text/plain; charset=utf-8"},
-                  {"content-length", std::to_string(message.size())},
-                  {"dialback-error", std::to_string(status)}};
-  if (!stream.respond(head, false)) co_return;
-  auto written = co_await stream.write_body(message);
-  if (!written) co_return;
-  stream.end_body({});
-}
-
 Task<void> HttpUpstream::serve_upgrade(std::unique_ptr<IncomingStream> stream) {
   const std::string local = target_.host + ":" + std::to_string(target_.port);
   auto connection = co_await connect();
@@ -119,7 +108,7 @@ Task<void> HttpUpstream::serve_upgrade(std::unique_ptr<IncomingStream> stream) {
   }
   Connection& used = **connection;
   Listed<Connection> active{active_, active_->insert(active_->end(), &used)};
-  UpgradeTarget target{target_.base_path, local, timeouts_.response};
+  UpgradeTarget target{target_.base_path, local, timeouts_.response, host_rewrite_};
   auto failure =
       co_await forward_upgrade(used.stream, used.buffer, *stream, std::move(target), logger_);
   if (failure) co_await respond_error(*stream, failure->status, std::move(failure->message));
@@ -141,6 +130,7 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
   http::request<http::buffer_body> request;
   request.version(11);
   http1::apply_request_head(head, target_.base_path, request.base());
+  http1::apply_host_rewrite(head, host_rewrite_, request.base());
   const bool has_body = stream->has_body();
   if (has_body && !request.has_content_length()) request.chunked(true);
   request.keep_alive(true);

@@ -4,33 +4,31 @@
 // 504 (no response in time) with a body naming the local service; after the
 // response head was sent a failure resets the stream instead. An extended
 // CONNECT (WebSocket) gets a connection of its own instead (upgrade_forwarder.hpp).
+// With a Host rewrite the local service sees `Host: <host_rewrite>`; the
+// public host stays in X-Forwarded-Host and Forwarded (set by the edge).
 #pragma once
 
 #include <deque>
 #include <list>
 #include <memory>
+#include <string>
 
+#include "agent/upstream.hpp"
 #include "config/upstream_url.hpp"
 #include "core/logging.hpp"
-#include "tunnel/incoming_stream.hpp"
 
 namespace dialback::agent {
 
-struct UpstreamTimeouts {
-  std::chrono::milliseconds connect{5000};
-  std::chrono::milliseconds response{60000};
-};
-
-class HttpUpstream {
+class HttpUpstream final : public Upstream {
  public:
+  // `host_rewrite` empty: the local service gets the public Host.
   HttpUpstream(asio::any_io_executor executor, UpstreamUrl target, UpstreamTimeouts timeouts,
-               Logger logger);
+               Logger logger, std::string host_rewrite = {});
 
-  // Handles one exchange end to end. Runs on the executor; `stream` is owned here.
-  Task<void> serve(std::unique_ptr<IncomingStream> stream);
+  Task<void> serve(std::unique_ptr<IncomingStream> stream) override;
   // Closes every connection to the local service, idle or in use: serve()
-  // calls still waiting on it fail and return. Used by Agent::shutdown().
-  void abort();
+  // calls still waiting on it fail and return.
+  void abort() override;
 
  private:
   struct Connection {
@@ -43,12 +41,12 @@ class HttpUpstream {
   // Extended CONNECT (WebSocket): a fresh connection, never pooled (upgrade_forwarder.hpp).
   Task<void> serve_upgrade(std::unique_ptr<IncomingStream> stream);
   void release(std::unique_ptr<Connection> connection);
-  Task<void> respond_error(IncomingStream& stream, int status, std::string message);
 
   asio::any_io_executor executor_;
   UpstreamUrl target_;
   UpstreamTimeouts timeouts_;
   Logger logger_;
+  std::string host_rewrite_;
   std::deque<std::unique_ptr<Connection>> idle_;
   // Connections a serve() call is using. Shared with the serve() frames,
   // which may be destroyed after this object.

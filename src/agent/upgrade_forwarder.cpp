@@ -39,6 +39,7 @@ Task<std::optional<UpgradeFailure>> forward_upgrade(beast::tcp_stream& connectio
   http::request<http::empty_body> request;
   request.version(11);
   http1::apply_upgrade_request(head, target.base_path, request.base());
+  http1::apply_host_rewrite(head, target.host_rewrite, request.base());
   if (head.protocol == "websocket" && request.count(http::field::sec_websocket_key) == 0) {
     request.set(http::field::sec_websocket_key, new_websocket_key());
   }

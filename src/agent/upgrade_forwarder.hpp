@@ -18,6 +18,7 @@ struct UpgradeTarget {
   std::string base_path;  // prefixed to the request path
   std::string label;      // "host:port" of the local service, for messages
   std::chrono::milliseconds response_timeout{60000};  // for the service's response head
+  std::string host_rewrite;  // Host sent to the service; empty: the public one
 };
 
 // What went wrong before anything was answered on the stream: the caller

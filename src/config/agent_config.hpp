@@ -42,6 +42,18 @@ struct EdgeTargetConfig {
   const std::string& tls_name() const noexcept { return server_name.empty() ? host : server_name; }
 };
 
+// One local service and the request paths it serves (docs/configuration.md,
+// "Agent routes"). The request path is passed on unchanged: the prefix is
+// not stripped (the upstream URL's base path is still prepended).
+struct AgentRoute {
+  std::string prefix = "/";  // "/" or "/seg[/seg...]" without a trailing '/'
+  UpstreamUrl upstream;
+  bool h2c = false;          // speak HTTP/2 without TLS to the service (prior knowledge)
+  std::string host_rewrite;  // Host sent to the service; empty: keep the public Host
+
+  friend bool operator==(const AgentRoute&, const AgentRoute&) = default;
+};
+
 struct AgentConfig {
   AgentIdentityConfig agent;
   std::string tunnel;
@@ -51,7 +63,9 @@ struct AgentConfig {
   std::string cert;        // client certificate (mTLS); set together with key
   std::string key;
   std::vector<EdgeTargetConfig> edges;
-  UpstreamUrl upstream;
+  // Longest matching prefix wins. The `upstream:` key (or the URL flag) is
+  // one route with prefix "/".
+  std::vector<AgentRoute> routes;
   std::chrono::milliseconds upstream_connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds upstream_response_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds ping_interval{std::chrono::seconds(15)};
@@ -75,7 +89,7 @@ tl::expected<AgentConfig, ConfigError> load_agent_config_from_string(std::string
 tl::expected<std::string, ConfigError> read_token_file(const std::string& path);
 
 // Checks every rule that does not need the file (identities, edges,
-// cert/key pairing, rhttp needs a client certificate). A missing token is
+// cert/key pairing, rhttp needs a client certificate, routes). A missing token is
 // not an error: mTLS may be the credential, and the CLI may add one. The
 // error has an empty file, line 0 and the dotted key.
 std::optional<ConfigError> validate_agent_config(const AgentConfig& config);

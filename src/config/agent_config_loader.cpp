@@ -37,6 +37,41 @@ EdgeTargetConfig parse_edge_target(ParseContext& ctx, const Field& field) {
   return out;
 }
 
+UpstreamUrl read_upstream_url(const ParseContext& ctx, const Field& field) {
+  auto url = parse_upstream_url(read_string(ctx, field));
+  if (!url) ctx.fail(field.line, field.key, url.error());
+  return std::move(*url);
+}
+
+AgentRoute parse_route(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"path", "upstream", "h2c", "host"});
+  AgentRoute out;
+  out.prefix = read_string(ctx, map.require("path"));
+  out.upstream = read_upstream_url(ctx, map.require("upstream"));
+  if (auto f = map.find("h2c")) out.h2c = read_bool(ctx, *f);
+  if (auto f = map.find("host")) out.host_rewrite = read_string(ctx, *f);
+  return out;
+}
+
+// `upstream: URL` is the single route "/"; `routes:` lists them. One of the two.
+void parse_routes(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
+  const auto upstream = map.find("upstream");
+  const auto routes = map.find("routes");
+  if (upstream && routes) {
+    ctx.fail(routes->line, routes->key,
+             "upstream and routes are mutually exclusive (upstream is the route for path /)");
+  }
+  if (upstream) {
+    AgentRoute route;
+    route.upstream = read_upstream_url(ctx, *upstream);
+    out.routes.push_back(std::move(route));
+  } else if (routes) {
+    for (const Field& element : read_list(ctx, *routes)) out.routes.push_back(parse_route(ctx, element));
+  } else {
+    ctx.fail(0, "upstream", "missing required key (or routes)");
+  }
+}
+
 void parse_token(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
   const auto token = map.find("token");
   const auto token_file = map.find("token_file");
@@ -57,8 +92,8 @@ void parse_token(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
 AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   MapReader map(ctx, root,
                 {"agent", "tunnel", "token", "token_file", "ca", "cert", "key", "edges", "upstream",
-                 "upstream_connect_timeout", "upstream_response_timeout", "ping_interval", "ping_timeout",
-                 "drain_timeout"});
+                 "routes", "upstream_connect_timeout", "upstream_response_timeout", "ping_interval",
+                 "ping_timeout", "drain_timeout"});
   AgentConfig out;
   out.agent.node = default_agent_node();
   if (auto f = map.find("agent")) parse_identity(ctx, *f, out.agent);
@@ -70,10 +105,7 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   for (const Field& element : read_list(ctx, map.require("edges"))) {
     out.edges.push_back(parse_edge_target(ctx, element));
   }
-  const Field upstream = map.require("upstream");
-  auto url = parse_upstream_url(read_string(ctx, upstream));
-  if (!url) ctx.fail(upstream.line, upstream.key, url.error());
-  out.upstream = std::move(*url);
+  parse_routes(ctx, map, out);
   if (auto f = map.find("upstream_connect_timeout")) out.upstream_connect_timeout = read_duration(ctx, *f);
   if (auto f = map.find("upstream_response_timeout")) out.upstream_response_timeout = read_duration(ctx, *f);
   if (auto f = map.find("ping_interval")) out.ping_interval = read_duration(ctx, *f);

@@ -51,6 +51,44 @@ std::optional<ConfigError> check_edges(const AgentConfig& config) {
   return std::nullopt;
 }
 
+// Why `prefix` is not a route path, or nullopt. A trailing '/' is refused
+// rather than normalized: matching is on segment boundaries, so "/api"
+// already covers "/api/..." and "/api/" would silently not match "/api".
+std::optional<std::string> check_route_prefix(const std::string& prefix) {
+  const std::string quoted = "\"" + prefix + "\"";
+  if (!prefix.starts_with('/')) return "route path " + quoted + " must start with '/'";
+  if (!is_printable_token(prefix) || prefix.find_first_of("?#") != std::string::npos) {
+    return "route path " + quoted + " must be printable ASCII without spaces, '?' or '#'";
+  }
+  if (prefix.size() > 1 && prefix.ends_with('/')) {
+    return "route path " + quoted + " must not end with '/' (\"/api\" already matches \"/api/...\")";
+  }
+  return std::nullopt;
+}
+
+// A Host value: a name or address with an optional port, nothing else.
+bool is_valid_host_rewrite(const std::string& host) {
+  return is_printable_token(host) && host.find_first_of("/?#@,\\") == std::string::npos;
+}
+
+std::optional<ConfigError> check_routes(const AgentConfig& config) {
+  if (config.routes.empty()) return error("routes", "at least one route (or upstream) is required");
+  std::set<std::string_view> prefixes;
+  for (std::size_t i = 0; i < config.routes.size(); ++i) {
+    const AgentRoute& route = config.routes[i];
+    const std::string key = "routes[" + std::to_string(i) + "]";
+    if (auto why = check_route_prefix(route.prefix)) return error(key + ".path", *why);
+    if (!prefixes.insert(route.prefix).second) {
+      return error(key + ".path", "duplicate route path \"" + route.prefix + "\"");
+    }
+    if (route.upstream.host.empty()) return error(key + ".upstream", "required");
+    if (!route.host_rewrite.empty() && !is_valid_host_rewrite(route.host_rewrite)) {
+      return error(key + ".host", "expected a host name with an optional :port");
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<ConfigError> check_timeouts(const AgentConfig& config) {
   const std::pair<const char*, std::chrono::milliseconds> positive[] = {
       {"upstream_connect_timeout", config.upstream_connect_timeout},
@@ -78,7 +116,7 @@ std::optional<ConfigError> validate_agent_config(const AgentConfig& config) {
   if (!config.cert.empty() && config.key.empty()) return error("cert", "cert and key must be given together");
   if (config.cert.empty() && !config.key.empty()) return error("key", "cert and key must be given together");
   if (auto e = check_edges(config)) return e;
-  if (config.upstream.host.empty()) return error("upstream", "required");
+  if (auto e = check_routes(config)) return e;
   return check_timeouts(config);
 }
 

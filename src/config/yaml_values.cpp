@@ -69,6 +69,15 @@ int read_int(const ParseContext& ctx, const Field& field) {
   return value;
 }
 
+bool read_bool(const ParseContext& ctx, const Field& field) {
+  if (field.node.IsScalar()) {
+    const std::string& text = field.node.Scalar();
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+  }
+  ctx.fail(field.line, field.key, "expected true or false");
+}
+
 std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field) {
   if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected a duration");
   auto parsed = parse_duration(field.node.Scalar());

@@ -29,6 +29,9 @@ std::vector<Field> read_list(ParseContext& ctx, const Field& field);
 // A mapping of string to string, in file order.
 std::vector<std::pair<std::string, std::string>> read_string_map(ParseContext& ctx, const Field& field);
 int read_int(const ParseContext& ctx, const Field& field);
+// `true` or `false` (also True/TRUE/False/FALSE, the YAML 1.2 core schema);
+// not yes/no/on/off.
+bool read_bool(const ParseContext& ctx, const Field& field);
 std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field);
 // A byte size (config/byte_size.hpp): "65536", "64KiB", "10MiB".
 std::uint64_t read_byte_size(const ParseContext& ctx, const Field& field);

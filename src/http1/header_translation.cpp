@@ -115,6 +115,15 @@ void apply_request_head(const RequestHead& head, const std::string& base_path,
   }
 }
 
+void apply_host_rewrite(const RequestHead& head, const std::string& host,
+                        http::request_header<>& request) {
+  if (host.empty()) return;
+  request.set(http::field::host, host);
+  if (request.count("x-forwarded-host") == 0 && !head.authority.empty()) {
+    request.set("x-forwarded-host", head.authority);
+  }
+}
+
 ResponseHead tunnel_response_from(const http::response_header<>& response) {
   ResponseHead head;
   head.status = static_cast<int>(response.result_int());

@@ -38,6 +38,13 @@ void apply_response_head(const ResponseHead& head, http::response_header<>& resp
 void apply_request_head(const RequestHead& head, const std::string& base_path,
                         http::request_header<>& request);
 
+// Agent side, after apply_request_head: when `host` is not empty, the local
+// service gets `Host: <host>` instead of the public one. The public Host
+// stays in X-Forwarded-Host (added from head.authority when the edge did not
+// send one) and in Forwarded.
+void apply_host_rewrite(const RequestHead& head, const std::string& host,
+                        http::request_header<>& request);
+
 // Agent side: the local service's response as a tunnel head.
 ResponseHead tunnel_response_from(const http::response_header<>& response);
 

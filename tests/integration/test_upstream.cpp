@@ -68,8 +68,8 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-TestUpstream::TestUpstream(asio::any_io_executor executor, std::string name)
-    : executor_(executor), name_(std::move(name)), acceptor_(executor) {}
+TestUpstream::TestUpstream(asio::any_io_executor executor, std::string name, std::string mount)
+    : executor_(executor), name_(std::move(name)), mount_(std::move(mount)), acceptor_(executor) {}
 
 TestUpstream::~TestUpstream() = default;
 
@@ -121,7 +121,10 @@ Task<void> TestUpstream::serve(tcp::socket socket) {
     ++requests_seen_;
 
     const std::string_view target = request.target();
-    const std::string_view path = path_of(target);
+    std::string_view path = path_of(target);
+    if (!mount_.empty()) {  // outside the mount nothing matches an endpoint
+      path = path.starts_with(mount_) ? path.substr(mount_.size()) : std::string_view{};
+    }
     if (path == "/ws" && beast::websocket::is_upgrade(request)) {
       connections_.erase(self);  // serve_websocket() lists the stream it takes over
       auto session = serve_websocket(std::move(stream), std::move(request));
@@ -203,14 +206,16 @@ Task<void> TestUpstream::serve_websocket(beast::tcp_stream stream,
   websocket::stream<beast::tcp_stream> ws(std::move(stream));
   auto self = connections_.insert(connections_.end(), &ws.next_layer());
   const std::string forwarded_for(request["X-Forwarded-For"]);
+  const std::string host(request[http::field::host]);
   bool chat = false;
   for (auto token : http::token_list(request[http::field::sec_websocket_protocol])) {
     if (token == "chat") chat = true;
   }
   ws.set_option(websocket::stream_base::decorator(
-      [name = name_, forwarded_for, chat](websocket::response_type& response) {
+      [name = name_, forwarded_for, host, chat](websocket::response_type& response) {
         response.set("X-Upstream", name);
         response.set("X-Seen-Forwarded-For", forwarded_for);
+        response.set("X-Seen-Host", host);
         if (chat) response.set(http::field::sec_websocket_protocol, "chat");
       }));
   error_code ec;

@@ -11,13 +11,17 @@
 //   /status?code=N    status N with an empty body (204, 304 ...)
 //   /ws               WebSocket (Beast) echo: each message comes back with its
 //                     text/binary kind; "close-now" closes the TCP connection
-//                     abruptly. The 101 carries X-Seen-Forwarded-For (the request's
-//                     X-Forwarded-For) and selects subprotocol "chat" when offered.
+//                     abruptly. The 101 carries X-Seen-Forwarded-For and X-Seen-Host
+//                     (the request's X-Forwarded-For and Host) and selects
+//                     subprotocol "chat" when offered.
 //   /ws-raw           any Upgrade request: a hand-written 101, then "greeting:" in
 //                     the same write, then every byte echoed until EOF, then ":bye"
 //                     and a FIN (byte relay and half-close, no WebSocket framing)
 //   /ws-refuse        403 "websocket refused\n" (declines any upgrade)
+//   anything else     404 "no such test endpoint"
 // HEAD on any of them answers the GET head (with its Content-Length) and no body.
+// With a `mount` ("/api") the endpoints are served below it ("/api/hello"), as
+// by a service deployed at a path prefix; paths outside it get the 404.
 #pragma once
 
 #include <cstddef>
@@ -36,7 +40,7 @@ std::string sha256_hex(std::string_view data);
 
 class TestUpstream {
  public:
-  TestUpstream(asio::any_io_executor executor, std::string name);
+  TestUpstream(asio::any_io_executor executor, std::string name, std::string mount = {});
   ~TestUpstream();
   TestUpstream(const TestUpstream&) = delete;
   TestUpstream& operator=(const TestUpstream&) = delete;
@@ -63,6 +67,7 @@ class TestUpstream {
 
   asio::any_io_executor executor_;
   std::string name_;
+  std::string mount_;  // "" or "/prefix": where the endpoints are served
   tcp::acceptor acceptor_;
   tcp::endpoint endpoint_;
   std::list<beast::tcp_stream*> connections_;

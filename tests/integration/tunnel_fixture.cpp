@@ -177,9 +177,12 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   target.connections = options.connections;
   target.transport = options.transport;
   config.edges.push_back(target);
-  auto upstream = parse_upstream_url(options.upstream_url.value_or(upstream_->url()));
-  if (!upstream) throw std::runtime_error("upstream url: " + upstream.error());
-  config.upstream = *upstream;
+  config.routes = options.routes;
+  if (config.routes.empty()) {
+    auto upstream = parse_upstream_url(options.upstream_url.value_or(upstream_->url()));
+    if (!upstream) throw std::runtime_error("upstream url: " + upstream.error());
+    config.routes.push_back(AgentRoute{"/", *upstream});
+  }
   config.upstream_connect_timeout = 2s;
   config.upstream_response_timeout = options.upstream_response_timeout;
   config.drain_timeout = options.drain_timeout;

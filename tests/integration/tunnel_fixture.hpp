@@ -80,6 +80,7 @@ struct AgentOptions {
   ClientCert cert = ClientCert::none;
   std::string node{};                         // empty: "node-<index>"
   std::optional<std::string> upstream_url{};  // empty: the fixture's upstream
+  std::vector<AgentRoute> routes{};           // non-empty: these instead of upstream_url
   std::optional<std::uint16_t> edge_port{};   // empty: the edge's agent port
   std::chrono::milliseconds upstream_response_timeout = 10s;
   std::chrono::milliseconds drain_timeout = 5s;

@@ -62,7 +62,9 @@ TEST(AgentConfig, FullFileRoundTrips) {
   EXPECT_EQ(c.edges[1].connections, 2);
   EXPECT_EQ(c.edges[1].transport, AgentTransport::h2);
   EXPECT_EQ(c.edges[1].tls_name(), "2001:db8::1");
-  EXPECT_EQ(c.upstream, (UpstreamUrl{"http://127.0.0.1:3000/api/", "127.0.0.1", 3000, "/api"}));
+  // `upstream:` is the single route "/".
+  EXPECT_EQ(c.routes, (std::vector<AgentRoute>{
+                          {"/", UpstreamUrl{"http://127.0.0.1:3000/api/", "127.0.0.1", 3000, "/api"}}}));
   EXPECT_EQ(c.upstream_connect_timeout, 2s);
   EXPECT_EQ(c.upstream_response_timeout, 90s);
   EXPECT_EQ(c.ping_interval, 20s);
@@ -92,8 +94,12 @@ TEST(AgentConfig, MinimalFileGetsDefaults) {
   EXPECT_EQ(c.edges.at(0).connections, 2);
   EXPECT_EQ(c.edges.at(0).transport, AgentTransport::h2);
   EXPECT_EQ(c.edges.at(0).tls_name(), "edge.test");
-  EXPECT_EQ(c.upstream.port, 3000);
-  EXPECT_EQ(c.upstream.base_path, "");
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0].prefix, "/");
+  EXPECT_EQ(c.routes[0].upstream.port, 3000);
+  EXPECT_EQ(c.routes[0].upstream.base_path, "");
+  EXPECT_FALSE(c.routes[0].h2c);
+  EXPECT_TRUE(c.routes[0].host_rewrite.empty());
   EXPECT_EQ(c.upstream_connect_timeout, 5s);
   EXPECT_EQ(c.upstream_response_timeout, 60s);
   EXPECT_EQ(c.ping_interval, 15s);
@@ -144,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(
                     3, "agent.labels.zone", "label value"},
         InvalidCase{"MissingTunnel", "tunnel: web\n", "", 0, "tunnel", "missing required key"},
         InvalidCase{"MissingUpstream", "upstream: http://127.0.0.1:3000\n", "", 0, "upstream",
-                    "missing required key"},
+                    "missing required key (or routes)"},
         InvalidCase{"MissingEdgeAddress", "address: edge.test:8443", "connections: 2", 4, "edges[0].address",
                     "missing required key"},
         InvalidCase{"EmptyEdges", "edges:\n  - address: edge.test:8443\n", "edges: []\n", 3, "edges",
@@ -204,7 +210,7 @@ TEST(AgentConfig, TokenFileIsReadTrimmedAndResolvedAgainstTheConfigDirectory) {
   EXPECT_EQ(loaded->ca, (dir.path() / "pki/ca.crt").string());
   EXPECT_EQ(loaded->cert, "/abs/agent.crt");
   EXPECT_EQ(loaded->key, (dir.path() / "conf/agent.key").string());
-  EXPECT_EQ(loaded->upstream.port, 80);
+  EXPECT_EQ(loaded->routes.at(0).upstream.port, 80);
 }
 
 TEST(AgentConfig, EmptyTokenFileIsAnError) {

@@ -230,5 +230,16 @@ TEST(ConfigExamples, AgentExampleLoads) {
   EXPECT_TRUE(agent->ca.ends_with("/examples/pki/ca.crt")) << agent->ca;
 }
 
+TEST(ConfigExamples, AgentRoutesExampleLoads) {
+  const std::string path = std::string(DIALBACK_EXAMPLES_DIR) + "/agent-routes.yaml";
+  auto agent = load_agent_config(path);
+  ASSERT_TRUE(agent) << agent.error().to_string();
+  ASSERT_EQ(agent->routes.size(), 2u);
+  EXPECT_EQ(agent->routes[0].prefix, "/api");
+  EXPECT_EQ(agent->routes[0].host_rewrite, "api.internal");
+  EXPECT_EQ(agent->routes[1].prefix, "/");
+  EXPECT_EQ(agent->routes[1].upstream.port, 3000);
+}
+
 }  // namespace
 }  // namespace dialback

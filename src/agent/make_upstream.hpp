@@ -9,8 +9,9 @@
 
 namespace dialback::agent {
 
-// The Upstream for `route`: HttpUpstream (HTTP/1.1 keep-alive pool) for now,
-// also for h2c routes until an H2cUpstream exists (see make_upstream.cpp).
+// The Upstream for `route`: H2cUpstream when the route says h2c; otherwise
+// HttpUpstream (HTTP/1.1 keep-alive pool), with gRPC calls sent over h2c
+// (GrpcAwareUpstream). The h2c connection opens only when first needed.
 std::unique_ptr<Upstream> make_upstream(const AgentRoute& route, asio::any_io_executor executor,
                                         UpstreamTimeouts timeouts, Logger logger);
 

@@ -28,6 +28,7 @@ class IdleTimeoutStream final : public TunnelStream {
                     std::function<void(bool response_started)> on_idle);
 
   Task<Result<ResponseHead>> read_response(std::chrono::steady_clock::time_point deadline) override;
+  bool response_has_body() const override { return inner_->response_has_body(); }
   Task<Result<std::optional<std::string>>> read_body() override;
   const HeaderList& trailers() const override { return inner_->trailers(); }
   Task<Result<void>> write_body(std::string_view data) override;

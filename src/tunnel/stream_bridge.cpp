@@ -33,10 +33,13 @@ Task<Result<ResponseHead>> StreamBridge::read_response(
 
 Task<Result<std::uint64_t>> StreamBridge::relay_response(const ResponseHead& head) {
   Result<std::uint64_t> relayed = 0;
-  auto responded = client_.respond(head, false);
+  // A head that ended the response stays one frame: gRPC reads a
+  // trailers-only answer's status from it.
+  const bool has_body = server_.response_has_body();
+  auto responded = client_.respond(head, !has_body);
   if (!responded) {
     relayed = fail(responded.error());
-  } else {
+  } else if (has_body) {
     relayed = co_await pump_stream_body(server_, client_);
   }
   if (!relayed) {

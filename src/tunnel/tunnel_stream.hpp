@@ -12,6 +12,9 @@ class TunnelStream : public StreamBody {
   // The agent's response head; fails with Error::timeout at `deadline`.
   virtual Task<Result<ResponseHead>> read_response(
       std::chrono::steady_clock::time_point deadline) = 0;
+  // After read_response(): false when the head ended the response, so no
+  // body or trailers follow (HEAD, 204, 304, a gRPC trailers-only answer).
+  virtual bool response_has_body() const = 0;
 };
 
 }  // namespace dialback

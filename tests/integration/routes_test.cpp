@@ -168,19 +168,5 @@ TEST_F(RoutesTest, WebSocketUpgradeIsRoutedAndRewritten) {
   EXPECT_EQ(beast::buffers_to_string(buffer.data()), "ping");
 }
 
-TEST_F(RoutesTest, H2cRouteIsServedOverHttp1UntilTheH2cUpstreamExists) {
-  start_edge();
-  AgentRoute h2c = route("/", upstream_->url());
-  h2c.h2c = true;
-  start_agent({.routes = {h2c}});
-  ASSERT_TRUE(wait_ready(1));
-  EXPECT_TRUE(logs_->contains("h2c is not implemented yet"));
-
-  auto hello = run(fetch_get(public_endpoint(), "/hello"));
-  ASSERT_FALSE(hello.ec) << hello.ec.message();
-  EXPECT_EQ(hello.status(), 200);
-  EXPECT_EQ(hello.header("X-Upstream"), "primary");
-}
-
 }  // namespace
 }  // namespace dialback::test

@@ -120,6 +120,7 @@ Task<Result<ResponseHead>> H2TunnelStream::read_response(
       co_return fail(Error::timeout);
     }
   }
+  response_has_body_ = !(state_->body_ended && state_->body.empty() && state_->trailers.empty());
   co_return parse_response(std::move(state_->head));
 }
 

@@ -45,6 +45,10 @@ class H2TunnelStream final : public H2StreamHandle<TunnelStream> {
  public:
   using H2StreamHandle::H2StreamHandle;
   Task<Result<ResponseHead>> read_response(std::chrono::steady_clock::time_point deadline) override;
+  bool response_has_body() const override { return response_has_body_; }
+
+ private:
+  bool response_has_body_ = true;
 };
 
 class H2IncomingStream final : public H2StreamHandle<IncomingStream> {

@@ -10,9 +10,9 @@
 // closes and sees exactly how the edge ended the response.
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 #include <memory>
 
+#include "known_bug.hpp"
 #include "scripted_service.hpp"
 #include "tunnel_fixture.hpp"
 
@@ -20,13 +20,6 @@ namespace dialback::test {
 namespace {
 
 constexpr auto kPrompt = 1s;  // how soon the other end must learn of an abort
-
-// Tests of known product bugs are skipped with the reason, unless
-// DIALBACK_RUN_KNOWN_BUGS is set: then they run, to check a fix.
-#define SKIP_KNOWN_BUG(reason)                                                     \
-  if (std::getenv("DIALBACK_RUN_KNOWN_BUGS") == nullptr) {                         \
-    GTEST_SKIP() << "known bug (DIALBACK_RUN_KNOWN_BUGS=1 runs it): " << (reason); \
-  }
 
 // The edge reads the public socket only for a request body. Without one,
 // nothing notices a client's FIN or RST until the next write to it.

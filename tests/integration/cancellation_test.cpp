@@ -228,9 +228,8 @@ TEST_F(CancellationTest, ClientGoneWhileResponseIsHeldBackByFlowControl) {
   ASSERT_FALSE(run(client.connect(public_endpoint())));
   ASSERT_FALSE(run(client.send(get("/firehose"))));
   ASSERT_TRUE(run(client.read_at_least(256 * 1024), 5s));
-  // Wait until the pipe is full (the service stopped getting rid of bytes)
-  // is not observable directly; the client just stops reading and leaves
-  // with unread bytes, which makes its close a RST.
+  // The client stops reading: the service soon blocks in a write, the agent
+  // in write_body. It then leaves with unread bytes, so its close is a RST.
   client.close();
   const auto closed_at = Clock::now();
 

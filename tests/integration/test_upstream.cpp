@@ -158,6 +158,11 @@ Task<void> TestUpstream::serve(tcp::socket socket) {
       response.body() = "slow";
     } else if (path == "/sha256") {
       response.body() = sha256_hex(request.body());
+    } else if (path == "/reflect") {
+      const std::string line = std::string(request.method_string()) + " " + std::string(target);
+      response.set("X-Reflect", line);
+      response.body() = line + " " + sha256_hex(request.body()) + " " +
+                        std::to_string(request.body().size());
     } else if (path == "/headers") {
       std::string text;
       for (const auto& field : request) {

@@ -7,6 +7,8 @@
 //   /bytes?n=N        200, pattern_bytes(N)
 //   /slow?ms=N        200 "slow" after N ms
 //   /sha256           200, sha256 hex of the request body
+//   /reflect          200 "<METHOD> <target> <sha256 of the body> <body bytes>", and the
+//                     same first two words in X-Reflect (so HEAD answers can be matched)
 //   /headers          200, the request headers as "name: value\n" lines (names lower case)
 //   /status?code=N    status N with an empty body (204, 304 ...)
 //   /ws               WebSocket (Beast) echo: each message comes back with its

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <list>
 #include <regex>
 
 #include <spdlog/sinks/base_sink.h>
@@ -31,6 +32,26 @@ class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
   std::shared_ptr<LogCapture> capture_;
   bool echo_;
 };
+
+// Edge and Agent do not expose their sessions (there is no admin API yet),
+// so the tests read the private members that hold them. An explicit
+// instantiation may name private members (C++20 [temp.spec.general]/6); the
+// friend function defined by it hands out the member pointer. Replace with
+// public accessors once Edge/Agent have them.
+template <class Tag, typename Tag::type Member>
+struct PrivateMember {
+  friend typename Tag::type member_of(Tag) { return Member; }
+};
+struct EdgeRegistry {
+  using type = std::unique_ptr<edge::SessionRegistry> edge::Edge::*;
+  friend type member_of(EdgeRegistry);
+};
+struct AgentLiveSessions {
+  using type = std::list<h2::H2Connection*> agent::Agent::*;
+  friend type member_of(AgentLiveSessions);
+};
+template struct PrivateMember<EdgeRegistry, &edge::Edge::registry_>;
+template struct PrivateMember<AgentLiveSessions, &agent::Agent::live_>;
 
 template <class T>
 T value_or_fail(PkiResult<T> result, const char* what) {
@@ -251,6 +272,26 @@ std::vector<std::string> TunnelFixture::access_log_sessions() const {
     if (std::regex_search(line, match, kSession)) out.push_back(match[1]);
   }
   return out;
+}
+
+std::size_t TunnelFixture::edge_inflight() const {
+  if (!edge_) return 0;
+  std::size_t n = 0;
+  for (const TunnelSession* session : ((*edge_).*member_of(EdgeRegistry{}))->all()) {
+    n += session->stats().inflight;
+  }
+  return n;
+}
+
+std::size_t TunnelFixture::agent_inflight() const {
+  std::size_t n = 0;
+  for (const auto& agent : agents_) {
+    if (!agent) continue;
+    for (const h2::H2Connection* session : (*agent).*member_of(AgentLiveSessions{})) {
+      n += session->stats().inflight;
+    }
+  }
+  return n;
 }
 
 void TunnelFixture::drain_io(const char* stage) {

@@ -126,6 +126,11 @@ class TunnelFixture : public ::testing::Test {
   // Session ids the edge's access log names for tunnel web, in request order.
   std::vector<std::string> access_log_sessions() const;
 
+  // Streams open right now (SessionStats::inflight) summed over the edge's
+  // sessions of every tunnel, and over the live sessions of every agent.
+  std::size_t edge_inflight() const;
+  std::size_t agent_inflight() const;
+
   asio::io_context io_;
   asio::any_io_executor executor_;
   std::shared_ptr<LogCapture> logs_;

@@ -40,11 +40,14 @@ wait_exit() {
 }
 
 # start_tunnel SERVICE_PORT [AGENT_ARG...]: in the current directory, makes
-# a CA, an edge certificate (localhost) and a token, writes edge.yaml (tunnel
-# "web", host app.test; public HTTP and HTTPS), starts the edge and an agent
-# for http://127.0.0.1:SERVICE_PORT with the extra AGENT_ARGs (logs in
-# edge.log and agent.log) and sets PUBLIC_PORT and HTTPS_PORT. Readiness is
-# the caller's.
+# a CA, an edge certificate (localhost, app.test) and a token, writes
+# edge.yaml (tunnel "web", host app.test; public HTTP and HTTPS), starts the
+# edge and an agent for http://127.0.0.1:SERVICE_PORT with the extra
+# AGENT_ARGs (logs in edge.log and agent.log) and sets PUBLIC_PORT and
+# HTTPS_PORT. Readiness is the caller's.
+# Optional: EDGE_PUBLIC_YAML adds keys to the edge's `public` mapping (flow
+# style, e.g. "request_timeout: 10m"); AGENT_YAML adds top-level lines to an
+# agent config file, which the agent then runs from instead of flags.
 start_tunnel() {
   local service_port=$1 agents_port token
   shift
@@ -55,15 +58,26 @@ start_tunnel() {
   cat >edge.yaml <<YAML
 edge: {id: edge-test}
 agents: {listen: 127.0.0.1:$agents_port, cert: pki/edge.crt, key: pki/edge.key}
-public:
-  http: 127.0.0.1:$PUBLIC_PORT
-  https: {listen: 127.0.0.1:$HTTPS_PORT, cert: pki/edge.crt, key: pki/edge.key}
+public: {http: 127.0.0.1:$PUBLIC_PORT, https: {listen: 127.0.0.1:$HTTPS_PORT, cert: pki/edge.crt, key: pki/edge.key}${EDGE_PUBLIC_YAML:+, $EDGE_PUBLIC_YAML}}
 tunnels:
   web: {hosts: [app.test], auth: {tokens: ["$("$DIALBACK" token hash "$token")"]}}
 YAML
   "$DIALBACK" edge --config edge.yaml 2>edge.log &
   PIDS+=($!)
-  "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web --token "$token" \
-    --ca pki/ca.crt --server-name localhost "$@" "http://127.0.0.1:$service_port" 2>agent.log &
+  if [ -n "${AGENT_YAML:-}" ]; then
+    cat >agent.yaml <<YAML
+tunnel: web
+token: "$token"
+ca: pki/ca.crt
+edges:
+  - {address: 127.0.0.1:$agents_port, server_name: localhost}
+upstream: http://127.0.0.1:$service_port
+$AGENT_YAML
+YAML
+    "$DIALBACK" agent --config agent.yaml 2>agent.log &
+  else
+    "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web --token "$token" \
+      --ca pki/ca.crt --server-name localhost "$@" "http://127.0.0.1:$service_port" 2>agent.log &
+  fi
   PIDS+=($!)
 }

@@ -3,6 +3,7 @@
 #include "agent/error_response.hpp"
 #include "agent/upgrade_forwarder.hpp"
 #include "core/async_event.hpp"
+#include "core/watchdog.hpp"
 #include "http1/body_pump.hpp"
 #include "http1/header_translation.hpp"
 
@@ -19,6 +20,7 @@ struct Upload {
   bool done = true;
   Result<std::uint64_t> result = 0;
   AsyncEvent finished;
+  std::function<void()> on_sent;  // the whole body reached the local service
 };
 
 Task<void> run_upload(beast::tcp_stream* socket, http::request<http::buffer_body>* request,
@@ -28,6 +30,8 @@ Task<void> run_upload(beast::tcp_stream* socket, http::request<http::buffer_body
   if (!upload->result) {
     error_code ignored;
     socket->socket().close(ignored);  // the local service must not take a truncated body as whole
+  } else if (upload->on_sent) {
+    upload->on_sent();
   }
   upload->done = true;
   upload->finished.notify();
@@ -170,27 +174,51 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
                                     " closed the connection (" + ec.message() + ")");
     co_return;
   }
+  // The edge resetting the stream (its client left) aborts the local
+  // request at once, whatever this exchange is waiting for.
+  tcp::socket* socket = &connection->stream.socket();
+  stream->on_abort([socket] {
+    error_code ignored;
+    socket->close(ignored);
+  });
+  // The response timeout runs from the end of the request body: an upload
+  // still moving is bounded by the edge's stream idle timeout instead.
+  std::optional<Watchdog> response_deadline;
+  bool awaiting_head = true;
+  auto arm_response_deadline = [this, socket, &response_deadline, &awaiting_head] {
+    if (!awaiting_head) return;  // the service answered before the body ended
+    response_deadline.emplace(executor_, timeouts_.response, [socket] {
+      error_code ignored;
+      socket->close(ignored);
+    });
+  };
   Upload upload(executor_);
   if (has_body) {
     upload.done = false;
+    upload.on_sent = arm_response_deadline;
     asio::co_spawn(executor_,
                    run_upload(&connection->stream, &request, &serializer, stream.get(), &upload),
                    asio::detached);
+  } else {
+    arm_response_deadline();
   }
 
   std::optional<http::response_parser<http::buffer_body>> parsing;
-  connection->stream.expires_after(timeouts_.response);
-  // 1xx interim responses (other than 101) are not forwarded yet: read past them.
-  do {
+  // 1xx interim responses (other than 101) go on to the edge as they come.
+  for (;;) {
     parsing.emplace();
     parsing->body_limit(http1::kNoBodyLimit);
     if (head.method == "HEAD") parsing->skip(true);
     co_await http::async_read_header(connection->stream, connection->buffer, *parsing, nothrow(ec));
-  } while (!ec && parsing->get().result_int() / 100 == 1 && parsing->get().result_int() != 101);
+    const unsigned status = ec ? 0 : parsing->get().result_int();
+    if (status < 100 || status >= 200 || status == 101) break;
+    stream->respond_informational(http1::tunnel_response_from(parsing->get()));
+  }
   auto& parser = *parsing;
-  connection->stream.expires_never();
+  const bool timed_out = response_deadline && response_deadline->fired();
+  awaiting_head = false;
+  response_deadline.reset();
   if (ec) {
-    const bool timed_out = ec == beast::error::timeout;
     logger_->warn("{} local service {} {}: {}", request_id, local,
                   timed_out ? "timed out" : "failed", ec.message());
     connection->stream.socket().close(ec);
@@ -221,6 +249,7 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
   logger_->info("{} \"{} {}\" {} {:.1f}ms", request_id, head.method, head.path, response.status,
                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started)
                         .count() / 1000.0);
+  stream->on_abort({});
   if (reusable) release(std::move(connection));
 }
 

@@ -1,5 +1,7 @@
 #include "edge/idle_timeout_stream.hpp"
 
+#include <algorithm>
+
 namespace dialback::edge {
 
 IdleTimeoutStream::IdleTimeoutStream(std::unique_ptr<TunnelStream> inner,
@@ -15,7 +17,13 @@ IdleTimeoutStream::IdleTimeoutStream(std::unique_ptr<TunnelStream> inner,
 
 Task<Result<ResponseHead>> IdleTimeoutStream::read_response(
     std::chrono::steady_clock::time_point deadline) {
+  using Clock = std::chrono::steady_clock;
+  const auto timeout = deadline - std::max(Clock::now(), last_request_progress_);
   auto head = co_await inner_->read_response(deadline);
+  while (!head && head.error() == Error::timeout && !watchdog_.fired() &&
+         Clock::now() < last_request_progress_ + timeout) {
+    head = co_await inner_->read_response(last_request_progress_ + timeout);
+  }
   if (head) {
     response_started_ = true;
     watchdog_.touch();
@@ -35,7 +43,10 @@ Task<Result<std::optional<std::string>>> IdleTimeoutStream::read_body() {
 
 Task<Result<void>> IdleTimeoutStream::write_body(std::string_view data) {
   auto written = co_await inner_->write_body(data);
-  if (written) watchdog_.touch();
+  if (written) {
+    watchdog_.touch();
+    last_request_progress_ = std::chrono::steady_clock::now();
+  }
   if (!written && watchdog_.fired()) co_return fail(Error::timeout);
   co_return written;
 }

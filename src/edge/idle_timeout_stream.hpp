@@ -27,12 +27,16 @@ class IdleTimeoutStream final : public TunnelStream {
                     std::chrono::steady_clock::duration timeout,
                     std::function<void(bool response_started)> on_idle);
 
+  // The deadline moves with request body progress: the response timeout
+  // counts from the last body bytes the tunnel accepted (or the body's end),
+  // so an upload that keeps moving is never cut off by it.
   Task<Result<ResponseHead>> read_response(std::chrono::steady_clock::time_point deadline) override;
   bool response_has_body() const override { return inner_->response_has_body(); }
   Task<Result<std::optional<std::string>>> read_body() override;
   const HeaderList& trailers() const override { return inner_->trailers(); }
   Task<Result<void>> write_body(std::string_view data) override;
   Result<void> end_body(HeaderList trailers = {}) override {
+    last_request_progress_ = std::chrono::steady_clock::now();
     return inner_->end_body(std::move(trailers));
   }
   void reset(Error reason) override { inner_->reset(reason); }
@@ -45,6 +49,7 @@ class IdleTimeoutStream final : public TunnelStream {
   std::unique_ptr<TunnelStream> inner_;
   std::function<void(bool)> on_idle_;
   bool response_started_ = false;
+  std::chrono::steady_clock::time_point last_request_progress_ = std::chrono::steady_clock::now();
   Watchdog watchdog_;  // last: disarmed first on destruction
 };
 

@@ -21,27 +21,62 @@ constexpr std::size_t kLingerBytes = 1u << 20;
 const std::error_code kBodyLimitExceeded = error_code(http::error::body_limit);
 constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-// State shared between a request's forwarder and its upload coroutine, which
-// lives in the forwarder's frame: the forwarder waits for `done` before returning.
-struct Upload {
-  explicit Upload(asio::any_io_executor executor) : finished(std::move(executor)) {}
-  bool done = true;
-  Result<void> result;
-  AsyncEvent finished;
+// Pipelined bytes the client reader keeps at most while it watches.
+constexpr std::size_t kWatchLimit = 64u << 10;
+
+// The public connection's read side while one exchange runs (run_client_reader).
+// Lives in the forwarder's frame, which waits for `done` before returning.
+struct ClientReader {
+  explicit ClientReader(asio::any_io_executor executor) : changed(std::move(executor)) {}
+  bool body_done = true;        // the request body reached the tunnel (or there was none)
+  bool done = true;             // the reader coroutine returned
+  bool stop_requested = false;  // the exchange ended: stop watching
+  Result<void> result;          // how the body relay ended
+  AsyncEvent changed;
 };
 
+// Reads the request body into the tunnel; then, unless `watch` is false
+// (upgrades read the socket themselves), keeps reading the connection to
+// notice a client that leaves while the response is awaited or quiet: EOF
+// or an error resets the tunnel stream, so the agent aborts the local
+// request at once. Bytes that arrive meanwhile are the next pipelined
+// request and stay in `buffer`.
 template <class Stream>
-Task<void> run_upload(Stream* stream, beast::flat_buffer* buffer,
-                      http::request_parser<http::buffer_body>* parser, TunnelStream* tunnel,
-                      Upload* upload) {
-  upload->result = co_await http1::pump_body_to_tunnel(*stream, *buffer, *parser, *tunnel);
-  if (!upload->result) tunnel->reset(Error::cancelled);
-  upload->done = true;
-  upload->finished.notify();
+Task<void> run_client_reader(Stream* stream, beast::flat_buffer* buffer,
+                             http::request_parser<http::buffer_body>* parser,
+                             TunnelStream* tunnel, bool watch, ClientReader* reader) {
+  if (!reader->body_done) {
+    reader->result = co_await http1::pump_body_to_tunnel(*stream, *buffer, *parser, *tunnel);
+    reader->body_done = true;
+    reader->changed.notify();
+    if (!reader->result) {
+      tunnel->reset(Error::cancelled);
+      watch = false;
+    }
+  }
+  while (watch && !reader->stop_requested && buffer->size() < kWatchLimit) {
+    error_code ec;
+    const std::size_t n = co_await stream->async_read_some(buffer->prepare(4096), nothrow(ec));
+    buffer->commit(n);
+    if (ec) {
+      if (!reader->stop_requested) tunnel->reset(Error::cancelled);
+      break;
+    }
+  }
+  reader->done = true;
+  reader->changed.notify();
 }
 
-Task<void> wait_upload(Upload& upload) {
-  while (!upload.done) co_await upload.finished.wait();
+// Waits for the request body to end, then stops the watching.
+template <class Stream>
+Task<void> stop_client_reader(Stream& stream, ClientReader& reader) {
+  while (!reader.body_done) co_await reader.changed.wait();
+  reader.stop_requested = true;
+  if (!reader.done) {
+    error_code ignored;
+    lowest_socket(stream).cancel(ignored);
+  }
+  while (!reader.done) co_await reader.changed.wait();
 }
 
 template <class Stream>
@@ -308,27 +343,42 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
       });
   const std::string via = std::move(opened->via);
 
-  Upload upload(executor_);
-  if (has_body) {
-    upload.done = false;
+  ClientReader reader(executor_);
+  const bool watch = !upgrade;
+  if (has_body || watch) {
+    reader.body_done = !has_body;
+    reader.done = false;
     asio::co_spawn(executor_,
-                   run_upload(&stream, &buffer, &parser, tunnel_stream.get(), &upload),
+                   run_client_reader(&stream, &buffer, &parser, tunnel_stream.get(), watch,
+                                     &reader),
                    asio::detached);
   }
 
-  auto response_head = co_await tunnel_stream->read_response(Clock::now() +
-                                                             config_.public_.request_timeout);
+  const auto response_deadline = Clock::now() + config_.public_.request_timeout;
+  auto response_head = co_await tunnel_stream->read_response(response_deadline);
+  // 1xx heads (100 Continue, 103 Early Hints) go out as interim responses;
+  // HTTP/1.0 clients never see them (RFC 9110 §15.2).
+  while (response_head && response_head->status < 200 && response_head->status != 101) {
+    if (request.version() >= 11) {
+      http::response<http::empty_body> interim;
+      interim.version(11);
+      http1::apply_response_head(*response_head, interim.base());
+      error_code interim_ec;
+      co_await http::async_write(stream, interim, nothrow(interim_ec));
+    }
+    response_head = co_await tunnel_stream->read_response(response_deadline);
+  }
   if (!response_head) {
     ++counters.requests_failed;
     const bool timed_out = response_head.error() == Error::timeout;
     tunnel_stream->reset(Error::cancelled);
     // A chunked body over public.max_body_bytes failed the upload, which reset the stream.
-    const bool too_large = !upload.result && upload.result.error() == kBodyLimitExceeded;
+    const bool too_large = !reader.result && reader.result.error() == kBodyLimitExceeded;
     auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
     if (too_large) status = http::status::payload_too_large;
     forwarder_.log(entry, static_cast<int>(status), 0,
                    via + " error=" + response_head.error().message());
-    const bool upload_pending = !upload.done;
+    const bool upload_pending = !reader.body_done;
     error_code ignored;
     // Page built outside the co_await expression: g++ 12 destroys a string
     // temporary made in a ?: branch of such an expression twice (double free).
@@ -337,10 +387,10 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
                                            response_head.error().message() + ")";
     if (too_large) message = "dialback edge: request body larger than public.max_body_bytes";
     auto page = error_page(status, request_id, std::move(message),
-                           keep_alive && !upload_pending && upload.result.has_value());
+                           keep_alive && !upload_pending && reader.result.has_value());
     bool keep = co_await send_page(stream, std::move(page));
-    if (!upload.done) lowest_socket(stream).close(ignored);
-    co_await wait_upload(upload);
+    if (!reader.body_done) lowest_socket(stream).close(ignored);
+    co_await stop_client_reader(stream, reader);
     co_return keep;
   }
 
@@ -386,11 +436,11 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   if (!ok) {
     ++counters.requests_failed;
     tunnel_stream->reset(Error::cancelled);
-    if (!upload.done) lowest_socket(stream).close(ec);
+    if (!reader.body_done) lowest_socket(stream).close(ec);
   }
-  co_await wait_upload(upload);
+  co_await stop_client_reader(stream, reader);
   forwarder_.log(entry, response_head->status, relayed, ok ? via : via + " error=relay-failed");
-  co_return ok && !close_after && upload.result.has_value();
+  co_return ok && !close_after && reader.result.has_value();
 }
 
 }  // namespace dialback::edge

@@ -9,6 +9,7 @@
 
 #include "core/asio.hpp"
 #include "core/result.hpp"
+#include "http1/trailers.hpp"
 #include "tunnel/stream_body.hpp"
 
 namespace dialback::http1 {
@@ -21,11 +22,14 @@ inline constexpr std::size_t kBodyChunk = 64u << 10;
 inline constexpr std::uint64_t kNoBodyLimit = std::numeric_limits<std::uint64_t>::max();
 
 // Reads the body of the message `parser` parses (its header already read)
-// from `socket` into `sink`, then ends `sink`'s body.
+// from `socket` into `sink`, then ends `sink`'s body with the trailers of a
+// chunked body.
 template <class Socket, bool isRequest>
 Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffer,
                                        http::parser<isRequest, http::buffer_body>& parser,
                                        StreamBody& sink) {
+  const auto& fields = static_cast<const http::fields&>(parser.get().base());
+  const std::size_t head_fields = std::distance(fields.begin(), fields.end());
   std::string chunk(kBodyChunk, '\0');
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
@@ -42,17 +46,37 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
       if (!written) co_return written;
     }
   }
-  co_return sink.end_body({});
+  co_return sink.end_body(parser.chunked() ? trailer_fields(fields, head_fields) : HeaderList{});
 }
 
 // Writes `source`'s body through `serializer` (whose header is already
-// written) to `socket`. Returns the number of body bytes relayed.
+// written) to `socket`; a chunked message also gets `source`'s trailers in
+// its last chunk. Returns the number of body bytes relayed.
 template <class Socket, bool isRequest>
 Task<Result<std::uint64_t>> pump_tunnel_to_body(Socket& socket,
                                                 http::message<isRequest, http::buffer_body>& message,
                                                 http::serializer<isRequest, http::buffer_body>& serializer,
                                                 StreamBody& source) {
   std::uint64_t relayed = 0;
+  if (message.chunked()) {
+    // Chunks written here rather than by the serializer, which cannot
+    // write a trailer section with a buffer_body.
+    for (;;) {
+      auto chunk = co_await source.read_body();
+      if (!chunk) co_return fail(chunk.error());
+      error_code ec;
+      if (!chunk->has_value()) {
+        co_await asio::async_write(socket, http::make_chunk_last(trailer_section(source.trailers())),
+                                   nothrow(ec));
+        if (ec) co_return fail(ec);
+        co_return relayed;
+      }
+      if ((*chunk)->empty()) continue;  // an empty chunk would end the body
+      co_await asio::async_write(socket, http::make_chunk(asio::buffer(**chunk)), nothrow(ec));
+      if (ec) co_return fail(ec);
+      relayed += (*chunk)->size();
+    }
+  }
   for (;;) {
     auto chunk = co_await source.read_body();
     if (!chunk) co_return fail(chunk.error());

@@ -12,6 +12,8 @@ class IncomingStream : public StreamBody {
   virtual bool has_body() const = 0;
   // Sends the response head; with end_stream the exchange ends with it (HEAD, 204, 304).
   virtual Result<void> respond(const ResponseHead& head, bool end_stream) = 0;
+  // Sends a 1xx head (not 101) ahead of the response: 100 Continue, 103 Early Hints.
+  virtual Result<void> respond_informational(const ResponseHead& head) = 0;
 };
 
 }  // namespace dialback

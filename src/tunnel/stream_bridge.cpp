@@ -26,9 +26,15 @@ Task<void> StreamBridge::relay_request(StreamBridge* self) {
 
 Task<Result<ResponseHead>> StreamBridge::read_response(
     std::chrono::steady_clock::time_point deadline) {
-  auto head = co_await server_.read_response(deadline);
-  if (!head) server_.reset(Error::cancelled);
-  co_return head;
+  for (;;) {
+    auto head = co_await server_.read_response(deadline);
+    if (!head) {
+      server_.reset(Error::cancelled);
+      co_return head;
+    }
+    if (head->status >= 200 || head->status == 101) co_return head;
+    client_.respond_informational(*head);  // a client that is gone fails the relay later
+  }
 }
 
 Task<Result<std::uint64_t>> StreamBridge::relay_response(const ResponseHead& head) {

@@ -32,7 +32,8 @@ class StreamBridge {
   StreamBridge(const StreamBridge&) = delete;
   StreamBridge& operator=(const StreamBridge&) = delete;
 
-  // The server's response head (the server stream is reset on failure).
+  // The server's final response head; 1xx heads before it go on to the
+  // client as they come. The server stream is reset on failure.
   Task<Result<ResponseHead>> read_response(std::chrono::steady_clock::time_point deadline);
   // Sends `head` to the client, then the server's body and trailers.
   // Returns the body bytes relayed; on failure both streams are reset.

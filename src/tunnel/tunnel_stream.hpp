@@ -9,7 +9,8 @@ namespace dialback {
 
 class TunnelStream : public StreamBody {
  public:
-  // The agent's response head; fails with Error::timeout at `deadline`.
+  // The next response head: each 1xx (not 101) the agent forwarded, then
+  // the final one. Fails with Error::timeout at `deadline`.
   virtual Task<Result<ResponseHead>> read_response(
       std::chrono::steady_clock::time_point deadline) = 0;
   // After read_response(): false when the head ended the response, so no

@@ -12,7 +12,6 @@
 #include <cctype>
 #include <memory>
 
-#include "known_bug.hpp"
 #include "scripted_service.hpp"
 #include "tunnel_fixture.hpp"
 
@@ -21,21 +20,6 @@ namespace {
 
 constexpr auto kPrompt = 1s;  // how soon the other end must learn of an abort
 
-// The edge reads the public socket only for a request body. Without one,
-// nothing notices a client's FIN or RST until the next write to it.
-constexpr const char* kEdgeDoesNotWatchClient =
-    "src/edge/public_http_server.cpp PublicHttpServer::forward does not read the public socket "
-    "while it awaits read_response() or, inside pump_tunnel_to_body(), read_body() (a request "
-    "without a body has no upload coroutine reading it), so a client that leaves is noticed "
-    "only at the next write to it; until then (or public.stream_idle_timeout, 5 min) the stream "
-    "stays open on edge and agent";
-// The agent watches its IncomingStream only while it uploads a request body.
-constexpr const char* kAgentDoesNotWatchStream =
-    "src/agent/http_upstream.cpp HttpUpstream::serve does not watch the IncomingStream for a "
-    "reset while it awaits the local response head (async_read_header, bounded only by "
-    "upstream_response_timeout) or the next body bytes (pump_body_to_tunnel's async_read_some, "
-    "unbounded); only run_upload() notices a reset, while a request body is being sent. A "
-    "stream the edge reset keeps its local request open until the service writes again";
 using Conn = ScriptedService::Conn;
 
 // A raw public client on one connection.
@@ -239,7 +223,6 @@ TEST_F(CancellationTest, ClientGoneWhileResponseIsHeldBackByFlowControl) {
 }
 
 TEST_F(CancellationTest, ClientGoneBeforeTheResponseHead) {
-  SKIP_KNOWN_BUG(std::string(kEdgeDoesNotWatchClient) + "; and " + kAgentDoesNotWatchStream);
   // The service takes its time to answer (here: never); the client gives up.
   start([](Conn& conn) -> Task<void> { co_await read_until_gone(conn); });
   RawClient client(executor_);
@@ -254,7 +237,6 @@ TEST_F(CancellationTest, ClientGoneBeforeTheResponseHead) {
 }
 
 TEST_F(CancellationTest, ClientGoneWhileTheResponseIsQuiet) {
-  SKIP_KNOWN_BUG(std::string(kEdgeDoesNotWatchClient) + "; and " + kAgentDoesNotWatchStream);
   // Head and a first chunk, then silence (a long poll, an idle event stream).
   start([](Conn& conn) -> Task<void> {
     const bool ok = co_await conn.write(chunked_response_head() + chunk("first"));
@@ -284,7 +266,6 @@ EdgeOptions stream_idle_timeout(std::chrono::milliseconds timeout) {
 }
 
 TEST_F(CancellationTest, EdgeResetBeforeTheResponseHeadAbortsTheLocalRequest) {
-  SKIP_KNOWN_BUG(kAgentDoesNotWatchStream);
   start([](Conn& conn) -> Task<void> { co_await read_until_gone(conn); },
         stream_idle_timeout(300ms));
   auto result = run(fetch_get(public_endpoint(), "/never"), 5s);
@@ -297,7 +278,6 @@ TEST_F(CancellationTest, EdgeResetBeforeTheResponseHeadAbortsTheLocalRequest) {
 }
 
 TEST_F(CancellationTest, EdgeResetWhileTheResponseIsQuietAbortsTheLocalRequest) {
-  SKIP_KNOWN_BUG(kAgentDoesNotWatchStream);
   start(
       [](Conn& conn) -> Task<void> {
         const bool ok = co_await conn.write(chunked_response_head() + chunk("first"));

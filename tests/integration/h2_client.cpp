@@ -7,7 +7,17 @@
 
 namespace dialback::test {
 
+namespace {
+
 using TlsSocket = asio::ssl::stream<tcp::socket>;
+
+H2Result failed(std::error_code error) {
+  H2Result result;
+  result.error = error;
+  return result;
+}
+
+}  // namespace
 
 Task<std::unique_ptr<H2Client>> H2Client::connect(asio::any_io_executor executor,
                                                   tcp::endpoint endpoint, std::string ca_pem) {
@@ -56,8 +66,12 @@ Result<std::unique_ptr<TunnelStream>> H2Client::open(const RequestHead& head, bo
 
 Task<H2Result> H2Client::read_all(TunnelStream& stream) {
   H2Result result;
-  auto head = co_await stream.read_response(std::chrono::steady_clock::now() +
-                                            std::chrono::seconds(30));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto head = co_await stream.read_response(deadline);
+  while (head && head->status < 200) {
+    result.informational.push_back(head->status);
+    head = co_await stream.read_response(deadline);
+  }
   if (!head) {
     result.error = head.error();
     co_return result;
@@ -80,16 +94,16 @@ Task<H2Result> H2Client::read_all(TunnelStream& stream) {
 Task<H2Result> H2Client::request(RequestHead head, std::string body, HeaderList trailers) {
   const bool end_stream = body.empty() && trailers.empty();
   auto stream = open(head, end_stream);
-  if (!stream) co_return H2Result{stream.error()};
+  if (!stream) co_return failed(stream.error());
   if (!end_stream) {
     constexpr std::size_t kChunk = 64u << 10;
     for (std::size_t offset = 0; offset < body.size(); offset += kChunk) {
       auto written = co_await (*stream)->write_body(
           std::string_view(body).substr(offset, kChunk));
-      if (!written) co_return H2Result{written.error()};
+      if (!written) co_return failed(written.error());
     }
     auto ended = (*stream)->end_body(std::move(trailers));
-    if (!ended) co_return H2Result{ended.error()};
+    if (!ended) co_return failed(ended.error());
   }
   co_return co_await read_all(**stream);
 }

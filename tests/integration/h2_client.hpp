@@ -15,6 +15,7 @@ namespace dialback::test {
 
 struct H2Result {
   std::error_code error;  // set when the stream failed (reset, connection lost)
+  std::vector<int> informational;  // 1xx statuses before the final one
   int status = 0;
   HeaderList headers;
   std::string body;

@@ -55,6 +55,9 @@ Task<void> H2cService::answer(std::unique_ptr<IncomingStream> stream) {
     stream->reset(Error::cancelled);
     co_return;
   }
+  if (request.path == "/early-hints") {
+    stream->respond_informational(ResponseHead{103, {{"link", "</app.css>; rel=preload"}}});
+  }
   std::string body;
   for (;;) {
     auto chunk = co_await stream->read_body();

@@ -5,7 +5,8 @@
 // Every request is answered 200 with `x-served-by: h2c`, `x-seen-authority`
 // (the :authority it got) and `x-seen-te`; the body is the request body;
 // the trailers are `x-trailer: done` plus `x-seen-trailer: <value of the
-// request trailer x-request-trailer>`. Path /reset-after-head answers the
+// request trailer x-request-trailer>`. Path /early-hints sends a 103 with a
+// Link field first. Path /reset-after-head answers the
 // head and 1000 bytes at once, then resets the stream when the first
 // request body chunk arrives (so the client decides when, having seen them).
 #pragma once

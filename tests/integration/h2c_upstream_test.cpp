@@ -105,5 +105,46 @@ TEST_F(H2cUpstreamTest, ServiceResetMidResponseResetsThePublicStream) {
   run(client_->close());
 }
 
+TEST_F(H2cUpstreamTest, EarlyHintsReachHttp2AndHttp11Clients) {
+  start(true);
+  auto h2 = call(h2_request("GET", "/early-hints"));
+  ASSERT_FALSE(h2.error) << h2.error.message();
+  EXPECT_EQ(h2.informational, std::vector<int>{103});
+  EXPECT_EQ(h2.status, 200);
+
+  PublicClient http1(executor_);
+  ASSERT_FALSE(run(http1.connect(public_endpoint())));
+  auto interim = run(http1.raw("GET /early-hints HTTP/1.1\r\nHost: app.test\r\n\r\n"));
+  ASSERT_FALSE(interim.ec) << interim.ec.message();
+  EXPECT_EQ(interim.status(), 103);
+  EXPECT_EQ(interim.header("Link"), "</app.css>; rel=preload");
+  auto final_response = run(http1.read_next());
+  EXPECT_EQ(final_response.status(), 200);
+
+  PublicClient http10(executor_);  // HTTP/1.0 clients never see a 1xx
+  ASSERT_FALSE(run(http10.connect(public_endpoint())));
+  auto direct = run(http10.raw("GET /early-hints HTTP/1.0\r\nHost: app.test\r\n\r\n"));
+  EXPECT_EQ(direct.status(), 200);
+  run(client_->close());
+}
+
+TEST_F(H2cUpstreamTest, Http11ChunkedTrailersTravelBothWays) {
+  start(true);
+  PublicClient http1(executor_);
+  ASSERT_FALSE(run(http1.connect(public_endpoint())));
+  auto result = run(http1.raw(
+      "POST /echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n"
+      "TE: trailers\r\n\r\n5\r\nhello\r\n0\r\nx-request-trailer: sent\r\n"
+      "\r\n"));
+  ASSERT_FALSE(result.ec) << result.ec.message();
+  EXPECT_EQ(result.status(), 200);
+  EXPECT_EQ(result.response.body(), "hello");
+  EXPECT_TRUE(result.response.chunked());
+  // Beast merges the trailer section into the fields.
+  EXPECT_EQ(result.header("x-trailer"), "done");
+  EXPECT_EQ(result.header("x-seen-trailer"), "sent");
+  run(client_->close());
+}
+
 }  // namespace
 }  // namespace dialback::test

@@ -35,6 +35,10 @@ class PublicClient {
   Task<HttpResult> request(http::request<http::string_body> request);
   // Sends `bytes` as they are and reads one response.
   Task<HttpResult> raw(std::string bytes, bool head_request = false);
+  // Reads the next response on the connection (after a 1xx, a pipelined one).
+  Task<HttpResult> read_next(bool head_request = false) {
+    return read_response(head_request, std::chrono::steady_clock::now());
+  }
 
   // True while the server has not closed the connection (no EOF pending).
   bool server_kept_open();

@@ -7,7 +7,6 @@
 #include <cctype>
 #include <charconv>
 
-#include "known_bug.hpp"
 #include "scripted_service.hpp"
 #include "tunnel_fixture.hpp"
 
@@ -18,16 +17,6 @@ using Conn = ScriptedService::Conn;
 constexpr std::size_t kPiece = 16 * 1024;
 constexpr int kPieces = 20;
 constexpr auto kPace = 100ms;  // between pieces: the upload lasts about 2 s
-
-constexpr const char* kTimeoutsCountTheUpload =
-    "the response-head timeouts run while the request body is still being sent. Edge: "
-    "src/edge/public_http_server.cpp PublicHttpServer::forward calls "
-    "read_response(now + public.request_timeout) when the stream opens, while run_upload() is "
-    "still pumping the body. Agent: src/agent/http_upstream.cpp HttpUpstream::serve sets "
-    "connection->stream.expires_after(upstream_response_timeout) before async_read_header while "
-    "run_upload() writes the body on the same beast::tcp_stream, whose expiry also closes the "
-    "socket under those writes. Any upload longer than the timeout (60 s by default) gets a 504 "
-    "while bytes are flowing";
 
 // Reads the head and a Content-Length body, then answers "<bytes read>".
 Task<void> count_body(Conn& conn) {
@@ -110,13 +99,11 @@ class SlowUploadTest : public TunnelFixture {
 };
 
 TEST_F(SlowUploadTest, EdgeRequestTimeoutDoesNotCutAProgressingUpload) {
-  SKIP_KNOWN_BUG(kTimeoutsCountTheUpload);
   start(1000ms, 10s);
   expect_whole_upload_answered();
 }
 
 TEST_F(SlowUploadTest, AgentResponseTimeoutDoesNotCutAProgressingUpload) {
-  SKIP_KNOWN_BUG(kTimeoutsCountTheUpload);
   start(10s, 1000ms);
   expect_whole_upload_answered();
 }

@@ -88,7 +88,11 @@ struct EngineCallbacks {
         const bool informational = self.role_ == Role::client && !fields.empty() &&
                                    fields.front().name == ":status" &&
                                    fields.front().value.starts_with('1');
-        if (informational) return 0;  // 1xx: not forwarded yet
+        if (informational) {  // 1xx: read before the final head (read_response)
+          stream->informational.push_back(std::move(fields));
+          stream->wake();
+          return 0;
+        }
         stream->head = std::move(fields);
         stream->head_received = true;
         if (self.role_ == Role::server) {
@@ -314,6 +318,23 @@ Result<void> H2Engine::respond(H2StreamState& stream, const ResponseHead& head, 
   const int rv = nghttp2_submit_response(session_, stream.id, fields.data(), fields.size(),
                                          end_stream ? nullptr : &provider);
   if (rv != 0) {
+    last_error_ = nghttp2_strerror(rv);
+    return fail(Error::protocol_error);
+  }
+  notify_output();
+  return {};
+}
+
+Result<void> H2Engine::respond_informational(H2StreamState& stream, const ResponseHead& head) {
+  if (stream.engine != this) return fail(Error::session_closed);
+  if (head.status < 100 || head.status > 199 || head.status == 101) {
+    return fail(Error::protocol_error);
+  }
+  std::string status;
+  auto fields = response_fields(head, status);
+  const int32_t rv = nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream.id, nullptr,
+                                            fields.data(), fields.size(), nullptr);
+  if (rv < 0) {
     last_error_ = nghttp2_strerror(rv);
     return fail(Error::protocol_error);
   }

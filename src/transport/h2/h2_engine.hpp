@@ -59,6 +59,8 @@ class H2Engine {
   Result<std::shared_ptr<H2StreamState>> open_stream(const RequestHead& head, bool end_stream);
   // Server role: answers `stream`.
   Result<void> respond(H2StreamState& stream, const ResponseHead& head, bool end_stream);
+  // Server role: a 1xx head before the final one (100 Continue, 103 Early Hints).
+  Result<void> respond_informational(H2StreamState& stream, const ResponseHead& head);
 
   // Queues body bytes; the caller honours settings().stream_send_buffer.
   Result<void> write_body(H2StreamState& stream, std::string_view data);

@@ -113,15 +113,25 @@ template class H2StreamHandle<IncomingStream>;
 
 Task<Result<ResponseHead>> H2TunnelStream::read_response(
     std::chrono::steady_clock::time_point deadline) {
-  while (!state_->head_received) {
+  while (!state_->head_received && state_->informational.empty()) {
     if (state_->closed) co_return fail(failure());
     const bool woken = co_await event_.wait_until(deadline);
     if (!woken && std::chrono::steady_clock::now() >= deadline && !state_->head_received) {
       co_return fail(Error::timeout);
     }
   }
+  if (!state_->informational.empty()) {
+    HeaderList interim = std::move(state_->informational.front());
+    state_->informational.pop_front();
+    co_return parse_response(std::move(interim));
+  }
   response_has_body_ = !(state_->body_ended && state_->body.empty() && state_->trailers.empty());
   co_return parse_response(std::move(state_->head));
+}
+
+Result<void> H2IncomingStream::respond_informational(const ResponseHead& head) {
+  if (state_->engine == nullptr) return fail(failure());
+  return state_->engine->respond_informational(*state_, head);
 }
 
 Result<void> H2IncomingStream::respond(const ResponseHead& head, bool end_stream) {

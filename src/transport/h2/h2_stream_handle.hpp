@@ -62,6 +62,7 @@ class H2IncomingStream final : public H2StreamHandle<IncomingStream> {
   const RequestHead& request() const override { return request_; }
   bool has_body() const override { return has_body_; }
   Result<void> respond(const ResponseHead& head, bool end_stream) override;
+  Result<void> respond_informational(const ResponseHead& head) override;
 
  private:
   RequestHead request_;

@@ -34,6 +34,7 @@ struct H2StreamState {
   std::size_t receiving_fields = 0;  // its regular (not pseudo-header) fields so far
   bool head_oversized = false;   // the request head broke the header limits (431)
   HeaderList head;               // with pseudo-headers (":status" / ":method" ...)
+  std::deque<HeaderList> informational;  // client role: 1xx heads not yet read
   bool head_received = false;
   std::deque<std::string> body;
   std::size_t body_queued = 0;   // bytes in `body`, not yet given back to flow control

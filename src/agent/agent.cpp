@@ -254,6 +254,8 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
   options.preface = edge.transport == AgentTransport::rhttp ? h2::PrefaceMode::reversed
                                                             : h2::PrefaceMode::standard;
   options.liveness = {config_.ping_interval, config_.ping_timeout};
+  options.h2.stream_window = config_.windows.stream;
+  options.h2.connection_window = config_.windows.connection;
   auto connection = std::make_unique<h2::H2Connection>(
       std::make_unique<SocketByteStream<TlsSocket>>(std::move(tls)), options, std::move(identity),
       logger_);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config_error.hpp"
+#include "config/flow_windows.hpp"
 #include "config/upstream_url.hpp"
 
 namespace dialback {
@@ -70,6 +71,7 @@ struct AgentConfig {
   std::chrono::milliseconds upstream_response_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds ping_interval{std::chrono::seconds(15)};
   std::chrono::milliseconds ping_timeout{std::chrono::seconds(10)};
+  FlowWindows windows;  // stream_window, connection_window: what an edge may send ahead
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(30)};
 };
 

@@ -93,7 +93,7 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   MapReader map(ctx, root,
                 {"agent", "tunnel", "token", "token_file", "ca", "cert", "key", "edges", "upstream",
                  "routes", "upstream_connect_timeout", "upstream_response_timeout", "ping_interval",
-                 "ping_timeout", "drain_timeout"});
+                 "ping_timeout", "drain_timeout", "stream_window", "connection_window"});
   AgentConfig out;
   out.agent.node = default_agent_node();
   if (auto f = map.find("agent")) parse_identity(ctx, *f, out.agent);
@@ -111,6 +111,7 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   if (auto f = map.find("ping_interval")) out.ping_interval = read_duration(ctx, *f);
   if (auto f = map.find("ping_timeout")) out.ping_timeout = read_duration(ctx, *f);
   if (auto f = map.find("drain_timeout")) out.drain_timeout = read_duration(ctx, *f);
+  read_flow_windows(ctx, map, out.windows);
   return out;
 }
 

@@ -100,7 +100,7 @@ std::optional<ConfigError> check_timeouts(const AgentConfig& config) {
     if (value.count() <= 0) return error(key, "must be greater than zero");
   }
   if (config.drain_timeout.count() < 0) return error("drain_timeout", "must not be negative");
-  return std::nullopt;
+  return validate_flow_windows(config.windows, "");
 }
 
 }  // namespace

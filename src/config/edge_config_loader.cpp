@@ -15,11 +15,6 @@ void parse_edge_section(ParseContext& ctx, const Field& field, EdgeSection& out)
   if (auto f = map.find("drain_timeout")) out.drain_timeout = read_duration(ctx, *f);
 }
 
-void read_windows(const ParseContext& ctx, const MapReader& map, FlowWindows& out) {
-  if (auto f = map.find("stream_window")) out.stream = read_window(ctx, *f);
-  if (auto f = map.find("connection_window")) out.connection = read_window(ctx, *f);
-}
-
 AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field,
                 {"listen", "cert", "key", "client_ca", "handshake_timeout", "ping_interval", "ping_timeout",
@@ -34,7 +29,7 @@ AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
   if (auto f = map.find("ping_interval")) out.ping_interval = read_duration(ctx, *f);
   if (auto f = map.find("ping_timeout")) out.ping_timeout = read_duration(ctx, *f);
   if (auto f = map.find("max_sessions_per_tunnel")) out.max_sessions_per_tunnel = read_int(ctx, *f);
-  read_windows(ctx, map, out.windows);
+  read_flow_windows(ctx, map, out.windows);
   return out;
 }
 
@@ -71,7 +66,7 @@ PublicConfig parse_public(ParseContext& ctx, const Field& field) {
     if (streams < 1) ctx.fail(f->line, f->key, "must be at least 1");
     out.max_concurrent_streams = static_cast<std::uint32_t>(streams);
   }
-  read_windows(ctx, map, out.windows);
+  read_flow_windows(ctx, map, out.windows);
   return out;
 }
 

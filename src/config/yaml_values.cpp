@@ -112,9 +112,13 @@ std::string read_path(const ParseContext& ctx, const Field& field) {
   return ctx.resolve_path(path);
 }
 
-std::uint32_t read_window(const ParseContext& ctx, const Field& field) {
-  const std::uint64_t bytes = read_byte_size(ctx, field);
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, 0xffff'ffffu));
+void read_flow_windows(const ParseContext& ctx, const MapReader& map, FlowWindows& out) {
+  auto window = [&ctx](const Field& field) {
+    const std::uint64_t bytes = read_byte_size(ctx, field);
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, 0xffff'ffffu));
+  };
+  if (auto f = map.find("stream_window")) out.stream = window(*f);
+  if (auto f = map.find("connection_window")) out.connection = window(*f);
 }
 
 }  // namespace dialback::config_detail

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/flow_windows.hpp"
 #include "config/listen_address.hpp"
 #include "config/map_reader.hpp"
 #include "config/parse_context.hpp"
@@ -35,9 +36,9 @@ bool read_bool(const ParseContext& ctx, const Field& field);
 std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field);
 // A byte size (config/byte_size.hpp): "65536", "64KiB", "10MiB".
 std::uint64_t read_byte_size(const ParseContext& ctx, const Field& field);
-// An HTTP/2 window as a byte size; values past 32 bits saturate (the
-// validator then reports the range).
-std::uint32_t read_window(const ParseContext& ctx, const Field& field);
+// `stream_window` and `connection_window` of `map`, when present: byte
+// sizes; values past 32 bits saturate (the validator reports the range).
+void read_flow_windows(const ParseContext& ctx, const MapReader& map, FlowWindows& out);
 ListenAddress read_listen_address(const ParseContext& ctx, const Field& field);
 ListenAddress read_connect_address(const ParseContext& ctx, const Field& field);
 // A non-empty file path, resolved against the config file's directory.

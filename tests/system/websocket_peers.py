@@ -3,13 +3,16 @@
 
   server --port P               echo server on 127.0.0.1:P (subprotocol "chat")
   client --port P --host H      through the edge at 127.0.0.1:P with Host H:
-                                text, binary and 64 KiB round trips, then a
-                                clean close; exit 0 only if all of it held
+                                text, binary and 64 KiB round trips, then
+                                --rounds timed 32-byte round trips (prints
+                                "rtt_us p50=<n> p90=<n>"), then a clean
+                                close; exit 0 only if all of it held
 """
 import argparse
 import asyncio
 import socket
 import sys
+import time
 
 import websockets
 
@@ -29,7 +32,7 @@ def pattern(n):
     return bytes((i * 131 + (i >> 8) * 7) & 0xFF for i in range(n))
 
 
-async def client(port, host):
+async def client(port, host, rounds):
     # Connect to the edge, but name the tunnel's host in the handshake.
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     sock.setblocking(False)
@@ -49,6 +52,19 @@ async def client(port, host):
                 raise SystemExit(f"echo mismatch: sent {len(message)} "
                                  f"{type(message).__name__}, got {len(reply)} "
                                  f"{type(reply).__name__}")
+        samples = []
+        for i in range(rounds):
+            message = f"{i:032d}"
+            started = time.perf_counter()
+            await ws.send(message)
+            reply = await ws.recv()
+            samples.append((time.perf_counter() - started) * 1e6)
+            if reply != message:
+                raise SystemExit(f"timed echo mismatch at {i}")
+        if samples:
+            samples.sort()
+            print(f"rtt_us p50={samples[len(samples) // 2]:.0f} "
+                  f"p90={samples[int(len(samples) * 0.9) - 1]:.0f}")
         await ws.close()
         if ws.close_code != 1000:
             raise SystemExit(f"close code {ws.close_code}")
@@ -60,11 +76,12 @@ def main():
     parser.add_argument("role", choices=["server", "client"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="app.test")
+    parser.add_argument("--rounds", type=int, default=0)
     args = parser.parse_args()
     if args.role == "server":
         asyncio.run(serve(args.port))
     else:
-        asyncio.run(asyncio.wait_for(client(args.port, args.host), 20))
+        asyncio.run(asyncio.wait_for(client(args.port, args.host, args.rounds), 20))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,12 @@ start_tunnel "$service_port"
 status() { curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.test' "http://127.0.0.1:$PUBLIC_PORT/echo"; }
 ready() { [ "$(status)" = 426 ]; }
 wait_for 10 ready || fail "tunnel or service did not come up ($(status)): $(tail -n 3 edge.log agent.log service.log)"
-$PEERS client --port "$PUBLIC_PORT" --host app.test ||
+rounds=${WS_ROUNDS:-100}
+direct=$($PEERS client --port "$service_port" --host app.test --rounds "$rounds") ||
+  fail "websocket echo direct failed: $direct"
+tunnel=$($PEERS client --port "$PUBLIC_PORT" --host app.test --rounds "$rounds") ||
   fail "websocket echo through the tunnel failed: $(tail -n 5 edge.log agent.log service.log)"
+echo "direct: $(echo "$direct" | grep rtt_us)"
+echo "tunnel: $(echo "$tunnel" | grep rtt_us)"
 grep -q 'upgrade=websocket' edge.log || fail "edge access log lacks the upgrade: $(tail -n 3 edge.log)"
 echo "websocket_test: 1 passed, 0 failed"

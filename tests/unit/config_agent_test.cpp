@@ -80,6 +80,18 @@ constexpr std::string_view kBase =
     "  - address: edge.test:8443\n"      // 4
     "upstream: http://127.0.0.1:3000\n";  // 5
 
+TEST(AgentConfig, FlowWindows) {
+  auto loaded = load_agent_config_from_string(
+      std::string(kBase) + "stream_window: 2MiB\nconnection_window: 8MiB\n", "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->windows.stream, 2u << 20);
+  EXPECT_EQ(loaded->windows.connection, 8u << 20);
+  auto invalid = load_agent_config_from_string(std::string(kBase) + "stream_window: 100\n",
+                                               "agent.yaml");
+  ASSERT_FALSE(invalid);
+  EXPECT_EQ(invalid.error().key, "stream_window");
+}
+
 TEST(AgentConfig, MinimalFileGetsDefaults) {
   auto loaded = load_agent_config_from_string(kBase, "agent.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();

@@ -226,6 +226,42 @@ INSTANTIATE_TEST_SUITE_P(
                     "greater than zero"}),
     test::case_name);
 
+TEST(EdgeConfig, FlowWindowsAndStreams) {
+  auto defaults = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(defaults) << defaults.error().to_string();
+  EXPECT_EQ(defaults->agents.windows.stream, 16u << 20);
+  EXPECT_EQ(defaults->agents.windows.connection, 32u << 20);
+  EXPECT_EQ(defaults->public_.windows.stream, 16u << 20);
+  EXPECT_EQ(defaults->public_.max_concurrent_streams, 100u);
+
+  auto loaded = load_edge_config_from_string(
+      mutate(mutate(std::string(kBase), "  http: :8080\n",
+                    "  http: :8080\n  stream_window: 1MiB\n  connection_window: 4MiB\n"
+                    "  max_concurrent_streams: 10\n"),
+             "  key: edge.key\n", "  key: edge.key\n  stream_window: 65535\n"),
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->public_.windows.stream, 1u << 20);
+  EXPECT_EQ(loaded->public_.windows.connection, 4u << 20);
+  EXPECT_EQ(loaded->public_.max_concurrent_streams, 10u);
+  EXPECT_EQ(loaded->agents.windows.stream, 65535u);
+  EXPECT_EQ(loaded->agents.windows.connection, 32u << 20);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    FlowWindows, EdgeConfigInvalid,
+    testing::Values(
+        InvalidCase{"StreamWindowTooSmall", "  http: :8080\n",
+                    "  http: :8080\n  stream_window: 1KiB\n", 6, "public.stream_window",
+                    "from 65535 bytes"},
+        InvalidCase{"ConnectionWindowPast2GiB", "  key: edge.key\n",
+                    "  key: edge.key\n  connection_window: 4GiB\n", 4,
+                    "agents.connection_window", "to 2GiB-1"},
+        InvalidCase{"ZeroStreams", "  http: :8080\n",
+                    "  http: :8080\n  max_concurrent_streams: 0\n", 6,
+                    "public.max_concurrent_streams", "at least 1"}),
+    test::case_name);
+
 TEST(EdgeConfig, IntegerExpected) {
   auto loaded = load_edge_config_from_string(
       mutate(std::string(kBase), "  key: edge.key\n", "  key: edge.key\n  max_sessions_per_tunnel: many\n"),

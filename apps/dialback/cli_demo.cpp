@@ -79,7 +79,10 @@ int run_demo(const DemoArgs& args) {
   tunnel.auth.tokens = {hash_token(token)};
   edge_config.tunnels = {tunnel};
   edge::Edge edge(io.get_executor(), edge_config, logger->clone("edge"));
-  if (auto ok = edge.start(edge::EdgeTlsPem{server->cert_pem, server->key_pem, ""}); !ok) {
+  edge::EdgeTlsPem pem;
+  pem.cert_pem = server->cert_pem;
+  pem.key_pem = server->key_pem;
+  if (auto ok = edge.start(pem); !ok) {
     print_error(ok.error() + (args.port != 0 ? " (try --port with another port)" : ""));
     return kExitFailure;
   }

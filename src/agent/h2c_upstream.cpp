@@ -1,6 +1,7 @@
 #include "agent/h2c_upstream.hpp"
 
 #include "agent/error_response.hpp"
+#include "agent/local_connect.hpp"
 #include "core/byte_stream.hpp"
 #include "tunnel/stream_bridge.hpp"
 
@@ -33,17 +34,8 @@ void H2cUpstream::abort() {
 }
 
 Task<Result<std::shared_ptr<H2cUpstream::Link>>> H2cUpstream::connect() {
-  tcp::resolver resolver(executor_);
-  error_code ec;
-  auto endpoints =
-      co_await resolver.async_resolve(target_.host, std::to_string(target_.port), nothrow(ec));
-  if (ec) co_return fail(ec);
-  beast::tcp_stream stream(executor_);
-  stream.expires_after(timeouts_.connect);
-  co_await stream.async_connect(endpoints, nothrow(ec));
-  if (ec) co_return fail(ec);
-  stream.expires_never();
-  stream.socket().set_option(tcp::no_delay(true), ec);
+  auto socket = co_await connect_local(executor_, target_, timeouts_.connect);
+  if (!socket) co_return fail(socket.error());
 
   h2::H2Connection::Options options;
   options.role = h2::Role::client;
@@ -52,7 +44,7 @@ Task<Result<std::shared_ptr<H2cUpstream::Link>>> H2cUpstream::connect() {
   identity.session_id = "h2c " + target_.host + ":" + std::to_string(target_.port);
   auto link = std::make_shared<Link>();
   link->connection = std::make_unique<h2::H2Connection>(
-      std::make_unique<SocketByteStream<tcp::socket>>(stream.release_socket()), options,
+      std::make_unique<SocketByteStream<tcp::socket>>(std::move(*socket)), options,
       std::move(identity), logger_);
   asio::co_spawn(executor_, link->connection->run(),
                  [link](std::exception_ptr, std::error_code) { link->ended = true; });

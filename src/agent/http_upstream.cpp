@@ -1,6 +1,7 @@
 #include "agent/http_upstream.hpp"
 
 #include "agent/error_response.hpp"
+#include "agent/local_connect.hpp"
 #include "agent/upgrade_forwarder.hpp"
 #include "core/async_event.hpp"
 #include "core/watchdog.hpp"
@@ -72,18 +73,9 @@ HttpUpstream::HttpUpstream(asio::any_io_executor executor, UpstreamUrl target,
       host_rewrite_(std::move(host_rewrite)) {}
 
 Task<Result<std::unique_ptr<HttpUpstream::Connection>>> HttpUpstream::connect() {
-  tcp::resolver resolver(executor_);
-  error_code ec;
-  auto endpoints =
-      co_await resolver.async_resolve(target_.host, std::to_string(target_.port), nothrow(ec));
-  if (ec) co_return fail(ec);
-  auto connection = std::make_unique<Connection>(tcp::socket(executor_));
-  connection->stream.expires_after(timeouts_.connect);
-  co_await connection->stream.async_connect(endpoints, nothrow(ec));
-  if (ec) co_return fail(ec);
-  connection->stream.socket().set_option(tcp::no_delay(true), ec);
-  connection->stream.expires_never();
-  co_return connection;
+  auto socket = co_await connect_local(executor_, target_, timeouts_.connect);
+  if (!socket) co_return fail(socket.error());
+  co_return std::make_unique<Connection>(std::move(*socket));
 }
 
 void HttpUpstream::abort() {

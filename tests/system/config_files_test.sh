@@ -31,7 +31,7 @@ YAML
 mkdir site && echo "hello from the private service" >site/index.html
 /usr/bin/python3 -m http.server "$service_port" --bind 127.0.0.1 --directory site >/dev/null 2>&1 &
 PIDS+=($!)
-wait_for 10 curl -sf "http://127.0.0.1:$service_port/" || fail "local service did not start"
+wait_for 30 curl -sf "http://127.0.0.1:$service_port/" || fail "local service did not start"
 
 "$DIALBACK" edge --config edge.yaml 2>edge.log &
 edge=$!; PIDS+=("$edge")
@@ -40,7 +40,7 @@ edge=$!; PIDS+=("$edge")
 agent=$!; PIDS+=("$agent")
 
 fetch() { curl -sf -m 5 -H 'Host: app.test' "http://127.0.0.1:$public_port/index.html"; }
-wait_for 10 fetch || fail "no answer through the tunnel: $(tail -n 5 edge.log agent.log)"
+wait_for 30 fetch || fail "no answer through the tunnel: $(tail -n 5 edge.log agent.log)"
 [ "$(fetch)" = "hello from the private service" ] || fail "wrong body: $(fetch)"
 
 # Wrong token: the edge refuses, the agent exits 3 with a clear message.

@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 "$DIALBACK" demo --port 0 >"$WORK/out" 2>"$WORK/err" &
 demo=$!; PIDS+=("$demo")
-wait_for 10 grep -q "is up" "$WORK/out" || fail "demo did not come up: $(cat "$WORK/err")"
+wait_for 30 grep -q "is up" "$WORK/out" || fail "demo did not come up: $(cat "$WORK/err")"
 url=$(grep -o 'http://demo.localhost:[0-9]*/' "$WORK/out" | head -1)
 port=$(echo "$url" | grep -o '[0-9]*/$' | tr -d /)
 

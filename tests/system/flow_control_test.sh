@@ -55,7 +55,7 @@ edge_pid=${PIDS[-2]}
 agent_pid=${PIDS[-1]}
 status() { curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.test' "http://127.0.0.1:$PUBLIC_PORT/ready"; }
 ready() { [ "$(status)" = 200 ]; }
-wait_for 10 ready || fail "tunnel or service did not come up ($(status)): $(tail -n 3 edge.log agent.log service.log)"
+wait_for 30 ready || fail "tunnel or service did not come up ($(status)): $(tail -n 3 edge.log agent.log service.log)"
 
 expected=$($PEERS gen --bytes "$bytes" | sha256sum | cut -d' ' -f1)
 

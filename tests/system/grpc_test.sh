@@ -12,10 +12,10 @@ cd "$WORK"
 service_port=$(free_port)
 $PEERS server "$service_port" >service.log 2>&1 &
 PIDS+=($!)
-wait_for 10 grep -q ready service.log || fail "gRPC server did not start: $(cat service.log)"
+wait_for 30 grep -q ready service.log || fail "gRPC server did not start: $(cat service.log)"
 start_tunnel "$service_port"
 ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.test' "http://127.0.0.1:$PUBLIC_PORT/")" != 503 ]; }
-wait_for 10 ready || fail "tunnel did not come up: $(tail -n 3 edge.log agent.log)"
+wait_for 30 ready || fail "tunnel did not come up: $(tail -n 3 edge.log agent.log)"
 
 rounds=${GRPC_ROUNDS:-50}
 direct=$(timeout 60 $PEERS client "127.0.0.1:$service_port" app.test "" "$rounds") ||

@@ -14,7 +14,7 @@ PIDS+=($!)
 start_tunnel "$service_port"
 tls=(--cacert pki/ca.crt --resolve "app.test:$HTTPS_PORT:127.0.0.1")
 ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' "${tls[@]}" "https://app.test:$HTTPS_PORT/blob")" = 200 ]; }
-wait_for 10 ready || fail "tunnel did not come up: $(tail -n 3 edge.log agent.log)"
+wait_for 30 ready || fail "tunnel did not come up: $(tail -n 3 edge.log agent.log)"
 passed=0
 
 # curl, HTTPS: ALPN picks h2, or http/1.1 when that is all curl offers.

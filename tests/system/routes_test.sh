@@ -16,8 +16,8 @@ api_port=$(free_port); web_port=$(free_port)
 PIDS+=($!)
 /usr/bin/python3 -m http.server "$web_port" --bind 127.0.0.1 --directory web-site >/dev/null 2>&1 &
 PIDS+=($!)
-wait_for 10 curl -sf "http://127.0.0.1:$api_port/api/who.txt" || fail "api service did not start"
-wait_for 10 curl -sf "http://127.0.0.1:$web_port/who.txt" || fail "web service did not start"
+wait_for 30 curl -sf "http://127.0.0.1:$api_port/api/who.txt" || fail "api service did not start"
+wait_for 30 curl -sf "http://127.0.0.1:$web_port/who.txt" || fail "web service did not start"
 
 "$DIALBACK" pki init --dir pki >/dev/null
 "$DIALBACK" pki issue --dir pki --name edge --dns localhost --server >/dev/null
@@ -37,7 +37,7 @@ PIDS+=($!)
   --route "/=http://127.0.0.1:$web_port" --route "/api=http://127.0.0.1:$api_port" 2>agent.log &
 PIDS+=($!)
 fetch() { curl -sf -m 5 -H 'Host: app.test' "http://127.0.0.1:$PUBLIC_PORT$1"; }
-wait_for 10 fetch /who.txt || fail "no answer through the tunnel: $(tail -n 5 edge.log agent.log)"
+wait_for 30 fetch /who.txt || fail "no answer through the tunnel: $(tail -n 5 edge.log agent.log)"
 
 passed=0
 expect() {  # expect PATH BODY

@@ -16,7 +16,7 @@ start_tunnel "$service_port"
 # with 426 as a normal response: then both the tunnel and the service are up.
 status() { curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.test' "http://127.0.0.1:$PUBLIC_PORT/echo"; }
 ready() { [ "$(status)" = 426 ]; }
-wait_for 10 ready || fail "tunnel or service did not come up ($(status)): $(tail -n 3 edge.log agent.log service.log)"
+wait_for 30 ready || fail "tunnel or service did not come up ($(status)): $(tail -n 3 edge.log agent.log service.log)"
 rounds=${WS_ROUNDS:-100}
 direct=$($PEERS client --port "$service_port" --host app.test --rounds "$rounds") ||
   fail "websocket echo direct failed: $direct"

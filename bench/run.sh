@@ -344,9 +344,16 @@ measure() {
   emit p50_c1 "$(wrk_field p50)"
   # bulk: one download and one upload, each bounded by --max-time
   local dl up
-  dl=$(timeout 75 curl -s -o /dev/null --max-time 60 "${HOSTH[@]}" -w '%{http_code} %{size_download} %{speed_download}' "$URL/big.bin" || true)
-  read -r code size speed <<<"$dl"
+  local e0=0 a0=0
+  if [ ${#EDGE_PIDS[@]} -gt 0 ]; then e0=$(ticks "${EDGE_PIDS[@]}"); fi
+  if [ ${#AGENT_PIDS[@]} -gt 0 ]; then a0=$(ticks "${AGENT_PIDS[@]}"); fi
+  dl=$(timeout 75 curl -s -o /dev/null --max-time 60 "${HOSTH[@]}" -w '%{http_code} %{size_download} %{speed_download} %{time_total}' "$URL/big.bin" || true)
+  read -r code size speed secs <<<"$dl"
   if [ "$code" = 200 ] && [ "$size" = "$BIG_BYTES" ]; then emit down_mbs "$(awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1e6 }')"; else log "$CUR_PATH: download failed: $dl"; fi
+  # CPU share of edge and agent during the download (% of one core): tells a
+  # CPU-bound transfer from one that waits (windows, timers)
+  if [ ${#EDGE_PIDS[@]} -gt 0 ]; then emit edge_down_cpu_pct "$(awk -v d=$(( $(ticks "${EDGE_PIDS[@]}") - e0 )) -v hz="$HZ" -v t="${secs:-0}" 'BEGIN { printf "%.0f", (t > 0 ? 100 * d / hz / t : 0) }')"; fi
+  if [ ${#AGENT_PIDS[@]} -gt 0 ]; then emit agent_down_cpu_pct "$(awk -v d=$(( $(ticks "${AGENT_PIDS[@]}") - a0 )) -v hz="$HZ" -v t="${secs:-0}" 'BEGIN { printf "%.0f", (t > 0 ? 100 * d / hz / t : 0) }')"; fi
   v=$(rss_kb "${EDGE_PIDS[@]}" "${AGENT_PIDS[@]}" 2>/dev/null || echo 0)
   up=$(timeout 75 curl -s -o sink.out --max-time 60 "${HOSTH[@]}" -H 'Expect:' -T www/big.bin -w '%{http_code} %{speed_upload}' "$UPLOAD_URL" || true)
   read -r code speed <<<"$up"

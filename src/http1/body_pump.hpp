@@ -30,6 +30,10 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
                                        StreamBody& sink) {
   const auto& fields = static_cast<const http::fields&>(parser.get().base());
   const std::size_t head_fields = std::distance(fields.begin(), fields.end());
+  // Beast reads at most the buffer's free capacity (at least 512 bytes):
+  // after a small head that would be one tiny read, and one tiny tunnel
+  // frame, per 512 bytes of body.
+  if (buffer.capacity() - buffer.size() < kBodyChunk) buffer.reserve(buffer.size() + kBodyChunk);
   std::string chunk(kBodyChunk, '\0');
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();

@@ -88,9 +88,8 @@ PublicH2Session::PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarde
     : forwarder_(forwarder),
       client_ip_(std::move(client_ip)),
       scheme_(std::move(scheme)),
-      logger_(logger),
       connection_(std::move(io), public_options(forwarder.config().public_),
-                  public_identity(client_ip_), logger),
+                  public_identity(client_ip_), std::move(logger)),
       executor_(connection_.executor()),
       streams_changed_(executor_) {
   connection_.set_incoming_handler([this](std::unique_ptr<IncomingStream> stream) {

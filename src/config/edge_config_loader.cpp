@@ -52,19 +52,13 @@ PublicConfig parse_public(ParseContext& ctx, const Field& field) {
   if (auto f = map.find("https")) out.https = parse_https(ctx, *f);
   if (auto f = map.find("request_timeout")) out.request_timeout = read_duration(ctx, *f);
   if (auto f = map.find("max_header_bytes")) out.max_header_bytes = read_byte_size(ctx, *f);
-  if (auto f = map.find("max_header_fields")) {
-    const int fields = read_int(ctx, *f);
-    if (fields < 0) ctx.fail(f->line, f->key, "must not be negative");
-    out.max_header_fields = static_cast<std::size_t>(fields);
-  }
+  if (auto f = map.find("max_header_fields")) out.max_header_fields = read_count(ctx, *f, 0);
   if (auto f = map.find("max_body_bytes")) out.max_body_bytes = read_byte_size(ctx, *f);
   if (auto f = map.find("header_timeout")) out.header_timeout = read_duration(ctx, *f);
   if (auto f = map.find("idle_timeout")) out.idle_timeout = read_duration(ctx, *f);
   if (auto f = map.find("stream_idle_timeout")) out.stream_idle_timeout = read_duration(ctx, *f);
   if (auto f = map.find("max_concurrent_streams")) {
-    const int streams = read_int(ctx, *f);
-    if (streams < 1) ctx.fail(f->line, f->key, "must be at least 1");
-    out.max_concurrent_streams = static_cast<std::uint32_t>(streams);
+    out.max_concurrent_streams = static_cast<std::uint32_t>(read_count(ctx, *f, 1));
   }
   read_flow_windows(ctx, map, out.windows);
   return out;

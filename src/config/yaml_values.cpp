@@ -112,6 +112,15 @@ std::string read_path(const ParseContext& ctx, const Field& field) {
   return ctx.resolve_path(path);
 }
 
+std::size_t read_count(const ParseContext& ctx, const Field& field, int minimum) {
+  const int value = read_int(ctx, field);
+  if (value < minimum) {
+    ctx.fail(field.line, field.key,
+             minimum <= 0 ? "must not be negative" : "must be at least " + std::to_string(minimum));
+  }
+  return static_cast<std::size_t>(value);
+}
+
 void read_flow_windows(const ParseContext& ctx, const MapReader& map, FlowWindows& out) {
   auto window = [&ctx](const Field& field) {
     const std::uint64_t bytes = read_byte_size(ctx, field);

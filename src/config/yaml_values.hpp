@@ -30,6 +30,8 @@ std::vector<Field> read_list(ParseContext& ctx, const Field& field);
 // A mapping of string to string, in file order.
 std::vector<std::pair<std::string, std::string>> read_string_map(ParseContext& ctx, const Field& field);
 int read_int(const ParseContext& ctx, const Field& field);
+// An integer of at least `minimum` (0 or 1): "must not be negative" / "must be at least 1".
+std::size_t read_count(const ParseContext& ctx, const Field& field, int minimum);
 // `true` or `false` (also True/TRUE/False/FALSE, the YAML 1.2 core schema);
 // not yes/no/on/off.
 bool read_bool(const ParseContext& ctx, const Field& field);

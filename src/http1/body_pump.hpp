@@ -4,7 +4,8 @@
 // took the previous one. Nothing holds a whole body.
 #pragma once
 
-#include <array>
+#include <algorithm>
+#include <memory>
 #include <limits>
 
 #include "core/asio.hpp"
@@ -21,6 +22,22 @@ inline constexpr std::size_t kBodyChunk = 64u << 10;
 // every body: use the largest value instead.
 inline constexpr std::uint64_t kNoBodyLimit = std::numeric_limits<std::uint64_t>::max();
 
+// Feeds the bytes `buffer` holds to `parser` until it needs more input or
+// its body buffer is full. No I/O.
+template <bool isRequest>
+void parse_buffered(beast::flat_buffer& buffer, http::parser<isRequest, http::buffer_body>& parser,
+                    error_code& ec) {
+  while (buffer.size() > 0 && !parser.is_done() && parser.get().body().size > 0) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more || ec == http::error::need_buffer) {
+      ec = {};
+      return;
+    }
+    if (ec || used == 0) return;
+  }
+}
+
 // Reads the body of the message `parser` parses (its header already read)
 // from `socket` into `sink`, then ends `sink`'s body with the trailers of a
 // chunked body.
@@ -34,28 +51,41 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
   // after a small head that would be one tiny read, and one tiny tunnel
   // frame, per 512 bytes of body.
   if (buffer.capacity() - buffer.size() < kBodyChunk) buffer.reserve(buffer.size() + kBodyChunk);
-  std::string chunk(kBodyChunk, '\0');
+  // Sized to the body when its length is known (most responses are small),
+  // and left uninitialised: the parser writes before anything reads.
+  const auto length = parser.content_length();
+  const std::size_t chunk_size = length ? std::clamp<std::uint64_t>(*length, 1, kBodyChunk) : kBodyChunk;
+  const auto chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
   while (!parser.is_done()) {
-    parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
+    parser.get().body().data = chunk.get();
+    parser.get().body().size = chunk_size;
     error_code ec;
-    // read_some, not read: forward whatever arrived at once (server-sent
-    // events, streamed responses) instead of waiting for the chunk to fill.
-    co_await http::async_read_some(socket, buffer, parser, nothrow(ec));
-    if (ec == http::error::need_buffer) ec = {};
+    // Bytes already read with the head (or the last chunk) are parsed here
+    // without I/O: a small body then leaves in the same turn as the head,
+    // and the session writes both in one record.
+    parse_buffered(buffer, parser, ec);
     if (ec) co_return fail(ec);
-    const std::size_t n = chunk.size() - parser.get().body().size;
+    if (parser.get().body().size == chunk_size && !parser.is_done()) {
+      // read_some, not read: forward whatever arrived at once (server-sent
+      // events, streamed responses) instead of waiting for the chunk to fill.
+      co_await http::async_read_some(socket, buffer, parser, nothrow(ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return fail(ec);
+    }
+    const std::size_t n = chunk_size - parser.get().body().size;
     if (n > 0) {
-      auto written = co_await sink.write_body({chunk.data(), n});
+      auto written = co_await sink.write_body({chunk.get(), n});
       if (!written) co_return written;
     }
   }
   co_return sink.end_body(parser.chunked() ? trailer_fields(fields, head_fields) : HeaderList{});
 }
 
-// Writes `source`'s body through `serializer` (whose header is already
-// written) to `socket`; a chunked message also gets `source`'s trailers in
-// its last chunk. Returns the number of body bytes relayed.
+// Writes `source`'s body through `serializer` to `socket`; a chunked message
+// (its header already written) also gets `source`'s trailers in its last
+// chunk. A message with a length may come with its header unwritten: the
+// first write then carries it with the first body bytes. Returns the number
+// of body bytes relayed.
 template <class Socket, bool isRequest>
 Task<Result<std::uint64_t>> pump_tunnel_to_body(Socket& socket,
                                                 http::message<isRequest, http::buffer_body>& message,

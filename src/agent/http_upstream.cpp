@@ -1,5 +1,9 @@
 #include "agent/http_upstream.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "agent/error_response.hpp"
 #include "agent/local_connect.hpp"
 #include "agent/upgrade_forwarder.hpp"
@@ -38,16 +42,12 @@ Task<void> run_upload(beast::tcp_stream* socket, http::request<http::buffer_body
   upload->finished.notify();
 }
 
-// A pooled keep-alive socket the service closed meanwhile reads EOF at once.
+// A pooled keep-alive socket the service closed meanwhile reads EOF at once;
+// stray bytes mean it is out of sync. One non-blocking peek tells both.
 bool still_open(tcp::socket& socket) {
-  error_code ec;
-  if (socket.available(ec) > 0 || ec) return false;  // stray bytes: out of sync
-  socket.non_blocking(true, ec);
   char probe;
-  socket.receive(asio::buffer(&probe, 1), 0, ec);
-  error_code ignored;
-  socket.non_blocking(false, ignored);
-  return ec == asio::error::would_block;
+  const ssize_t n = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 // `item` is listed in `list` while this object lives.
@@ -70,7 +70,8 @@ HttpUpstream::HttpUpstream(asio::any_io_executor executor, UpstreamUrl target,
       target_(std::move(target)),
       timeouts_(timeouts),
       logger_(std::move(logger)),
-      host_rewrite_(std::move(host_rewrite)) {}
+      host_rewrite_(std::move(host_rewrite)),
+      local_address_(target_.host + ":" + std::to_string(target_.port)) {}
 
 Task<Result<std::unique_ptr<HttpUpstream::Connection>>> HttpUpstream::connect() {
   auto socket = co_await connect_local(executor_, target_, timeouts_.connect);
@@ -90,7 +91,7 @@ void HttpUpstream::release(std::unique_ptr<Connection> connection) {
 }
 
 Task<void> HttpUpstream::serve_upgrade(std::unique_ptr<IncomingStream> stream) {
-  const std::string local = target_.host + ":" + std::to_string(target_.port);
+  const std::string& local = local_address_;
   auto connection = co_await connect();
   if (!connection) {
     logger_->warn("{} cannot connect to local service {}: {}",
@@ -119,8 +120,8 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
     co_return;
   }
   const RequestHead& head = stream->request();
-  const std::string local = target_.host + ":" + std::to_string(target_.port);
-  const std::string request_id(find_header(head.headers, "x-request-id").value_or("-"));
+  const std::string& local = local_address_;
+  const std::string_view request_id = find_header(head.headers, "x-request-id").value_or("-");
   const auto started = Clock::now();
 
   http::request<http::buffer_body> request;

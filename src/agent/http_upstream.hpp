@@ -47,6 +47,7 @@ class HttpUpstream final : public Upstream {
   UpstreamTimeouts timeouts_;
   Logger logger_;
   std::string host_rewrite_;
+  std::string local_address_;  // "host:port", for messages
   std::deque<std::unique_ptr<Connection>> idle_;
   // Connections a serve() call is using. Shared with the serve() frames,
   // which may be destroyed after this object.

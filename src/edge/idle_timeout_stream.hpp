@@ -34,6 +34,7 @@ class IdleTimeoutStream final : public TunnelStream {
   bool response_has_body() const override { return inner_->response_has_body(); }
   Task<Result<std::optional<std::string>>> read_body() override;
   const HeaderList& trailers() const override { return inner_->trailers(); }
+  bool body_ready() const override { return inner_->body_ready(); }
   Task<Result<void>> write_body(std::string_view data) override;
   Result<void> end_body(HeaderList trailers = {}) override {
     last_request_progress_ = std::chrono::steady_clock::now();

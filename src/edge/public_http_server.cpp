@@ -264,12 +264,16 @@ Task<void> PublicHttpServer::serve_http1(Stream& stream, beast::flat_buffer& buf
                                     config_.public_.max_body_bytes};
   bool first_request = true;
   bool linger = false;  // input may hold unread bytes when we close
+  Deadline head_deadline(executor_, [&stream] {
+    error_code ignored;
+    lowest_socket(stream).cancel(ignored);
+  });
   while (!stopping_) {
     http::request_parser<http::buffer_body> parser;
     const HeadReadOptions options{limits, config_.public_.idle_timeout,
                                   config_.public_.header_timeout, first_request};
     first_request = false;
-    HeadRead head = co_await read_request_head(stream, buffer, parser, options);
+    HeadRead head = co_await read_request_head(stream, buffer, parser, head_deadline, options);
     if (head.outcome == HeadRead::Outcome::closed) break;
     if (head.outcome == HeadRead::Outcome::rejected) {
       ++forwarder_.counters().requests_rejected;
@@ -309,11 +313,12 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   auto& request = parser.get();
   auto& counters = forwarder_.counters();
   ++counters.requests;
-  const RequestHead head = http1::tunnel_request_from(request);
-  RequestHead forwarded = head;
+  RequestHead forwarded = http1::tunnel_request_from(request);
   const std::string request_id =
       forwarder_.add_forwarding(forwarded, client_ip, scheme, forwarder_.next_request_id());
-  const AccessEntry entry{request_id, client_ip, head.method, head.authority, head.path};
+  // Taken before an upgrade turns the method into CONNECT.
+  const AccessEntry entry{request_id, client_ip, forwarded.method, forwarded.authority,
+                          forwarded.path};
   const bool has_body =
       request.chunked() || (parser.content_length() && *parser.content_length() > 0);
   // An error page before the body was read leaves the connection out of sync: close it.
@@ -411,7 +416,7 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   http::response<http::buffer_body> response;
   response.version(request.version());
   http1::apply_response_head(*response_head, response.base());
-  const bool no_body = http1::response_has_no_body(head.method, response_head->status);
+  const bool no_body = http1::response_has_no_body(entry.method, response_head->status);
   bool close_after = !keep_alive;
   if (!no_body && !response.has_content_length()) {
     if (request.version() >= 11) {
@@ -425,7 +430,12 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   response.body().more = !no_body;
   http::response_serializer<http::buffer_body> serializer{response};
   error_code ec;
-  co_await http::async_write_header(stream, serializer, nothrow(ec));
+  // A head whose first body bytes are already here leaves with them in one
+  // write (the pump's first write carries the head); otherwise it goes now,
+  // so a streamed response (server-sent events) starts at once.
+  if (no_body || response.chunked() || !tunnel_stream->body_ready()) {
+    co_await http::async_write_header(stream, serializer, nothrow(ec));
+  }
   std::uint64_t relayed = 0;
   bool ok = !ec;
   if (ok && !no_body) {

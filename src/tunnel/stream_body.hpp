@@ -25,6 +25,10 @@ class StreamBody {
   // Next chunk of the peer's body; nullopt at its end (then trailers() is final).
   virtual Task<Result<std::optional<std::string>>> read_body() = 0;
   virtual const HeaderList& trailers() const = 0;
+  // True when read_body() would complete without waiting (a chunk is
+  // queued, or the body ended or failed): a writer may then send the
+  // first chunk together with what precedes it.
+  virtual bool body_ready() const = 0;
 
   // Queues `data`; completes once the transport has room again (backpressure),
   // not when the peer received it.

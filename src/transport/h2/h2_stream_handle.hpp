@@ -23,6 +23,9 @@ class H2StreamHandle : public Interface, private StreamWaiter {
 
   Task<Result<std::optional<std::string>>> read_body() override;
   const HeaderList& trailers() const override { return state_->trailers; }
+  bool body_ready() const override {
+    return !state_->body.empty() || state_->body_ended || state_->closed;
+  }
   Task<Result<void>> write_body(std::string_view data) override;
   Result<void> end_body(HeaderList trailers) override;
   void reset(Error reason) override;

@@ -1,6 +1,5 @@
 #include "edge/request_head_reader.hpp"
 
-#include "core/watchdog.hpp"
 #include "edge/public_stream.hpp"
 #include "http1/body_pump.hpp"
 
@@ -31,37 +30,39 @@ HeadRead header_timed_out(const beast::flat_buffer& buffer) {
 template <class Stream>
 Task<HeadRead> read_request_head(Stream& stream, beast::flat_buffer& buffer,
                                  http::request_parser<http::buffer_body>& parser,
-                                 HeadReadOptions options) {
+                                 Deadline& deadline, HeadReadOptions options) {
   error_code ec;
   if (buffer.size() == 0 && !options.first_request) {
-    // Idle keep-alive: the stream's expiry closes the socket, which is what we want.
-    beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+    // Idle keep-alive: a timeout here closes the connection silently.
+    deadline.expire_after(options.idle_timeout);
     auto space = buffer.prepare(kReadSize);
     const std::size_t n = co_await stream.async_read_some(space, nothrow(ec));
-    beast::get_lowest_layer(stream).expires_never();
-    if (ec) co_return closed();
+    deadline.clear();
+    if (ec || deadline.expired()) co_return closed();
     buffer.commit(n);
   }
 
-  auto& socket = lowest_socket(stream);
-  Watchdog deadline(stream.get_executor(), options.header_timeout, [&socket] {
-    error_code ignored;
-    socket.cancel(ignored);
-  });
+  deadline.expire_after(options.header_timeout);
   http1::RawHeadScanner scanner(options.limits);
   for (;;) {
     const auto state = scanner.scan(view(buffer));
-    if (state == http1::RawHeadScanner::State::rejected) co_return rejected(scanner.rejection());
+    if (state == http1::RawHeadScanner::State::rejected) {
+      deadline.clear();
+      co_return rejected(scanner.rejection());
+    }
     if (state == http1::RawHeadScanner::State::complete) break;
     // Checked before every read: a cancel that fired between reads is not pending.
-    if (deadline.fired()) co_return header_timed_out(buffer);
+    if (deadline.expired()) co_return header_timed_out(buffer);
     auto space = buffer.prepare(kReadSize);
     const std::size_t n = co_await stream.async_read_some(space, nothrow(ec));
     buffer.commit(n);
-    if (deadline.fired()) co_return header_timed_out(buffer);
-    if (ec) co_return closed();
+    if (deadline.expired()) co_return header_timed_out(buffer);
+    if (ec) {
+      deadline.clear();
+      co_return closed();
+    }
   }
-  deadline.disarm();
+  deadline.clear();
 
   // Beast parses a head only once it is complete, so handing it exactly the
   // scanned bytes parses the head and nothing of the body.
@@ -85,9 +86,9 @@ Task<HeadRead> read_request_head(Stream& stream, beast::flat_buffer& buffer,
 
 template Task<HeadRead> read_request_head(PlainStream&, beast::flat_buffer&,
                                           http::request_parser<http::buffer_body>&,
-                                          HeadReadOptions);
+                                          Deadline&, HeadReadOptions);
 template Task<HeadRead> read_request_head(TlsStream&, beast::flat_buffer&,
                                           http::request_parser<http::buffer_body>&,
-                                          HeadReadOptions);
+                                          Deadline&, HeadReadOptions);
 
 }  // namespace dialback::edge

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/asio.hpp"
+#include "core/deadline.hpp"
 #include "http1/request_validation.hpp"
 
 namespace dialback::edge {
@@ -35,14 +36,14 @@ struct HeadRead {
 };
 
 // Reads into `buffer` (which may already hold pipelined bytes) and parses the
-// head into `parser`. Uses the stream's own expiry for the idle wait; during
-// the header phase it cancels (not closes) the socket at the deadline so that
-// a 408 can still be written. Caller: the connection's coroutine, which owns
-// all three references for the duration of the await.
+// head into `parser`. `deadline` is the connection's: its expiry must cancel
+// (not close) the socket, so that a 408 can still be written. It is clear
+// when this returns. Caller: the connection's coroutine, which owns every
+// reference for the duration of the await.
 // Instantiated for PlainStream and TlsStream (public_stream.hpp).
 template <class Stream>
 Task<HeadRead> read_request_head(Stream& stream, beast::flat_buffer& buffer,
                                  http::request_parser<http::buffer_body>& parser,
-                                 HeadReadOptions options);
+                                 Deadline& deadline, HeadReadOptions options);
 
 }  // namespace dialback::edge

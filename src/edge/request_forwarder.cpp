@@ -2,6 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <array>
+#include <charconv>
+
 #include "http1/header_translation.hpp"
 
 namespace dialback::edge {
@@ -24,7 +27,14 @@ RequestForwarder::RequestForwarder(const EdgeConfig& config, const TunnelTable& 
 }
 
 std::string RequestForwarder::next_request_id() {
-  return request_id_prefix_ + "-" + std::to_string(++request_counter_);
+  std::array<char, 24> digits;
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), ++request_counter_).ptr;
+  std::string id;
+  id.reserve(request_id_prefix_.size() + 1 + (end - digits.data()));
+  id += request_id_prefix_;
+  id += '-';
+  id.append(digits.data(), end);
+  return id;
 }
 
 std::string RequestForwarder::add_forwarding(RequestHead& head, const std::string& client_ip,
@@ -57,8 +67,12 @@ tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestH
         "dialback edge: tunnel '" + tunnel_name + "' has no connected agent", 5,
         "tunnel=" + tunnel_name + " no-session"});
   }
-  return OpenedStream{std::move(*opened),
-                      "tunnel=" + tunnel_name + " session=" + session->identity().session_id};
+  // Only for the access log: not built when it is off (every request pays it).
+  std::string via;
+  if (access_log_->should_log(spdlog::level::info)) {
+    via = "tunnel=" + tunnel_name + " session=" + session->identity().session_id;
+  }
+  return OpenedStream{std::move(*opened), std::move(via)};
 }
 
 void RequestForwarder::log(const AccessEntry& entry, int status, std::uint64_t bytes,

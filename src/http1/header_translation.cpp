@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 #include "http1/hop_by_hop.hpp"
 
@@ -56,7 +57,8 @@ RequestHead tunnel_request_from(const http::request_header<>& request) {
   head.method = std::string(request.method_string());
   head.authority = std::string(request[http::field::host]);
   head.path = std::string(request.target());
-  head.headers.reserve(request.begin() == request.end() ? 6 : 16);
+  // Room for the forwarding headers the edge adds (add_forwarding_headers).
+  head.headers.reserve(std::distance(request.begin(), request.end()) + 6);
   copy_end_to_end(request, head.headers);
   return head;
 }
@@ -127,6 +129,7 @@ void apply_host_rewrite(const RequestHead& head, const std::string& host,
 ResponseHead tunnel_response_from(const http::response_header<>& response) {
   ResponseHead head;
   head.status = static_cast<int>(response.result_int());
+  head.headers.reserve(std::distance(response.begin(), response.end()));
   copy_end_to_end(response, head.headers);
   return head;
 }

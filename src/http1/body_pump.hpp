@@ -81,6 +81,24 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
   co_return sink.end_body(parser.chunked() ? trailer_fields(fields, head_fields) : HeaderList{});
 }
 
+// The next chunk of `source`'s body joined with the chunks already queued
+// behind it, up to about kBodyChunk bytes; nullopt at the body's end. The
+// transport delivers a body in pieces of TLS records and frames (often 8 KiB
+// on average): one socket write per piece costs a syscall each, one per batch
+// costs one for what arrived meanwhile.
+inline Task<Result<std::optional<std::string>>> read_ready_body(StreamBody& source) {
+  auto chunk = co_await source.read_body();
+  if (!chunk || !chunk->has_value()) co_return chunk;
+  std::string& joined = **chunk;
+  while (joined.size() < kBodyChunk && source.body_ready()) {
+    auto more = co_await source.read_body();
+    if (!more) co_return fail(more.error());
+    if (!more->has_value()) break;  // the end: the next read_body() reports it again
+    joined += **more;
+  }
+  co_return chunk;
+}
+
 // Writes `source`'s body through `serializer` to `socket`; a chunked message
 // (its header already written) also gets `source`'s trailers in its last
 // chunk. A message with a length may come with its header unwritten: the
@@ -96,7 +114,7 @@ Task<Result<std::uint64_t>> pump_tunnel_to_body(Socket& socket,
     // Chunks written here rather than by the serializer, which cannot
     // write a trailer section with a buffer_body.
     for (;;) {
-      auto chunk = co_await source.read_body();
+      auto chunk = co_await read_ready_body(source);
       if (!chunk) co_return fail(chunk.error());
       error_code ec;
       if (!chunk->has_value()) {
@@ -112,7 +130,7 @@ Task<Result<std::uint64_t>> pump_tunnel_to_body(Socket& socket,
     }
   }
   for (;;) {
-    auto chunk = co_await source.read_body();
+    auto chunk = co_await read_ready_body(source);
     if (!chunk) co_return fail(chunk.error());
     const bool last = !chunk->has_value();
     message.body().data = last ? nullptr : (*chunk)->data();

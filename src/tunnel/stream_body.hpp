@@ -22,7 +22,8 @@ class StreamBody {
  public:
   virtual ~StreamBody() = default;
 
-  // Next chunk of the peer's body; nullopt at its end (then trailers() is final).
+  // Next chunk of the peer's body; nullopt at its end (then trailers() is
+  // final), and again on every later call.
   virtual Task<Result<std::optional<std::string>>> read_body() = 0;
   virtual const HeaderList& trailers() const = 0;
   // True when read_body() would complete without waiting (a chunk is

@@ -11,6 +11,9 @@ namespace dialback::h2 {
 namespace {
 
 constexpr std::string_view kPreface = NGHTTP2_CLIENT_MAGIC;
+// Freed nghttp2 blocks kept for reuse: what about a hundred streams in flight
+// churn through. An idle session gives them back (submit_ping).
+constexpr std::size_t kPoolCacheBytes = 256u << 10;
 
 H2StreamState* stream_of(nghttp2_session* session, std::int32_t id) {
   return static_cast<H2StreamState*>(nghttp2_session_get_stream_user_data(session, id));
@@ -166,7 +169,11 @@ struct EngineCallbacks {
 
 H2Engine::H2Engine(Role role, PrefaceMode preface, const H2Settings& settings,
                    EngineObserver& observer)
-    : role_(role), preface_(preface), settings_(settings), observer_(observer) {
+    : role_(role),
+      preface_(preface),
+      settings_(settings),
+      observer_(observer),
+      pool_(kPoolCacheBytes) {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks,
@@ -186,10 +193,10 @@ H2Engine::H2Engine(Role role, PrefaceMode preface, const H2Settings& settings,
   const bool reversed = preface == PrefaceMode::reversed;
   if (role == Role::server) {
     if (reversed) nghttp2_option_set_no_recv_client_magic(option, 1);
-    nghttp2_session_server_new2(&session_, callbacks, this, option);
+    nghttp2_session_server_new3(&session_, callbacks, this, option, pool_.mem());
     magic_to_send_ = reversed;
   } else {
-    nghttp2_session_client_new2(&session_, callbacks, this, option);
+    nghttp2_session_client_new3(&session_, callbacks, this, option, pool_.mem());
     if (reversed) {
       magic_to_skip_ = kPreface.size();
       magic_to_drop_ = kPreface.size();
@@ -386,6 +393,8 @@ void H2Engine::reset(H2StreamState& stream, std::uint32_t h2_error_code) {
 }
 
 void H2Engine::submit_ping() {
+  // The driver pings after a silence: an idle session keeps no spare memory.
+  if (streams_.empty()) pool_.trim();
   nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
   notify_output();
 }

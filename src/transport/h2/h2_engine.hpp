@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "core/result.hpp"
+#include "transport/h2/h2_memory_pool.hpp"
 #include "transport/h2/h2_settings.hpp"
 #include "transport/h2/h2_stream_state.hpp"
 #include "tunnel/message.hpp"
@@ -90,6 +91,7 @@ class H2Engine {
   PrefaceMode preface_;
   H2Settings settings_;
   EngineObserver& observer_;
+  H2MemoryPool pool_;                // nghttp2's allocations; outlives session_
   nghttp2_session* session_ = nullptr;
   std::unordered_map<std::int32_t, std::shared_ptr<H2StreamState>> streams_;
   std::size_t magic_to_skip_ = 0;    // client in reversed mode: preface bytes still expected

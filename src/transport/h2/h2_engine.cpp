@@ -137,7 +137,7 @@ struct EngineCallbacks {
 
   static ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buf,
                            size_t length, uint32_t* data_flags, nghttp2_data_source*,
-                           void*) noexcept {
+                           void* user_data) noexcept {
     // Not source->ptr: terminate() drops the engine's reference, so the
     // state may be gone; it also clears the stream user data. Fail the stream.
     auto* stream = stream_of(session, stream_id);
@@ -156,7 +156,8 @@ struct EngineCallbacks {
     if (stream->out_queued() == 0 && stream->out_ended) {
       *data_flags |= NGHTTP2_DATA_FLAG_EOF;
       if (!stream->out_trailers.empty()) {
-        auto fields = plain_fields(stream->out_trailers);
+        auto& fields = engine(user_data).fields_;
+        plain_fields(stream->out_trailers, fields);
         if (nghttp2_submit_trailer(session, stream_id, fields.data(), fields.size()) == 0) {
           *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
         }
@@ -298,10 +299,10 @@ Result<std::shared_ptr<H2StreamState>> H2Engine::open_stream(const RequestHead& 
   if (role_ != Role::client || going_away_) return fail(Error::stream_refused);
   auto stream = std::make_shared<H2StreamState>();
   stream->engine = this;
-  auto fields = request_fields(head);
+  request_fields(head, fields_);
   nghttp2_data_provider provider{};
   if (!end_stream) install_provider(provider, *stream);
-  const int32_t id = nghttp2_submit_request(session_, nullptr, fields.data(), fields.size(),
+  const int32_t id = nghttp2_submit_request(session_, nullptr, fields_.data(), fields_.size(),
                                             end_stream ? nullptr : &provider, stream.get());
   if (id < 0) {
     last_error_ = nghttp2_strerror(id);
@@ -318,11 +319,11 @@ Result<std::shared_ptr<H2StreamState>> H2Engine::open_stream(const RequestHead& 
 Result<void> H2Engine::respond(H2StreamState& stream, const ResponseHead& head, bool end_stream) {
   if (stream.engine != this) return fail(Error::session_closed);
   std::string status;
-  auto fields = response_fields(head, status);
+  response_fields(head, status, fields_);
   nghttp2_data_provider provider{};
   if (!end_stream) install_provider(provider, stream);
   stream.out_ended = end_stream;
-  const int rv = nghttp2_submit_response(session_, stream.id, fields.data(), fields.size(),
+  const int rv = nghttp2_submit_response(session_, stream.id, fields_.data(), fields_.size(),
                                          end_stream ? nullptr : &provider);
   if (rv != 0) {
     last_error_ = nghttp2_strerror(rv);
@@ -338,9 +339,9 @@ Result<void> H2Engine::respond_informational(H2StreamState& stream, const Respon
     return fail(Error::protocol_error);
   }
   std::string status;
-  auto fields = response_fields(head, status);
+  response_fields(head, status, fields_);
   const int32_t rv = nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream.id, nullptr,
-                                            fields.data(), fields.size(), nullptr);
+                                            fields_.data(), fields_.size(), nullptr);
   if (rv < 0) {
     last_error_ = nghttp2_strerror(rv);
     return fail(Error::protocol_error);

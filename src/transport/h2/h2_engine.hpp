@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <nghttp2/nghttp2.h>
 
@@ -94,6 +95,7 @@ class H2Engine {
   H2MemoryPool pool_;                // nghttp2's allocations; outlives session_
   nghttp2_session* session_ = nullptr;
   std::unordered_map<std::int32_t, std::shared_ptr<H2StreamState>> streams_;
+  std::vector<nghttp2_nv> fields_;   // header list being submitted; keeps its capacity
   std::size_t magic_to_skip_ = 0;    // client in reversed mode: preface bytes still expected
   std::size_t magic_to_drop_ = 0;    // client in reversed mode: our own preface bytes to drop
   bool magic_to_send_ = false;       // server in reversed mode: preface still to write

@@ -19,8 +19,8 @@ void append_plain(std::vector<nghttp2_nv>& out, const HeaderList& headers) {
 
 }  // namespace
 
-std::vector<nghttp2_nv> request_fields(const RequestHead& head) {
-  std::vector<nghttp2_nv> out;
+void request_fields(const RequestHead& head, std::vector<nghttp2_nv>& out) {
+  out.clear();
   out.reserve(head.headers.size() + 5);
   out.push_back(field(":method", head.method));
   // A plain CONNECT carries only :method and :authority (RFC 9113 §8.5).
@@ -30,23 +30,21 @@ std::vector<nghttp2_nv> request_fields(const RequestHead& head) {
   if (!plain_connect) out.push_back(field(":path", head.path));
   if (!head.protocol.empty()) out.push_back(field(":protocol", head.protocol));
   append_plain(out, head.headers);
-  return out;
 }
 
-std::vector<nghttp2_nv> response_fields(const ResponseHead& head, std::string& status_storage) {
+void response_fields(const ResponseHead& head, std::string& status_storage,
+                     std::vector<nghttp2_nv>& out) {
   status_storage = std::to_string(head.status);
-  std::vector<nghttp2_nv> out;
+  out.clear();
   out.reserve(head.headers.size() + 1);
   out.push_back(field(":status", status_storage));
   append_plain(out, head.headers);
-  return out;
 }
 
-std::vector<nghttp2_nv> plain_fields(const HeaderList& headers) {
-  std::vector<nghttp2_nv> out;
+void plain_fields(const HeaderList& headers, std::vector<nghttp2_nv>& out) {
+  out.clear();
   out.reserve(headers.size());
   append_plain(out, headers);
-  return out;
 }
 
 Result<RequestHead> parse_request(HeaderList fields) {

@@ -34,7 +34,7 @@ struct EngineCallbacks {
       stream->id = frame->hd.stream_id;
       stream->engine = &self;
       nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
-      self.streams_.emplace(stream->id, std::move(stream));
+      self.add_stream(std::move(stream));
     }
     return 0;
   }
@@ -92,15 +92,15 @@ struct EngineCallbacks {
                                    fields.front().name == ":status" &&
                                    fields.front().value.starts_with('1');
         if (informational) {  // 1xx: read before the final head (read_response)
-          stream->informational.push_back(std::move(fields));
+          stream->informational.emplace_back(std::move(fields));
           stream->wake();
           return 0;
         }
         stream->head = std::move(fields);
         stream->head_received = true;
         if (self.role_ == Role::server) {
-          auto it = self.streams_.find(stream->id);
-          if (it != self.streams_.end()) self.observer_.on_request(it->second);
+          auto it = self.find_stream(stream->id);
+          if (it != self.streams_.end()) self.observer_.on_request(*it);
         }
       } else {
         stream->trailers = std::move(fields);
@@ -311,7 +311,7 @@ Result<std::shared_ptr<H2StreamState>> H2Engine::open_stream(const RequestHead& 
   }
   stream->id = id;
   stream->out_ended = end_stream;
-  streams_.emplace(id, stream);
+  add_stream(stream);
   notify_output();
   return stream;
 }
@@ -412,19 +412,32 @@ void H2Engine::terminate(std::error_code reason) {
   going_away_ = true;
   auto streams = std::move(streams_);
   streams_.clear();
-  for (auto& [id, stream] : streams) {
+  for (auto& stream : streams) {
     stream->engine = nullptr;
     stream->closed = true;
     if (!stream->error) stream->error = reason;
-    nghttp2_session_set_stream_user_data(session_, id, nullptr);
+    nghttp2_session_set_stream_user_data(session_, stream->id, nullptr);
     stream->wake();
   }
 }
 
+void H2Engine::add_stream(std::shared_ptr<H2StreamState> stream) {
+  // Stream ids only grow (RFC 9113 §5.1.1): this is an append.
+  auto at = std::upper_bound(streams_.begin(), streams_.end(), stream->id,
+                             [](std::int32_t id, const auto& s) { return id < s->id; });
+  streams_.insert(at, std::move(stream));
+}
+
+std::vector<std::shared_ptr<H2StreamState>>::iterator H2Engine::find_stream(std::int32_t id) {
+  auto it = std::lower_bound(streams_.begin(), streams_.end(), id,
+                             [](const auto& s, std::int32_t wanted) { return s->id < wanted; });
+  return it != streams_.end() && (*it)->id == id ? it : streams_.end();
+}
+
 void H2Engine::close_stream(std::int32_t id, std::uint32_t error_code) {
-  auto it = streams_.find(id);
+  auto it = find_stream(id);
   if (it == streams_.end()) return;
-  auto stream = std::move(it->second);
+  auto stream = std::move(*it);
   streams_.erase(it);
   stream->closed = true;
   stream->engine = nullptr;

@@ -8,7 +8,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <nghttp2/nghttp2.h>
@@ -85,6 +84,9 @@ class H2Engine {
   friend struct EngineCallbacks;
 
   void close_stream(std::int32_t id, std::uint32_t error_code);
+  void add_stream(std::shared_ptr<H2StreamState> stream);
+  // Position of stream `id` in streams_, or streams_.end().
+  std::vector<std::shared_ptr<H2StreamState>>::iterator find_stream(std::int32_t id);
   void install_provider(nghttp2_data_provider& provider, H2StreamState& stream);
   void notify_output() { observer_.on_output_ready(); }
 
@@ -94,7 +96,8 @@ class H2Engine {
   EngineObserver& observer_;
   H2MemoryPool pool_;                // nghttp2's allocations; outlives session_
   nghttp2_session* session_ = nullptr;
-  std::unordered_map<std::int32_t, std::shared_ptr<H2StreamState>> streams_;
+  // Open streams by ascending id (a vector: no node to allocate per stream).
+  std::vector<std::shared_ptr<H2StreamState>> streams_;
   std::vector<nghttp2_nv> fields_;   // header list being submitted; keeps its capacity
   std::size_t magic_to_skip_ = 0;    // client in reversed mode: preface bytes still expected
   std::size_t magic_to_drop_ = 0;    // client in reversed mode: our own preface bytes to drop

@@ -4,10 +4,10 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <system_error>
 
+#include "transport/h2/fifo_queue.hpp"
 #include "tunnel/message.hpp"
 
 namespace dialback::h2 {
@@ -34,9 +34,9 @@ struct H2StreamState {
   std::size_t receiving_fields = 0;  // its regular (not pseudo-header) fields so far
   bool head_oversized = false;   // the request head broke the header limits (431)
   HeaderList head;               // with pseudo-headers (":status" / ":method" ...)
-  std::deque<HeaderList> informational;  // client role: 1xx heads not yet read
+  FifoQueue<HeaderList> informational;  // client role: 1xx heads not yet read
   bool head_received = false;
-  std::deque<std::string> body;
+  FifoQueue<std::string> body;
   std::size_t body_queued = 0;   // bytes in `body`, not yet given back to flow control
   bool body_ended = false;
   HeaderList trailers;
@@ -54,6 +54,7 @@ struct H2StreamState {
   std::error_code error;         // set when the stream ended before both bodies completed
 
   std::size_t out_queued() const { return out.size() - out_pos; }
+
   void wake() {
     if (waiter != nullptr) waiter->wake();
   }

@@ -14,6 +14,8 @@ constexpr std::string_view kPreface = NGHTTP2_CLIENT_MAGIC;
 // Freed nghttp2 blocks kept for reuse: what about a hundred streams in flight
 // churn through. An idle session gives them back (submit_ping).
 constexpr std::size_t kPoolCacheBytes = 256u << 10;
+// Closed stream states kept for reuse (at most kKeptSendBuffer + a few KiB each).
+constexpr std::size_t kMaxSpareStates = 64;
 
 H2StreamState* stream_of(nghttp2_session* session, std::int32_t id) {
   return static_cast<H2StreamState*>(nghttp2_session_get_stream_user_data(session, id));
@@ -30,7 +32,7 @@ struct EngineCallbacks {
     auto& self = engine(user_data);
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     if (self.role_ == Role::server && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-      auto stream = std::make_shared<H2StreamState>();
+      auto stream = self.new_stream_state();
       stream->id = frame->hd.stream_id;
       stream->engine = &self;
       nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
@@ -297,7 +299,7 @@ void H2Engine::install_provider(nghttp2_data_provider& provider, H2StreamState& 
 Result<std::shared_ptr<H2StreamState>> H2Engine::open_stream(const RequestHead& head,
                                                              bool end_stream) {
   if (role_ != Role::client || going_away_) return fail(Error::stream_refused);
-  auto stream = std::make_shared<H2StreamState>();
+  auto stream = new_stream_state();
   stream->engine = this;
   request_fields(head, fields_);
   nghttp2_data_provider provider{};
@@ -395,7 +397,10 @@ void H2Engine::reset(H2StreamState& stream, std::uint32_t h2_error_code) {
 
 void H2Engine::submit_ping() {
   // The driver pings after a silence: an idle session keeps no spare memory.
-  if (streams_.empty()) pool_.trim();
+  if (streams_.empty()) {
+    pool_.trim();
+    spare_.clear();
+  }
   nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
   notify_output();
 }
@@ -410,6 +415,7 @@ void H2Engine::go_away() {
 
 void H2Engine::terminate(std::error_code reason) {
   going_away_ = true;
+  spare_.clear();
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& stream : streams) {
@@ -419,6 +425,19 @@ void H2Engine::terminate(std::error_code reason) {
     nghttp2_session_set_stream_user_data(session_, stream->id, nullptr);
     stream->wake();
   }
+}
+
+std::shared_ptr<H2StreamState> H2Engine::new_stream_state() {
+  // Newest first: the most recently closed states are the likeliest to be free.
+  for (std::size_t i = spare_.size(); i-- > 0;) {
+    if (spare_[i].use_count() != 1) continue;  // a handle still reads it
+    auto state = std::move(spare_[i]);
+    spare_[i] = std::move(spare_.back());
+    spare_.pop_back();
+    state->reuse();
+    return state;
+  }
+  return std::make_shared<H2StreamState>();
 }
 
 void H2Engine::add_stream(std::shared_ptr<H2StreamState> stream) {
@@ -451,6 +470,7 @@ void H2Engine::close_stream(std::int32_t id, std::uint32_t error_code) {
     nghttp2_session_consume_connection(session_, stream->body_queued);
   }
   stream->wake();
+  if (spare_.size() < kMaxSpareStates) spare_.push_back(std::move(stream));
   observer_.on_stream_closed();
 }
 

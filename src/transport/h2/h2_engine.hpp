@@ -84,6 +84,8 @@ class H2Engine {
   friend struct EngineCallbacks;
 
   void close_stream(std::int32_t id, std::uint32_t error_code);
+  // A closed stream's state nobody holds any more, reset, or a new one.
+  std::shared_ptr<H2StreamState> new_stream_state();
   void add_stream(std::shared_ptr<H2StreamState> stream);
   // Position of stream `id` in streams_, or streams_.end().
   std::vector<std::shared_ptr<H2StreamState>>::iterator find_stream(std::int32_t id);
@@ -98,6 +100,8 @@ class H2Engine {
   nghttp2_session* session_ = nullptr;
   // Open streams by ascending id (a vector: no node to allocate per stream).
   std::vector<std::shared_ptr<H2StreamState>> streams_;
+  // Closed streams' states, reused by new_stream_state() once no handle holds them.
+  std::vector<std::shared_ptr<H2StreamState>> spare_;
   std::vector<nghttp2_nv> fields_;   // header list being submitted; keeps its capacity
   std::size_t magic_to_skip_ = 0;    // client in reversed mode: preface bytes still expected
   std::size_t magic_to_drop_ = 0;    // client in reversed mode: our own preface bytes to drop

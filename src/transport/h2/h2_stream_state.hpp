@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "transport/h2/fifo_queue.hpp"
 #include "tunnel/message.hpp"
@@ -55,6 +56,22 @@ struct H2StreamState {
 
   std::size_t out_queued() const { return out.size() - out_pos; }
 
+  // Back to the state of a new stream, for the engine to reuse. The buffers
+  // keep their capacity (so the next stream fills them without allocating),
+  // except a send buffer larger than kKeptSendBuffer, which is freed.
+  static constexpr std::size_t kKeptSendBuffer = 16u << 10;
+  void reuse() {
+    HeaderList kept_receiving = std::move(receiving);
+    FifoQueue<std::string> kept_body = std::move(body);
+    std::string kept_out = std::move(out);
+    *this = H2StreamState{};  // every field to its default: none can be forgotten
+    kept_receiving.clear();
+    kept_body.clear();
+    kept_out.clear();
+    receiving = std::move(kept_receiving);
+    body = std::move(kept_body);
+    if (kept_out.capacity() <= kKeptSendBuffer) out = std::move(kept_out);
+  }
   void wake() {
     if (waiter != nullptr) waiter->wake();
   }

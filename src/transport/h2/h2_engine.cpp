@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "core/error.hpp"
 #include "transport/h2/h2_headers.hpp"
@@ -85,10 +86,7 @@ struct EngineCallbacks {
     // Before on_request, so that a handler sees whether a request body follows.
     if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) stream->body_ended = true;
     if (frame->hd.type == NGHTTP2_HEADERS) {
-      HeaderList fields = std::move(stream->receiving);
-      stream->receiving.clear();
-      stream->receiving_size = 0;
-      stream->receiving_fields = 0;
+      HeaderList fields = take_header_block(*stream);
       if (!stream->head_received) {
         const bool informational = self.role_ == Role::client && !fields.empty() &&
                                    fields.front().name == ":status" &&
@@ -110,6 +108,18 @@ struct EngineCallbacks {
     }
     stream->wake();
     return 0;
+  }
+
+  // The header block just received, in a list of its own size (one
+  // allocation); `receiving` keeps its capacity for the next block.
+  static HeaderList take_header_block(H2StreamState& stream) {
+    HeaderList fields;
+    fields.reserve(stream.receiving.size());
+    std::move(stream.receiving.begin(), stream.receiving.end(), std::back_inserter(fields));
+    stream.receiving.clear();
+    stream.receiving_size = 0;
+    stream.receiving_fields = 0;
+    return fields;
   }
 
   static int on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id,

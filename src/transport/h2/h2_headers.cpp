@@ -48,10 +48,15 @@ void plain_fields(const HeaderList& headers, std::vector<nghttp2_nv>& out) {
 }
 
 Result<RequestHead> parse_request(HeaderList fields) {
+  // In place: pseudo-header values move into the head, regular fields move
+  // up over them, and the list becomes head.headers. No allocation.
   RequestHead head;
-  for (auto& f : fields) {
+  auto kept = fields.begin();
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    auto& f = *it;
     if (f.name.empty() || f.name[0] != ':') {
-      head.headers.push_back(std::move(f));
+      if (kept != it) *kept = std::move(f);
+      ++kept;
     } else if (f.name == ":method") {
       head.method = std::move(f.value);
     } else if (f.name == ":scheme") {
@@ -67,12 +72,16 @@ Result<RequestHead> parse_request(HeaderList fields) {
     }
   }
   if (head.method.empty()) return fail(Error::protocol_error);
+  fields.erase(kept, fields.end());
+  head.headers = std::move(fields);
   return head;
 }
 
 Result<ResponseHead> parse_response(HeaderList fields) {
   ResponseHead head;
-  for (auto& f : fields) {
+  auto kept = fields.begin();  // in place, as parse_request
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    auto& f = *it;
     if (f.name == ":status") {
       const auto* end = f.value.data() + f.value.size();
       auto [ptr, ec] = std::from_chars(f.value.data(), end, head.status);
@@ -82,10 +91,13 @@ Result<ResponseHead> parse_response(HeaderList fields) {
     } else if (!f.name.empty() && f.name[0] == ':') {
       return fail(Error::protocol_error);
     } else {
-      head.headers.push_back(std::move(f));
+      if (kept != it) *kept = std::move(f);
+      ++kept;
     }
   }
   if (head.status == 0) return fail(Error::protocol_error);
+  fields.erase(kept, fields.end());
+  head.headers = std::move(fields);
   return head;
 }
 

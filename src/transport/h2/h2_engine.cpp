@@ -202,6 +202,8 @@ H2Engine::H2Engine(Role role, PrefaceMode preface, const H2Settings& settings,
   nghttp2_option* option = nullptr;
   nghttp2_option_new(&option);
   nghttp2_option_set_no_auto_window_update(option, 1);
+  // Closed streams are kept only for RFC 7540 priorities, which nobody here uses.
+  nghttp2_option_set_no_closed_streams(option, 1);
   nghttp2_option_set_max_send_header_block_length(option, 256u << 10);
   const bool reversed = preface == PrefaceMode::reversed;
   if (role == Role::server) {

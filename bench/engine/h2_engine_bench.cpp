@@ -2,7 +2,8 @@
 // client) and an agent H2Engine (HTTP/2 server) wired in memory
 // (EngineLink). Measures the engines alone: no sockets, no TLS, no
 // coroutines. Besides time, it reports the heap allocations of a round trip
-// (counting_allocator.cpp counts every one, nghttp2's included).
+// (counting_allocator.cpp counts every one, nghttp2's included) and the
+// bytes both engines wrote for it (HTTP/2 framing and HPACK included).
 //
 // DIALBACK_ALLOC_TRACE=1 prints a backtrace of every allocation of one
 // warmed-up round trip per benchmark to stderr.
@@ -113,10 +114,14 @@ class RoundTrips {
     return nullptr;
   }
 
+  // Bytes the engines sent each other so far, both directions.
+  std::uint64_t wire_bytes() const { return wire_bytes_; }
+
  private:
   const char* pump() {
     for (int round = 0; round < kMaxPumpRounds; ++round) {
       const auto moved = link_.exchange(to_agent_, to_edge_);
+      wire_bytes_ += to_agent_.size() + to_edge_.size();
       if (moved.failed) return "feed failed";
       if (!moved.any) return nullptr;
     }
@@ -131,6 +136,7 @@ class RoundTrips {
   std::string to_edge_;
   std::vector<std::shared_ptr<H2StreamState>> opened_;
   std::uint64_t serial_ = 0;
+  std::uint64_t wire_bytes_ = 0;
 };
 
 void measure(benchmark::State& state, std::size_t body_size, int streams) {
@@ -153,6 +159,7 @@ void measure(benchmark::State& state, std::size_t body_size, int streams) {
   }
 
   const auto before = bench::alloc_stats();
+  const std::uint64_t wire_before = trips.wire_bytes();
   for (auto _ : state) {
     if (const char* failed = trips.run(streams)) {
       state.SkipWithError(failed);
@@ -167,6 +174,8 @@ void measure(benchmark::State& state, std::size_t body_size, int streams) {
   state.counters["allocs_per_rt"] = static_cast<double>(after.count - before.count) / round_trips;
   state.counters["alloc_bytes_per_rt"] =
       static_cast<double>(after.bytes - before.bytes) / round_trips;
+  state.counters["wire_bytes_per_rt"] =
+      static_cast<double>(trips.wire_bytes() - wire_before) / round_trips;
 }
 
 // One request at a time: GET, response head, `range(0)` body bytes.

@@ -90,6 +90,40 @@ TEST(H2EngineReuse, StateStillHeldIsNeverReused) {
   EXPECT_EQ(take_body(pair.edge, *other_client), "other body");
 }
 
+TEST(H2EngineReuse, LargeBuffersAreNotKept) {
+  EnginePair pair;
+  RequestHead upload = make_request("POST", "/upload");
+  for (int i = 0; i < 40; ++i) upload.headers.push_back({"x-field-" + std::to_string(i), "v"});
+  auto client = *pair.edge.open_stream(upload, /*end_stream=*/false);
+  ASSERT_TRUE(pair.edge.write_body(*client, pattern_bytes(100u << 10)));  // before any is sent
+  ASSERT_TRUE(pair.edge.end_body(*client, {}));
+  ASSERT_GT(client->out.capacity(), H2StreamState::kKeptSendBuffer);
+  ASSERT_TRUE(pair.pump());
+  auto server = pair.agent_events.requests.at(0);
+  pair.agent_events.requests.clear();
+  ASSERT_GT(server->receiving.capacity(), H2StreamState::kKeptHeaderFields);
+  for (int round = 0; round < 100 && !server->body_ended; ++round) {
+    take_body(pair.agent, *server);
+    ASSERT_TRUE(pair.pump());
+  }
+  ASSERT_TRUE(server->body_ended);
+  ASSERT_TRUE(pair.agent.respond(*server, make_response(204), /*end_stream=*/true));
+  ASSERT_TRUE(pair.pump());
+  ASSERT_TRUE(closed_cleanly(*client));
+  const H2StreamState* old_client = client.get();
+  const H2StreamState* old_server = server.get();
+  client.reset();
+  server.reset();
+
+  client = *pair.edge.open_stream(make_request("GET", "/next"), /*end_stream=*/true);
+  ASSERT_EQ(client.get(), old_client);
+  EXPECT_LE(client->out.capacity(), H2StreamState::kKeptSendBuffer);
+  ASSERT_TRUE(pair.pump());
+  server = pair.agent_events.requests.at(0);
+  ASSERT_EQ(server.get(), old_server);
+  EXPECT_LE(server->receiving.capacity(), H2StreamState::kKeptHeaderFields);
+}
+
 TEST(H2EngineReuse, ManyRoundTripsStayCorrect) {
   EnginePair pair;
   for (int i = 0; i < 200; ++i) {

@@ -29,6 +29,7 @@ class FifoQueue {
 
   bool empty() const { return first_ == items_.size(); }
   std::size_t size() const { return items_.size() - first_; }
+  std::size_t capacity() const { return items_.capacity(); }
   T& front() { return items_[first_]; }
   const T& front() const { return items_[first_]; }
 

@@ -15,7 +15,8 @@ constexpr std::string_view kPreface = NGHTTP2_CLIENT_MAGIC;
 // Freed nghttp2 blocks kept for reuse: what about a hundred streams in flight
 // churn through. An idle session gives them back (submit_ping).
 constexpr std::size_t kPoolCacheBytes = 256u << 10;
-// Closed stream states kept for reuse (at most kKeptSendBuffer + a few KiB each).
+// Closed stream states kept for reuse (each at most H2StreamState::kKeptSendBuffer
+// plus ~4 KiB of kept buffers).
 constexpr std::size_t kMaxSpareStates = 64;
 
 H2StreamState* stream_of(nghttp2_session* session, std::int32_t id) {

@@ -70,6 +70,8 @@ class H2Engine {
   void consume(H2StreamState& stream, std::size_t bytes);
   void reset(H2StreamState& stream, std::uint32_t h2_error_code);
 
+  // Also gives cached memory back when no stream is open (the driver pings
+  // after a silence).
   void submit_ping();
   // Graceful: GOAWAY(NO_ERROR); open streams continue, no new ones.
   void go_away();

@@ -57,9 +57,11 @@ struct H2StreamState {
   std::size_t out_queued() const { return out.size() - out_pos; }
 
   // Back to the state of a new stream, for the engine to reuse. The buffers
-  // keep their capacity (so the next stream fills them without allocating),
-  // except a send buffer larger than kKeptSendBuffer, which is freed.
-  static constexpr std::size_t kKeptSendBuffer = 16u << 10;
+  // keep their capacity (so the next stream fills them without allocating)
+  // unless it is larger than a typical stream needs: then they are freed.
+  static constexpr std::size_t kKeptSendBuffer = 16u << 10;  // bytes
+  static constexpr std::size_t kKeptHeaderFields = 32;
+  static constexpr std::size_t kKeptChunks = 64;
   void reuse() {
     HeaderList kept_receiving = std::move(receiving);
     FifoQueue<std::string> kept_body = std::move(body);
@@ -68,10 +70,11 @@ struct H2StreamState {
     kept_receiving.clear();
     kept_body.clear();
     kept_out.clear();
-    receiving = std::move(kept_receiving);
-    body = std::move(kept_body);
+    if (kept_receiving.capacity() <= kKeptHeaderFields) receiving = std::move(kept_receiving);
+    if (kept_body.capacity() <= kKeptChunks) body = std::move(kept_body);
     if (kept_out.capacity() <= kKeptSendBuffer) out = std::move(kept_out);
   }
+
   void wake() {
     if (waiter != nullptr) waiter->wake();
   }

@@ -13,3 +13,5 @@ find_package(tl-expected REQUIRED)
 if(DIALBACK_TESTS)
   find_package(GTest REQUIRED)
 endif()
+# Optional: the engine micro-benchmarks (bench/engine) are built when it is found.
+find_package(benchmark 1.7 QUIET)

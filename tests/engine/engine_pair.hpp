@@ -1,7 +1,6 @@
-// Helpers of the H2Engine pair tests: an edge engine (HTTP/2 client) and an
-// agent engine (HTTP/2 server) wired to each other through strings in
-// memory. No sockets, no io_context, no timers: pump() moves bytes until both
-// sides are quiet.
+// Helpers of the H2Engine pair tests: the in-memory EngineLink
+// (bench/engine/engine_link.hpp, shared with the engine benchmarks) with
+// gtest assertions; pump() moves bytes until both sides are quiet.
 #pragma once
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "core/error.hpp"
+#include "engine/engine_link.hpp"
 #include "transport/h2/h2_engine.hpp"
 #include "transport/h2/h2_headers.hpp"
 
@@ -27,71 +27,34 @@ constexpr int kMaxPumpRounds = 10'000;
 
 // ---- helpers ----------------------------------------------------------------
 
-inline std::span<const std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-// Records every event an engine reports.
-struct Recorder final : EngineObserver {
-  std::vector<std::shared_ptr<H2StreamState>> requests;
-  int ping_acks = 0;
-  std::vector<std::uint32_t> goaways;
-  int streams_closed = 0;
-  int output_ready = 0;
-
-  void on_request(std::shared_ptr<H2StreamState> stream) override {
-    requests.push_back(std::move(stream));
-  }
-  void on_ping_ack() override { ++ping_acks; }
-  void on_goaway(std::uint32_t error_code) override { goaways.push_back(error_code); }
-  void on_stream_closed() override { ++streams_closed; }
-  void on_output_ready() override { ++output_ready; }
-};
-
-// Feeds `data` to `engine` in pieces of at most `piece` bytes.
-inline Result<void> feed_in_pieces(H2Engine& engine, std::string_view data, std::size_t piece) {
-  while (!data.empty()) {
-    const std::size_t n = std::min(piece, data.size());
-    if (auto fed = engine.feed(bytes_of(data.substr(0, n))); !fed) return fed;
-    data.remove_prefix(n);
-  }
-  return {};
-}
+using engine_link::bytes_of;
+using engine_link::feed_in_pieces;
+using engine_link::Recorder;
 
 // An edge (client) and an agent (server) engine connected in memory.
-struct EnginePair {
-  explicit EnginePair(const H2Settings& settings = {},
-                      PrefaceMode mode = PrefaceMode::standard)
-      : edge(Role::client, mode, settings, edge_events),
-        agent(Role::server, mode, settings, agent_events) {}
+struct EnginePair : engine_link::EngineLink {
+  using EngineLink::EngineLink;
 
   // Moves drained output of each side into the other until neither has
   // anything to send. `piece` splits every feed() into reads of that size.
   testing::AssertionResult pump(std::size_t piece = std::numeric_limits<std::size_t>::max()) {
+    std::string to_agent;
+    std::string to_edge;
     for (int round = 0; round < kMaxPumpRounds; ++round) {
-      std::string to_agent;
-      std::string to_edge;
-      edge.drain_output(to_agent);
-      agent.drain_output(to_edge);
-      if (to_agent.empty() && to_edge.empty()) return testing::AssertionSuccess();
+      const auto moved = exchange(to_agent, to_edge, piece);
       edge_sent += to_agent;
       agent_sent += to_edge;
-      if (auto fed = feed_in_pieces(agent, to_agent, piece); !fed) {
+      if (moved.failed) {
+        const bool agent_side = moved.side == Side::agent;
         return testing::AssertionFailure()
-               << "agent feed failed: " << fed.error().message() << " / " << agent.last_error();
+               << (agent_side ? "agent" : "edge") << " feed failed: " << moved.error.message()
+               << " / " << (agent_side ? agent : edge).last_error();
       }
-      if (auto fed = feed_in_pieces(edge, to_edge, piece); !fed) {
-        return testing::AssertionFailure()
-               << "edge feed failed: " << fed.error().message() << " / " << edge.last_error();
-      }
+      if (!moved.any) return testing::AssertionSuccess();
     }
     return testing::AssertionFailure() << "engines never went quiet";
   }
 
-  Recorder edge_events;   // declared before the engines: outlives them
-  Recorder agent_events;
-  H2Engine edge;
-  H2Engine agent;
   std::string edge_sent;   // every byte the edge emitted
   std::string agent_sent;  // every byte the agent emitted
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "core/error.hpp"
 #include "transport/h2/h2_headers.hpp"
@@ -11,6 +12,17 @@ namespace dialback::h2 {
 namespace {
 
 constexpr std::string_view kPreface = NGHTTP2_CLIENT_MAGIC;
+// Freed nghttp2 blocks kept for reuse: what about a hundred streams in flight
+// churn through. An idle session gives them back (submit_ping). None under
+// AddressSanitizer, so that it still sees every use of freed nghttp2 memory.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kPoolCacheBytes = 0;
+#else
+constexpr std::size_t kPoolCacheBytes = 256u << 10;
+#endif
+// Closed stream states kept for reuse (each at most H2StreamState::kKeptSendBuffer
+// plus ~4 KiB of kept buffers).
+constexpr std::size_t kMaxSpareStates = 64;
 
 H2StreamState* stream_of(nghttp2_session* session, std::int32_t id) {
   return static_cast<H2StreamState*>(nghttp2_session_get_stream_user_data(session, id));
@@ -27,11 +39,11 @@ struct EngineCallbacks {
     auto& self = engine(user_data);
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     if (self.role_ == Role::server && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-      auto stream = std::make_shared<H2StreamState>();
+      auto stream = self.new_stream_state();
       stream->id = frame->hd.stream_id;
       stream->engine = &self;
       nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
-      self.streams_.emplace(stream->id, std::move(stream));
+      self.add_stream(std::move(stream));
     }
     return 0;
   }
@@ -80,24 +92,21 @@ struct EngineCallbacks {
     // Before on_request, so that a handler sees whether a request body follows.
     if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) stream->body_ended = true;
     if (frame->hd.type == NGHTTP2_HEADERS) {
-      HeaderList fields = std::move(stream->receiving);
-      stream->receiving.clear();
-      stream->receiving_size = 0;
-      stream->receiving_fields = 0;
+      HeaderList fields = take_header_block(*stream);
       if (!stream->head_received) {
         const bool informational = self.role_ == Role::client && !fields.empty() &&
                                    fields.front().name == ":status" &&
                                    fields.front().value.starts_with('1');
         if (informational) {  // 1xx: read before the final head (read_response)
-          stream->informational.push_back(std::move(fields));
+          stream->informational.emplace_back(std::move(fields));
           stream->wake();
           return 0;
         }
         stream->head = std::move(fields);
         stream->head_received = true;
         if (self.role_ == Role::server) {
-          auto it = self.streams_.find(stream->id);
-          if (it != self.streams_.end()) self.observer_.on_request(it->second);
+          auto it = self.find_stream(stream->id);
+          if (it != self.streams_.end()) self.observer_.on_request(*it);
         }
       } else {
         stream->trailers = std::move(fields);
@@ -105,6 +114,18 @@ struct EngineCallbacks {
     }
     stream->wake();
     return 0;
+  }
+
+  // The header block just received, in a list of its own size (one
+  // allocation); `receiving` keeps its capacity for the next block.
+  static HeaderList take_header_block(H2StreamState& stream) {
+    HeaderList fields;
+    fields.reserve(stream.receiving.size());
+    std::move(stream.receiving.begin(), stream.receiving.end(), std::back_inserter(fields));
+    stream.receiving.clear();
+    stream.receiving_size = 0;
+    stream.receiving_fields = 0;
+    return fields;
   }
 
   static int on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id,
@@ -134,7 +155,7 @@ struct EngineCallbacks {
 
   static ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buf,
                            size_t length, uint32_t* data_flags, nghttp2_data_source*,
-                           void*) noexcept {
+                           void* user_data) noexcept {
     // Not source->ptr: terminate() drops the engine's reference, so the
     // state may be gone; it also clears the stream user data. Fail the stream.
     auto* stream = stream_of(session, stream_id);
@@ -153,7 +174,8 @@ struct EngineCallbacks {
     if (stream->out_queued() == 0 && stream->out_ended) {
       *data_flags |= NGHTTP2_DATA_FLAG_EOF;
       if (!stream->out_trailers.empty()) {
-        auto fields = plain_fields(stream->out_trailers);
+        auto& fields = engine(user_data).fields_;
+        plain_fields(stream->out_trailers, fields);
         if (nghttp2_submit_trailer(session, stream_id, fields.data(), fields.size()) == 0) {
           *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
         }
@@ -166,7 +188,11 @@ struct EngineCallbacks {
 
 H2Engine::H2Engine(Role role, PrefaceMode preface, const H2Settings& settings,
                    EngineObserver& observer)
-    : role_(role), preface_(preface), settings_(settings), observer_(observer) {
+    : role_(role),
+      preface_(preface),
+      settings_(settings),
+      observer_(observer),
+      pool_(kPoolCacheBytes) {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks,
@@ -182,14 +208,16 @@ H2Engine::H2Engine(Role role, PrefaceMode preface, const H2Settings& settings,
   nghttp2_option* option = nullptr;
   nghttp2_option_new(&option);
   nghttp2_option_set_no_auto_window_update(option, 1);
+  // Closed streams are kept only for RFC 7540 priorities, which nobody here uses.
+  nghttp2_option_set_no_closed_streams(option, 1);
   nghttp2_option_set_max_send_header_block_length(option, 256u << 10);
   const bool reversed = preface == PrefaceMode::reversed;
   if (role == Role::server) {
     if (reversed) nghttp2_option_set_no_recv_client_magic(option, 1);
-    nghttp2_session_server_new2(&session_, callbacks, this, option);
+    nghttp2_session_server_new3(&session_, callbacks, this, option, pool_.mem());
     magic_to_send_ = reversed;
   } else {
-    nghttp2_session_client_new2(&session_, callbacks, this, option);
+    nghttp2_session_client_new3(&session_, callbacks, this, option, pool_.mem());
     if (reversed) {
       magic_to_skip_ = kPreface.size();
       magic_to_drop_ = kPreface.size();
@@ -289,12 +317,12 @@ void H2Engine::install_provider(nghttp2_data_provider& provider, H2StreamState& 
 Result<std::shared_ptr<H2StreamState>> H2Engine::open_stream(const RequestHead& head,
                                                              bool end_stream) {
   if (role_ != Role::client || going_away_) return fail(Error::stream_refused);
-  auto stream = std::make_shared<H2StreamState>();
+  auto stream = new_stream_state();
   stream->engine = this;
-  auto fields = request_fields(head);
+  request_fields(head, fields_);
   nghttp2_data_provider provider{};
   if (!end_stream) install_provider(provider, *stream);
-  const int32_t id = nghttp2_submit_request(session_, nullptr, fields.data(), fields.size(),
+  const int32_t id = nghttp2_submit_request(session_, nullptr, fields_.data(), fields_.size(),
                                             end_stream ? nullptr : &provider, stream.get());
   if (id < 0) {
     last_error_ = nghttp2_strerror(id);
@@ -303,7 +331,7 @@ Result<std::shared_ptr<H2StreamState>> H2Engine::open_stream(const RequestHead& 
   }
   stream->id = id;
   stream->out_ended = end_stream;
-  streams_.emplace(id, stream);
+  add_stream(stream);
   notify_output();
   return stream;
 }
@@ -311,11 +339,11 @@ Result<std::shared_ptr<H2StreamState>> H2Engine::open_stream(const RequestHead& 
 Result<void> H2Engine::respond(H2StreamState& stream, const ResponseHead& head, bool end_stream) {
   if (stream.engine != this) return fail(Error::session_closed);
   std::string status;
-  auto fields = response_fields(head, status);
+  response_fields(head, status, fields_);
   nghttp2_data_provider provider{};
   if (!end_stream) install_provider(provider, stream);
   stream.out_ended = end_stream;
-  const int rv = nghttp2_submit_response(session_, stream.id, fields.data(), fields.size(),
+  const int rv = nghttp2_submit_response(session_, stream.id, fields_.data(), fields_.size(),
                                          end_stream ? nullptr : &provider);
   if (rv != 0) {
     last_error_ = nghttp2_strerror(rv);
@@ -331,9 +359,9 @@ Result<void> H2Engine::respond_informational(H2StreamState& stream, const Respon
     return fail(Error::protocol_error);
   }
   std::string status;
-  auto fields = response_fields(head, status);
+  response_fields(head, status, fields_);
   const int32_t rv = nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream.id, nullptr,
-                                            fields.data(), fields.size(), nullptr);
+                                            fields_.data(), fields_.size(), nullptr);
   if (rv < 0) {
     last_error_ = nghttp2_strerror(rv);
     return fail(Error::protocol_error);
@@ -386,6 +414,11 @@ void H2Engine::reset(H2StreamState& stream, std::uint32_t h2_error_code) {
 }
 
 void H2Engine::submit_ping() {
+  // The driver pings after a silence: an idle session keeps no spare memory.
+  if (streams_.empty()) {
+    pool_.trim();
+    spare_.clear();
+  }
   nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
   notify_output();
 }
@@ -400,21 +433,48 @@ void H2Engine::go_away() {
 
 void H2Engine::terminate(std::error_code reason) {
   going_away_ = true;
+  spare_.clear();
   auto streams = std::move(streams_);
   streams_.clear();
-  for (auto& [id, stream] : streams) {
+  for (auto& stream : streams) {
     stream->engine = nullptr;
     stream->closed = true;
     if (!stream->error) stream->error = reason;
-    nghttp2_session_set_stream_user_data(session_, id, nullptr);
+    nghttp2_session_set_stream_user_data(session_, stream->id, nullptr);
     stream->wake();
   }
 }
 
+std::shared_ptr<H2StreamState> H2Engine::new_stream_state() {
+  // Newest first: the most recently closed states are the likeliest to be free.
+  for (std::size_t i = spare_.size(); i-- > 0;) {
+    if (spare_[i].use_count() != 1) continue;  // a handle still reads it
+    auto state = std::move(spare_[i]);
+    spare_[i] = std::move(spare_.back());
+    spare_.pop_back();
+    state->reuse();
+    return state;
+  }
+  return std::make_shared<H2StreamState>();
+}
+
+void H2Engine::add_stream(std::shared_ptr<H2StreamState> stream) {
+  // Stream ids only grow (RFC 9113 §5.1.1): this is an append.
+  auto at = std::upper_bound(streams_.begin(), streams_.end(), stream->id,
+                             [](std::int32_t id, const auto& s) { return id < s->id; });
+  streams_.insert(at, std::move(stream));
+}
+
+std::vector<std::shared_ptr<H2StreamState>>::iterator H2Engine::find_stream(std::int32_t id) {
+  auto it = std::lower_bound(streams_.begin(), streams_.end(), id,
+                             [](const auto& s, std::int32_t wanted) { return s->id < wanted; });
+  return it != streams_.end() && (*it)->id == id ? it : streams_.end();
+}
+
 void H2Engine::close_stream(std::int32_t id, std::uint32_t error_code) {
-  auto it = streams_.find(id);
+  auto it = find_stream(id);
   if (it == streams_.end()) return;
-  auto stream = std::move(it->second);
+  auto stream = std::move(*it);
   streams_.erase(it);
   stream->closed = true;
   stream->engine = nullptr;
@@ -428,6 +488,7 @@ void H2Engine::close_stream(std::int32_t id, std::uint32_t error_code) {
     nghttp2_session_consume_connection(session_, stream->body_queued);
   }
   stream->wake();
+  if (spare_.size() < kMaxSpareStates) spare_.push_back(std::move(stream));
   observer_.on_stream_closed();
 }
 

@@ -8,12 +8,13 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include <nghttp2/nghttp2.h>
 
 #include "core/error.hpp"
 #include "core/result.hpp"
+#include "transport/h2/h2_memory_pool.hpp"
 #include "transport/h2/h2_settings.hpp"
 #include "transport/h2/h2_stream_state.hpp"
 #include "tunnel/message.hpp"
@@ -69,6 +70,8 @@ class H2Engine {
   void consume(H2StreamState& stream, std::size_t bytes);
   void reset(H2StreamState& stream, std::uint32_t h2_error_code);
 
+  // Also gives cached memory back when no stream is open (the driver pings
+  // after a silence).
   void submit_ping();
   // Graceful: GOAWAY(NO_ERROR); open streams continue, no new ones.
   void go_away();
@@ -83,6 +86,11 @@ class H2Engine {
   friend struct EngineCallbacks;
 
   void close_stream(std::int32_t id, std::uint32_t error_code);
+  // A closed stream's state nobody holds any more, reset, or a new one.
+  std::shared_ptr<H2StreamState> new_stream_state();
+  void add_stream(std::shared_ptr<H2StreamState> stream);
+  // Position of stream `id` in streams_, or streams_.end().
+  std::vector<std::shared_ptr<H2StreamState>>::iterator find_stream(std::int32_t id);
   void install_provider(nghttp2_data_provider& provider, H2StreamState& stream);
   void notify_output() { observer_.on_output_ready(); }
 
@@ -90,8 +98,13 @@ class H2Engine {
   PrefaceMode preface_;
   H2Settings settings_;
   EngineObserver& observer_;
+  H2MemoryPool pool_;                // nghttp2's allocations; outlives session_
   nghttp2_session* session_ = nullptr;
-  std::unordered_map<std::int32_t, std::shared_ptr<H2StreamState>> streams_;
+  // Open streams by ascending id (a vector: no node to allocate per stream).
+  std::vector<std::shared_ptr<H2StreamState>> streams_;
+  // Closed streams' states, reused by new_stream_state() once no handle holds them.
+  std::vector<std::shared_ptr<H2StreamState>> spare_;
+  std::vector<nghttp2_nv> fields_;   // header list being submitted; keeps its capacity
   std::size_t magic_to_skip_ = 0;    // client in reversed mode: preface bytes still expected
   std::size_t magic_to_drop_ = 0;    // client in reversed mode: our own preface bytes to drop
   bool magic_to_send_ = false;       // server in reversed mode: preface still to write

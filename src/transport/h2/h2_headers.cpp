@@ -19,8 +19,8 @@ void append_plain(std::vector<nghttp2_nv>& out, const HeaderList& headers) {
 
 }  // namespace
 
-std::vector<nghttp2_nv> request_fields(const RequestHead& head) {
-  std::vector<nghttp2_nv> out;
+void request_fields(const RequestHead& head, std::vector<nghttp2_nv>& out) {
+  out.clear();
   out.reserve(head.headers.size() + 5);
   out.push_back(field(":method", head.method));
   // A plain CONNECT carries only :method and :authority (RFC 9113 §8.5).
@@ -30,30 +30,33 @@ std::vector<nghttp2_nv> request_fields(const RequestHead& head) {
   if (!plain_connect) out.push_back(field(":path", head.path));
   if (!head.protocol.empty()) out.push_back(field(":protocol", head.protocol));
   append_plain(out, head.headers);
-  return out;
 }
 
-std::vector<nghttp2_nv> response_fields(const ResponseHead& head, std::string& status_storage) {
+void response_fields(const ResponseHead& head, std::string& status_storage,
+                     std::vector<nghttp2_nv>& out) {
   status_storage = std::to_string(head.status);
-  std::vector<nghttp2_nv> out;
+  out.clear();
   out.reserve(head.headers.size() + 1);
   out.push_back(field(":status", status_storage));
   append_plain(out, head.headers);
-  return out;
 }
 
-std::vector<nghttp2_nv> plain_fields(const HeaderList& headers) {
-  std::vector<nghttp2_nv> out;
+void plain_fields(const HeaderList& headers, std::vector<nghttp2_nv>& out) {
+  out.clear();
   out.reserve(headers.size());
   append_plain(out, headers);
-  return out;
 }
 
 Result<RequestHead> parse_request(HeaderList fields) {
+  // In place: pseudo-header values move into the head, regular fields move
+  // up over them, and the list becomes head.headers. No allocation.
   RequestHead head;
-  for (auto& f : fields) {
+  auto kept = fields.begin();
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    auto& f = *it;
     if (f.name.empty() || f.name[0] != ':') {
-      head.headers.push_back(std::move(f));
+      if (kept != it) *kept = std::move(f);
+      ++kept;
     } else if (f.name == ":method") {
       head.method = std::move(f.value);
     } else if (f.name == ":scheme") {
@@ -69,12 +72,16 @@ Result<RequestHead> parse_request(HeaderList fields) {
     }
   }
   if (head.method.empty()) return fail(Error::protocol_error);
+  fields.erase(kept, fields.end());
+  head.headers = std::move(fields);
   return head;
 }
 
 Result<ResponseHead> parse_response(HeaderList fields) {
   ResponseHead head;
-  for (auto& f : fields) {
+  auto kept = fields.begin();  // in place, as parse_request
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    auto& f = *it;
     if (f.name == ":status") {
       const auto* end = f.value.data() + f.value.size();
       auto [ptr, ec] = std::from_chars(f.value.data(), end, head.status);
@@ -84,10 +91,13 @@ Result<ResponseHead> parse_response(HeaderList fields) {
     } else if (!f.name.empty() && f.name[0] == ':') {
       return fail(Error::protocol_error);
     } else {
-      head.headers.push_back(std::move(f));
+      if (kept != it) *kept = std::move(f);
+      ++kept;
     }
   }
   if (head.status == 0) return fail(Error::protocol_error);
+  fields.erase(kept, fields.end());
+  head.headers = std::move(fields);
   return head;
 }
 

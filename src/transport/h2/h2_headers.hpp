@@ -10,12 +10,17 @@
 
 namespace dialback::h2 {
 
-// Views into `head`; valid while `head` lives. nghttp2 copies them on submit.
-std::vector<nghttp2_nv> request_fields(const RequestHead& head);
-std::vector<nghttp2_nv> response_fields(const ResponseHead& head, std::string& status_storage);
-std::vector<nghttp2_nv> plain_fields(const HeaderList& headers);
+// Replace the contents of `out` with views into `head`, valid while `head`
+// lives (nghttp2 copies them on submit). `out` keeps its capacity, so a
+// caller that keeps it allocates once, not per head.
+void request_fields(const RequestHead& head, std::vector<nghttp2_nv>& out);
+void response_fields(const ResponseHead& head, std::string& status_storage,
+                     std::vector<nghttp2_nv>& out);
+void plain_fields(const HeaderList& headers, std::vector<nghttp2_nv>& out);
 
-// Splits a received header block into pseudo-headers and regular fields.
+// Splits a received header block into pseudo-headers and regular fields,
+// reusing `fields` for the regular ones: pass it with std::move (a copy
+// costs an allocation per field longer than the small-string buffer).
 Result<RequestHead> parse_request(HeaderList fields);
 Result<ResponseHead> parse_response(HeaderList fields);
 

@@ -53,7 +53,7 @@ void H2Connection::on_request(std::shared_ptr<H2StreamState> stream) {
     if (!engine_.respond(*stream, too_large, true)) engine_.reset(*stream, NGHTTP2_REFUSED_STREAM);
     return;
   }
-  auto head = parse_request(stream->head);
+  auto head = parse_request(std::move(stream->head));
   if (!head || !incoming_) {
     engine_.reset(*stream, NGHTTP2_PROTOCOL_ERROR);
     return;

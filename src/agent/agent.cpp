@@ -4,6 +4,7 @@
 #include "agent/make_upstream.hpp"
 #include "agent/upstream_router.hpp"
 #include "core/watchdog.hpp"
+#include "tls/tls_stream.hpp"
 #include "tunnel/registration_request.hpp"
 #include "tunnel/registration_response.hpp"
 
@@ -11,7 +12,6 @@ namespace dialback::agent {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using TlsSocket = asio::ssl::stream<tcp::socket>;
 constexpr auto kDialTimeout = std::chrono::seconds(10);
 constexpr auto kHealthyAfter = std::chrono::minutes(1);
 
@@ -168,7 +168,7 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
     logger_->warn("cannot resolve edge {}: {}", where, ec.message());
     co_return result;
   }
-  TlsSocket tls(executor_, *tls_);
+  TlsStream tls(executor_, *tls_);
   struct Dialing {  // listed in dialing_ while this dial is in progress
     std::shared_ptr<std::list<tcp::socket*>> list;
     std::list<tcp::socket*>::iterator it;
@@ -184,7 +184,7 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
     co_return result;
   }
   tls.next_layer().set_option(tcp::no_delay(true), ec);
-  if (auto prepared = prepare_client_stream(tls, edge.tls_name()); !prepared) {
+  if (auto prepared = prepare_client_stream(tls.native_handle(), edge.tls_name()); !prepared) {
     logger_->error("TLS setup for edge {}: {}", where, prepared.error().message());
     co_return result;
   }
@@ -257,7 +257,7 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
   options.h2.stream_window = config_.windows.stream;
   options.h2.connection_window = config_.windows.connection;
   auto connection = std::make_unique<h2::H2Connection>(
-      std::make_unique<SocketByteStream<TlsSocket>>(std::move(tls)), options, std::move(identity),
+      std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)), options, std::move(identity),
       logger_);
   connection->set_incoming_handler(
       [this](std::unique_ptr<IncomingStream> stream) { serve_stream(std::move(stream)); });

@@ -5,6 +5,7 @@
 #include "tls/tls_context.hpp"
 #include "tls/alpn.hpp"
 #include "tls/certificate_names.hpp"
+#include "tls/tls_stream.hpp"
 #include "tunnel/registration_request.hpp"
 #include "tunnel/registration_response.hpp"
 
@@ -12,7 +13,6 @@ namespace dialback::edge {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using TlsSocket = asio::ssl::stream<tcp::socket>;
 
 std::string peer_of(const tcp::socket& socket) {
   error_code ec;
@@ -99,7 +99,7 @@ Task<void> AgentListener::serve_connection(tcp::socket socket) {
   error_code option_ec;  // must not throw: serve() has to see this return
   socket.set_option(tcp::no_delay(true), option_ec);
   const std::string peer = peer_of(socket);
-  TlsSocket tls(std::move(socket), tls_);
+  TlsStream tls(std::move(socket), tls_);
   Watchdog watchdog(executor_, config_.agents.handshake_timeout, [&tls] {
     error_code ignored;
     tls.next_layer().close(ignored);
@@ -188,7 +188,7 @@ Task<void> AgentListener::serve_connection(tcp::socket socket) {
   watchdog.disarm();
 
   auto connection = std::make_unique<h2::H2Connection>(
-      std::make_unique<SocketByteStream<TlsSocket>>(std::move(tls)), options, std::move(identity),
+      std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)), options, std::move(identity),
       logger_);
   co_await run_session(std::move(connection), tunnel, std::move(initial));
 }

@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--ca", options.ca, "CA bundle that verifies the edge")->required();
   app.add_option("--server-name", options.server_name, "TLS name of the edge (default: host)");
   app.add_option("--sessions", options.sessions, "sessions to open")->check(CLI::Range(1, 1000000));
+  app.add_option("--batch", options.batch, "sessions dialed at once (default 100)")
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--timeout", timeout_seconds, "seconds to register all, and again to close all")
       ->check(CLI::Range(1, 3600));
   app.add_option("--log-level", log_level, "agent log level (default warn)");

@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "agent/agent.hpp"
+#include "core/async_event.hpp"
 #include "process_memory.hpp"
 
 namespace dialback::bench {
@@ -39,7 +43,7 @@ Task<long> settled_rss(asio::any_io_executor executor, pid_t pid) {
   co_return last;
 }
 
-AgentConfig scale_config(const ScaleOptions& options) {
+AgentConfig scale_config(const ScaleOptions& options, int connections) {
   AgentConfig config;
   config.agent.node = "scale-" + std::to_string(::getpid());
   config.tunnel = options.tunnel;
@@ -49,8 +53,8 @@ AgentConfig scale_config(const ScaleOptions& options) {
   edge.host = options.host;
   edge.port = options.port;
   edge.server_name = options.server_name;
-  // Above the config file's limit of 64: the library takes any count.
-  edge.connections = options.sessions;
+  // May be above the config file's limit of 64: the library takes any count.
+  edge.connections = connections;
   config.edges.push_back(edge);
   return config;
 }
@@ -72,26 +76,45 @@ Task<ScaleResult> run_scale(asio::any_io_executor executor, const ScaleOptions& 
   const long edge_fds_start = open_fds(options.edge_pid).value_or(0);
   result.self_rss_start_kib = rss_kib(self).value_or(0);
 
-  agent::Agent agent(executor, scale_config(options), logger, answer_no_content);
+  std::vector<std::unique_ptr<agent::Agent>> agents;
+  auto connected = [&agents] {
+    std::size_t total = 0;
+    for (const auto& agent : agents) total += agent->connected_sessions();
+    return total;
+  };
   const auto started = Clock::now();
-  if (auto ok = agent.start(); !ok) {
-    logger->error("{}", ok.error());
-    co_return result;
-  }
   const auto register_deadline = started + options.timeout;
-  while (agent.connected_sessions() < static_cast<std::size_t>(options.sessions) &&
-         Clock::now() < register_deadline) {
-    co_await sleep_for(executor, std::chrono::milliseconds(10));
+  for (int opened = 0; opened < options.sessions && Clock::now() < register_deadline;) {
+    const int count = std::min(options.batch, options.sessions - opened);
+    agents.push_back(std::make_unique<agent::Agent>(executor, scale_config(options, count), logger,
+                                                    answer_no_content));
+    if (auto ok = agents.back()->start(); !ok) {
+      logger->error("{}", ok.error());
+      break;
+    }
+    opened += count;
+    while (connected() < static_cast<std::size_t>(opened) && Clock::now() < register_deadline) {
+      co_await sleep_for(executor, std::chrono::milliseconds(5));
+    }
   }
   result.register_seconds = seconds_since(started);
-  result.registered = static_cast<int>(agent.connected_sessions());
+  result.registered = static_cast<int>(connected());
   result.registered_all = result.registered == options.sessions;
   result.edge_rss_sessions_kib = co_await settled_rss(executor, options.edge_pid);
   result.self_rss_sessions_kib = rss_kib(self).value_or(0);
 
   const auto closing = Clock::now();
-  co_await agent.shutdown(closing + options.timeout);
   const auto close_deadline = closing + options.timeout;
+  int stopping = static_cast<int>(agents.size());
+  AsyncEvent stopped(executor);
+  for (auto& agent : agents) {
+    asio::co_spawn(executor, agent->shutdown(close_deadline), [&](std::exception_ptr) {
+      --stopping;
+      stopped.notify();
+    });
+  }
+  while (stopping > 0) co_await stopped.wait();
+  agents.clear();
   while (open_fds(options.edge_pid).value_or(0) > edge_fds_start && Clock::now() < close_deadline) {
     co_await sleep_for(executor, kPoll);
   }

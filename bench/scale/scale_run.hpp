@@ -1,7 +1,10 @@
-// One scale measurement: an embedded agent::Agent opens `sessions` sessions
-// to one edge (the real agent code, one Agent with that many connection
-// slots), and the edge's resident memory is sampled from /proc before,
-// with every session registered, and after every session has closed.
+// One scale measurement: embedded agent::Agents open `sessions` sessions to
+// one edge (the real agent code: Agents of `batch` connection slots each,
+// started one after another once the previous batch is registered, so that
+// at most `batch` TLS handshakes are in flight, as when agents arrive over
+// time rather than all in the same millisecond), and the edge's resident
+// memory is sampled from /proc before, with every session registered, and
+// after every session has closed.
 #pragma once
 
 #include <chrono>
@@ -22,6 +25,7 @@ struct ScaleOptions {
   std::string tunnel;
   std::string token;
   int sessions = 1000;
+  int batch = 100;
   pid_t edge_pid = 0;
   std::chrono::seconds timeout{120};  // for registering every session, and again for closing
 };

@@ -1,5 +1,7 @@
 #include "tls/tls_stream.hpp"
 
+#include <cstdint>
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -170,6 +172,17 @@ TlsStream::Step TlsStream::attempt(Impl& impl, Action action, handshake_type typ
       result = SSL_write_ex(impl.ssl, write.data(), write.size(), &bytes);
       if (result == 1) return done(bytes);
       break;
+    case Action::wait_readable: {
+      if (SSL_has_pending(impl.ssl) == 1) return done(0);
+      // A one-byte peek: bytes, EOF or an error all mean "read now"; only
+      // an empty socket means waiting (readiness is edge-triggered in Asio,
+      // so this is asked of the socket rather than assumed).
+      std::uint8_t byte = 0;
+      error_code ec;
+      impl.socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+      if (would_block(ec)) return {Want::read, 0, {}};
+      return done(0);
+    }
     case Action::shutdown:
       // Our close_notify only: the peer's is not waited for (RFC 8446 §6.1
       // allows closing without it; the caller closes the socket next).

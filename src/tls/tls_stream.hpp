@@ -67,6 +67,14 @@ class TlsStream {
                                                                       next_layer());
   }
 
+  // Completes once a read would find bytes (or EOF, or an error) without
+  // waiting: lets a reader wait for an idle peer without holding a buffer.
+  template <class Token>
+  auto async_wait_readable(Token&& token) {
+    return asio::async_compose<Token, void(error_code)>(
+        Op<false>{impl_.get(), Action::wait_readable}, token, next_layer());
+  }
+
   template <class Token>
   auto async_shutdown(Token&& token) {
     return asio::async_compose<Token, void(error_code)>(Op<false>{impl_.get(), Action::shutdown},
@@ -76,7 +84,7 @@ class TlsStream {
   struct Impl;  // opaque: the socket, the SSL and its BIO
 
  private:
-  enum class Action { handshake, read, write, shutdown };
+  enum class Action { handshake, read, write, shutdown, wait_readable };
   enum class Want { nothing, read, write };
   struct Step {
     Want want = Want::nothing;
@@ -108,11 +116,13 @@ class TlsStream {
     asio::mutable_buffer read{};
     asio::const_buffer write{};
 
+    bool waited = false;
+
     template <class Self>
     void operator()(Self& self, error_code ec = {}) {
       Step step;
-      if (ec) {
-        step.ec = ec;
+      if (ec || (waited && action == Action::wait_readable)) {
+        step.ec = ec;  // woken by readability: that is all wait_readable wants
       } else {
         step = attempt(*impl, action, type, read, write);
       }
@@ -124,6 +134,7 @@ class TlsStream {
         }
         return;
       }
+      waited = true;
       socket_of(*impl).async_wait(
           step.want == Want::read ? tcp::socket::wait_read : tcp::socket::wait_write,
           std::move(self));

@@ -63,7 +63,8 @@ AgentListener::AgentListener(asio::any_io_executor executor, asio::ssl::context&
       counters_(counters),
       logger_(std::move(logger)),
       listener_(executor, "agent listener", logger_),
-      sessions_changed_(executor) {}
+      sessions_changed_(executor),
+      trimmer_(executor) {}
 
 Result<tcp::endpoint> AgentListener::listen(const tcp::endpoint& endpoint) {
   return listener_.listen(endpoint);
@@ -91,6 +92,7 @@ Task<void> AgentListener::serve(tcp::socket socket) {
   // wait for connections still in their handshake, which use this listener.
   ++live_;
   co_await serve_connection(std::move(socket));
+  trimmer_.released();
   --live_;
   sessions_changed_.notify();
 }

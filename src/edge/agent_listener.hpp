@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "config/edge_config.hpp"
+#include "core/heap_trimmer.hpp"
 #include "core/listener.hpp"
 #include "core/logging.hpp"
 #include "edge/edge_counters.hpp"
@@ -49,6 +50,7 @@ class AgentListener {
   Logger logger_;
   Listener listener_;
   AsyncEvent sessions_changed_;
+  HeapTrimmer trimmer_;  // gives back what ended sessions freed
   bool stopping_ = false;
   std::size_t live_ = 0;
 };

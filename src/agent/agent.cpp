@@ -1,5 +1,7 @@
 #include "agent/agent.hpp"
 
+#include <vector>
+
 #include "agent/backoff.hpp"
 #include "agent/make_upstream.hpp"
 #include "agent/upstream_router.hpp"
@@ -162,11 +164,21 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
   Attempt result;
   const std::string where = edge.host + ":" + std::to_string(edge.port);
   error_code ec;
-  tcp::resolver resolver(executor_);
-  auto endpoints = co_await resolver.async_resolve(edge.host, std::to_string(edge.port), nothrow(ec));
-  if (ec) {
-    logger_->warn("cannot resolve edge {}: {}", where, ec.message());
-    co_return result;
+  std::vector<tcp::endpoint> endpoints;
+  const auto literal = asio::ip::make_address(edge.host, ec);
+  if (!ec) {
+    // No lookup for an IP literal: Asio's resolver runs getaddrinfo on a
+    // thread of its own, started on first use and kept for the process.
+    endpoints.emplace_back(literal, edge.port);
+  } else {
+    tcp::resolver resolver(executor_);
+    const std::string port = std::to_string(edge.port);
+    auto resolved = co_await resolver.async_resolve(edge.host, port, nothrow(ec));
+    if (ec) {
+      logger_->warn("cannot resolve edge {}: {}", where, ec.message());
+      co_return result;
+    }
+    for (const auto& entry : resolved) endpoints.push_back(entry.endpoint());
   }
   TlsStream tls(executor_, *tls_);
   struct Dialing {  // listed in dialing_ while this dial is in progress

@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   int timeout_seconds = 120;
   bench::ScaleOptions options;
   app.add_option("--edge", edge, "the edge's agent listener, HOST:PORT")->required();
-  app.add_option("--edge-pid", options.edge_pid, "the edge's process id (RSS from /proc)")->required();
+  app.add_option("--edge-pid", options.edge_pid, "the edge's process id (RSS from /proc)")
+      ->required();
   app.add_option("--tunnel", options.tunnel, "tunnel name")->required();
   app.add_option("--token-file", token_file, "file holding the agent token")->required();
   app.add_option("--ca", options.ca, "CA bundle that verifies the edge")->required();
@@ -83,7 +84,8 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   bench::ScaleResult result;
   bool finished = false;
-  asio::co_spawn(io, bench::run_scale(io.get_executor(), options, make_logger("scale", log_options)),
+  auto logger = make_logger("scale", log_options);
+  asio::co_spawn(io, bench::run_scale(io.get_executor(), options, logger),
                  [&](std::exception_ptr error, bench::ScaleResult r) {
                    if (error) return;
                    result = r;

@@ -46,7 +46,8 @@ int bio_write(BIO* bio, const char* data, int size) {
   auto& impl = impl_of(bio);
   BIO_clear_retry_flags(bio);
   error_code ec;
-  const std::size_t n = impl.socket.write_some(asio::buffer(data, static_cast<std::size_t>(size)), ec);
+  const auto buffer = asio::buffer(data, static_cast<std::size_t>(size));
+  const std::size_t n = impl.socket.write_some(buffer, ec);
   if (ec) {
     if (would_block(ec)) {
       BIO_set_retry_write(bio);
@@ -62,7 +63,8 @@ int bio_read(BIO* bio, char* data, int size) {
   auto& impl = impl_of(bio);
   BIO_clear_retry_flags(bio);
   error_code ec;
-  const std::size_t n = impl.socket.read_some(asio::buffer(data, static_cast<std::size_t>(size)), ec);
+  const auto buffer = asio::buffer(data, static_cast<std::size_t>(size));
+  const std::size_t n = impl.socket.read_some(buffer, ec);
   if (ec == asio::error::eof) {
     impl.eof = true;
     return 0;

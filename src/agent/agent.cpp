@@ -1,9 +1,12 @@
 #include "agent/agent.hpp"
 
+#include <vector>
+
 #include "agent/backoff.hpp"
 #include "agent/make_upstream.hpp"
 #include "agent/upstream_router.hpp"
 #include "core/watchdog.hpp"
+#include "tls/tls_stream.hpp"
 #include "tunnel/registration_request.hpp"
 #include "tunnel/registration_response.hpp"
 
@@ -11,7 +14,6 @@ namespace dialback::agent {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using TlsSocket = asio::ssl::stream<tcp::socket>;
 constexpr auto kDialTimeout = std::chrono::seconds(10);
 constexpr auto kHealthyAfter = std::chrono::minutes(1);
 
@@ -162,13 +164,23 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
   Attempt result;
   const std::string where = edge.host + ":" + std::to_string(edge.port);
   error_code ec;
-  tcp::resolver resolver(executor_);
-  auto endpoints = co_await resolver.async_resolve(edge.host, std::to_string(edge.port), nothrow(ec));
-  if (ec) {
-    logger_->warn("cannot resolve edge {}: {}", where, ec.message());
-    co_return result;
+  std::vector<tcp::endpoint> endpoints;
+  const auto literal = asio::ip::make_address(edge.host, ec);
+  if (!ec) {
+    // No lookup for an IP literal: Asio's resolver runs getaddrinfo on a
+    // thread of its own, started on first use and kept for the process.
+    endpoints.emplace_back(literal, edge.port);
+  } else {
+    tcp::resolver resolver(executor_);
+    const std::string port = std::to_string(edge.port);
+    auto resolved = co_await resolver.async_resolve(edge.host, port, nothrow(ec));
+    if (ec) {
+      logger_->warn("cannot resolve edge {}: {}", where, ec.message());
+      co_return result;
+    }
+    for (const auto& entry : resolved) endpoints.push_back(entry.endpoint());
   }
-  TlsSocket tls(executor_, *tls_);
+  TlsStream tls(executor_, *tls_);
   struct Dialing {  // listed in dialing_ while this dial is in progress
     std::shared_ptr<std::list<tcp::socket*>> list;
     std::list<tcp::socket*>::iterator it;
@@ -184,7 +196,7 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
     co_return result;
   }
   tls.next_layer().set_option(tcp::no_delay(true), ec);
-  if (auto prepared = prepare_client_stream(tls, edge.tls_name()); !prepared) {
+  if (auto prepared = prepare_client_stream(tls.native_handle(), edge.tls_name()); !prepared) {
     logger_->error("TLS setup for edge {}: {}", where, prepared.error().message());
     co_return result;
   }
@@ -257,7 +269,7 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
   options.h2.stream_window = config_.windows.stream;
   options.h2.connection_window = config_.windows.connection;
   auto connection = std::make_unique<h2::H2Connection>(
-      std::make_unique<SocketByteStream<TlsSocket>>(std::move(tls)), options, std::move(identity),
+      std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)), options, std::move(identity),
       logger_);
   connection->set_incoming_handler(
       [this](std::unique_ptr<IncomingStream> stream) { serve_stream(std::move(stream)); });

@@ -1,5 +1,7 @@
 #include "agent/local_connect.hpp"
 
+#include <vector>
+
 #include "core/watchdog.hpp"
 
 namespace dialback::agent {
@@ -15,10 +17,19 @@ Task<Result<tcp::socket>> connect_local(asio::any_io_executor executor, const Up
     socket.close(ignored);
   });
   error_code ec;
-  auto endpoints =
-      co_await resolver.async_resolve(target.host, std::to_string(target.port), nothrow(ec));
-  if (deadline.fired()) co_return fail(std::make_error_code(std::errc::timed_out));
-  if (ec) co_return fail(ec);
+  std::vector<tcp::endpoint> endpoints;
+  const auto literal = asio::ip::make_address(target.host, ec);
+  if (!ec) {
+    // No lookup for an IP literal: Asio's resolver runs getaddrinfo on a
+    // thread of its own, started on first use and kept for the process.
+    endpoints.emplace_back(literal, target.port);
+  } else {
+    const std::string port = std::to_string(target.port);
+    auto resolved = co_await resolver.async_resolve(target.host, port, nothrow(ec));
+    if (deadline.fired()) co_return fail(std::make_error_code(std::errc::timed_out));
+    if (ec) co_return fail(ec);
+    for (const auto& entry : resolved) endpoints.push_back(entry.endpoint());
+  }
   co_await asio::async_connect(socket, endpoints, nothrow(ec));
   if (deadline.fired()) co_return fail(std::make_error_code(std::errc::timed_out));
   if (ec) co_return fail(ec);

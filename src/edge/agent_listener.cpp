@@ -5,6 +5,7 @@
 #include "tls/tls_context.hpp"
 #include "tls/alpn.hpp"
 #include "tls/certificate_names.hpp"
+#include "tls/tls_stream.hpp"
 #include "tunnel/registration_request.hpp"
 #include "tunnel/registration_response.hpp"
 
@@ -12,7 +13,6 @@ namespace dialback::edge {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using TlsSocket = asio::ssl::stream<tcp::socket>;
 
 std::string peer_of(const tcp::socket& socket) {
   error_code ec;
@@ -63,7 +63,8 @@ AgentListener::AgentListener(asio::any_io_executor executor, asio::ssl::context&
       counters_(counters),
       logger_(std::move(logger)),
       listener_(executor, "agent listener", logger_),
-      sessions_changed_(executor) {}
+      sessions_changed_(executor),
+      trimmer_(executor) {}
 
 Result<tcp::endpoint> AgentListener::listen(const tcp::endpoint& endpoint) {
   return listener_.listen(endpoint);
@@ -90,16 +91,24 @@ Task<void> AgentListener::serve(tcp::socket socket) {
   // Counted from the first byte, not from registration: drain() must also
   // wait for connections still in their handshake, which use this listener.
   ++live_;
-  co_await serve_connection(std::move(socket));
+  std::optional<Admitted> admitted = co_await register_agent(std::move(socket));
+  if (admitted) {
+    auto connection = std::move(admitted->connection);
+    std::string initial = std::move(admitted->initial);
+    const std::size_t tunnel = admitted->tunnel;
+    admitted.reset();
+    co_await run_session(std::move(connection), tunnel, std::move(initial));
+  }
+  trimmer_.released();
   --live_;
   sessions_changed_.notify();
 }
 
-Task<void> AgentListener::serve_connection(tcp::socket socket) {
+Task<std::optional<AgentListener::Admitted>> AgentListener::register_agent(tcp::socket socket) {
   error_code option_ec;  // must not throw: serve() has to see this return
   socket.set_option(tcp::no_delay(true), option_ec);
   const std::string peer = peer_of(socket);
-  TlsSocket tls(std::move(socket), tls_);
+  TlsStream tls(std::move(socket), tls_);
   Watchdog watchdog(executor_, config_.agents.handshake_timeout, [&tls] {
     error_code ignored;
     tls.next_layer().close(ignored);
@@ -110,7 +119,7 @@ Task<void> AgentListener::serve_connection(tcp::socket socket) {
   if (ec) {
     logger_->info("agent {} TLS handshake failed: {}", peer,
                   watchdog.fired() ? "timed out" : ec.message());
-    co_return;
+    co_return std::nullopt;
   }
   const std::string alpn = negotiated_alpn(tls.native_handle());
   Credentials credentials{std::nullopt, peer_certificate_names(tls.native_handle())};
@@ -130,7 +139,7 @@ Task<void> AgentListener::serve_connection(tcp::socket socket) {
       ++counters_.registrations_rejected;
       logger_->warn("rhttp agent {} refused: {}", peer,
                     stopping_ ? "edge draining" : "no tunnel allows its client certificate");
-      co_return;
+      co_return std::nullopt;
     }
     tunnel = *found;
     identity.tunnel = tunnels_[tunnel].name;
@@ -147,7 +156,7 @@ Task<void> AgentListener::serve_connection(tcp::socket socket) {
     if (ec) {
       logger_->info("agent {} sent no registration: {}", peer,
                     watchdog.fired() ? "timed out" : ec.message());
-      co_return;
+      co_return std::nullopt;
     }
     auto request = parse_registration_request(parser.get());
     const auto authz = parser.get()[http::field::authorization];
@@ -169,7 +178,7 @@ Task<void> AgentListener::serve_connection(tcp::socket socket) {
       auto response = build_registration_reject(admitted.error());
       co_await http::async_write(tls, response, nothrow(ec));
       co_await tls.async_shutdown(nothrow(ec));
-      co_return;
+      co_return std::nullopt;
     }
     tunnel = *admitted;
     identity.tunnel = request->tunnel;
@@ -182,15 +191,15 @@ Task<void> AgentListener::serve_connection(tcp::socket socket) {
     for (const auto& host : tunnels_[tunnel].hosts) routes += (routes.empty() ? "" : ", ") + host;
     auto accept = build_registration_accept(config_.edge.id, routes);
     co_await http::async_write(tls, accept, nothrow(ec));
-    if (ec) co_return;
+    if (ec) co_return std::nullopt;
     initial.assign(static_cast<const char*>(buffer.data().data()), buffer.size());
   }
   watchdog.disarm();
 
   auto connection = std::make_unique<h2::H2Connection>(
-      std::make_unique<SocketByteStream<TlsSocket>>(std::move(tls)), options, std::move(identity),
+      std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)), options, std::move(identity),
       logger_);
-  co_await run_session(std::move(connection), tunnel, std::move(initial));
+  co_return Admitted{std::move(connection), tunnel, std::move(initial)};
 }
 
 Task<void> AgentListener::run_session(std::unique_ptr<h2::H2Connection> connection,

@@ -7,8 +7,11 @@
 
 #include <list>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "config/edge_config.hpp"
+#include "core/heap_trimmer.hpp"
 #include "core/listener.hpp"
 #include "core/logging.hpp"
 #include "edge/edge_counters.hpp"
@@ -36,7 +39,16 @@ class AgentListener {
 
  private:
   Task<void> serve(tcp::socket socket);
-  Task<void> serve_connection(tcp::socket socket);
+  // An agent connection past its TLS handshake and registration.
+  struct Admitted {
+    std::unique_ptr<h2::H2Connection> connection;
+    std::size_t tunnel = 0;
+    std::string initial;  // bytes read after the registration request
+  };
+  // Handshake and registration; nullopt when refused or failed. A separate
+  // coroutine so that its frame (parser, watchdog, credentials: ~2 KiB) is
+  // gone while the session runs.
+  Task<std::optional<Admitted>> register_agent(tcp::socket socket);
   Task<void> run_session(std::unique_ptr<h2::H2Connection> connection, std::size_t tunnel,
                          std::string initial);
 
@@ -49,6 +61,7 @@ class AgentListener {
   Logger logger_;
   Listener listener_;
   AsyncEvent sessions_changed_;
+  HeapTrimmer trimmer_;  // gives back what ended sessions freed
   bool stopping_ = false;
   std::size_t live_ = 0;
 };

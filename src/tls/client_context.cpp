@@ -59,6 +59,10 @@ Result<asio::ssl::context> make_client_context(const ClientTlsFiles& files, Alpn
 
 Result<void> prepare_client_stream(asio::ssl::stream<tcp::socket>& stream,
                                    const std::string& server_name) {
+  return prepare_client_stream(stream.native_handle(), server_name);
+}
+
+Result<void> prepare_client_stream(SSL* ssl, const std::string& server_name) {
   std::string host = server_name;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
@@ -66,7 +70,6 @@ Result<void> prepare_client_stream(asio::ssl::stream<tcp::socket>& stream,
   if (host.empty() || host.find('\0') != std::string::npos) {
     return fail(std::make_error_code(std::errc::invalid_argument));
   }
-  SSL* ssl = stream.native_handle();
   boost::system::error_code not_ip;
   asio::ip::make_address(host, not_ip);
   if (!not_ip) {

@@ -1,4 +1,4 @@
-// TLS contexts for Boost.Asio streams: the edge's listeners (server) and the
+// TLS contexts for Boost.Asio streams and TlsStream: the edge's listeners (server) and the
 // agent's dialers (client). Every context: TLS 1.2 minimum, no compression,
 // no renegotiation, encrypted private keys refused (never a terminal prompt).
 //
@@ -62,5 +62,7 @@ Result<asio::ssl::context> make_client_context(const ClientTlsPem& pem, AlpnSet 
 // IP SAN. Fails with std::errc::invalid_argument for an empty name.
 Result<void> prepare_client_stream(asio::ssl::stream<tcp::socket>& stream,
                                    const std::string& server_name);
+// The same for the SSL of a TlsStream (or any client SSL).
+Result<void> prepare_client_stream(SSL* ssl, const std::string& server_name);
 
 }  // namespace dialback

@@ -116,10 +116,18 @@ void H2Connection::end(std::error_code reason) {
 void H2Connection::close(Error reason) { end(reason); }
 
 Task<void> H2Connection::read_loop() {
-  std::array<std::uint8_t, 16384> buffer;
+  constexpr std::size_t kReadSize = 16384;
+  // Over a stream that can wait for readability, the buffer exists only
+  // while the peer is sending: an idle session holds none (16 KiB each).
+  std::unique_ptr<std::uint8_t[]> buffer;
   while (!closing_) {
     error_code ec;
-    const std::size_t n = co_await io_->read_some(asio::buffer(buffer), ec);
+    if (!buffer) co_await io_->wait_readable(ec);
+    std::size_t n = 0;
+    if (!ec) {
+      if (!buffer) buffer = std::make_unique_for_overwrite<std::uint8_t[]>(kReadSize);
+      n = co_await io_->read_some(asio::buffer(buffer.get(), kReadSize), ec);
+    }
     if (ec) {
       end(ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
                   ec == asio::error::operation_aborted
@@ -129,7 +137,7 @@ Task<void> H2Connection::read_loop() {
     }
     bytes_in_ += n;
     liveness_.on_read(Clock::now());
-    if (auto fed = engine_.feed({buffer.data(), n}); !fed) {
+    if (auto fed = engine_.feed({buffer.get(), n}); !fed) {
       logger_->warn("session {} protocol error: {}", identity_.session_id, engine_.last_error());
       // Let the GOAWAY nghttp2 queued reach the peer before closing.
       output_ready_.notify();
@@ -137,6 +145,7 @@ Task<void> H2Connection::read_loop() {
       break;
     }
     if (engine_.finished()) break;
+    if (n < kReadSize && io_->waits_readable()) buffer.reset();  // drained: wait without it
   }
   // The write loop flushes what is pending, then closes the socket.
   if (!closing_) {

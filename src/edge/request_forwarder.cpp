@@ -28,7 +28,8 @@ RequestForwarder::RequestForwarder(const EdgeConfig& config, const TunnelTable& 
 
 std::string RequestForwarder::next_request_id() {
   std::array<char, 24> digits;
-  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), ++request_counter_).ptr;
+  const auto end =
+      std::to_chars(digits.data(), digits.data() + digits.size(), ++request_counter_).ptr;
   std::string id;
   id.reserve(request_id_prefix_.size() + 1 + (end - digits.data()));
   id += request_id_prefix_;

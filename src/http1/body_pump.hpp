@@ -5,8 +5,8 @@
 #pragma once
 
 #include <algorithm>
-#include <memory>
 #include <limits>
+#include <memory>
 
 #include "core/asio.hpp"
 #include "core/result.hpp"
@@ -54,7 +54,8 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
   // Sized to the body when its length is known (most responses are small),
   // and left uninitialised: the parser writes before anything reads.
   const auto length = parser.content_length();
-  const std::size_t chunk_size = length ? std::clamp<std::uint64_t>(*length, 1, kBodyChunk) : kBodyChunk;
+  const std::size_t chunk_size =
+      length ? std::clamp<std::uint64_t>(*length, 1, kBodyChunk) : kBodyChunk;
   const auto chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
   while (!parser.is_done()) {
     parser.get().body().data = chunk.get();

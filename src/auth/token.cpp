@@ -22,8 +22,8 @@ std::string generate_token() {
   const int length = EVP_EncodeBlock(encoded.data(), raw.data(), kTokenBytes);
   OPENSSL_cleanse(raw.data(), raw.size());
 
-  std::string token;
-  token.reserve(static_cast<std::size_t>(length));
+  std::string token = "dbt_";
+  token.reserve(token.size() + static_cast<std::size_t>(length));
   for (int i = 0; i < length; ++i) {
     const char c = static_cast<char>(encoded[static_cast<std::size_t>(i)]);
     if (c == '=') break;  // base64url: no padding

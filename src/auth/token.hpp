@@ -10,8 +10,11 @@
 
 namespace dialback {
 
-// A new random token: 32 bytes from OpenSSL's CSPRNG, base64url without
-// padding (43 characters of [A-Za-z0-9_-]). Returns an empty string only if
+// A new random token: "dbt_" and 32 bytes from OpenSSL's CSPRNG in base64url
+// without padding (43 characters of [A-Za-z0-9_-]). The prefix keeps a token
+// from starting with '-', which a command line would take for an option
+// (`dialback token hash -x...`), and lets secret scanners recognise it.
+// Returns an empty string only if
 // the CSPRNG fails; callers must treat that as an error (an empty token never
 // matches any TokenSet).
 std::string generate_token();

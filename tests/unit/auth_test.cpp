@@ -39,8 +39,9 @@ TEST(GenerateToken, LengthCharsetUniqueness) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
     const std::string token = generate_token();
-    ASSERT_EQ(token.size(), 43u);
-    for (char c : token) {
+    ASSERT_EQ(token.size(), 47u);
+    ASSERT_EQ(token.substr(0, 4), "dbt_") << token;  // never starts with '-'
+    for (char c : token.substr(4)) {
       const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
                       (c >= '0' && c <= '9') || c == '-' || c == '_';
       ASSERT_TRUE(ok) << "unexpected character '" << c << "' in " << token;

@@ -60,7 +60,9 @@ TEST_F(RoutesTest, EachPrefixReachesItsOwnService) {
     ASSERT_FALSE(result.ec) << c.target << ": " << result.ec.message();
     EXPECT_EQ(result.status(), c.status) << c.target;
     EXPECT_EQ(result.header("X-Upstream"), c.service) << c.target;
-    if (c.body != nullptr) EXPECT_EQ(result.response.body(), c.body) << c.target;
+    if (c.body != nullptr) {
+      EXPECT_EQ(result.response.body(), c.body) << c.target;
+    }
   }
   EXPECT_EQ(upstream_->requests_seen(), 2u);
   EXPECT_EQ(api.requests_seen(), 4u);

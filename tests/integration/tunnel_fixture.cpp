@@ -202,7 +202,7 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   if (config.routes.empty()) {
     auto upstream = parse_upstream_url(options.upstream_url.value_or(upstream_->url()));
     if (!upstream) throw std::runtime_error("upstream url: " + upstream.error());
-    config.routes.push_back(AgentRoute{"/", *upstream});
+    config.routes.push_back(AgentRoute{"/", *upstream, false, ""});
   }
   config.upstream_connect_timeout = 2s;
   config.upstream_response_timeout = options.upstream_response_timeout;

@@ -64,7 +64,7 @@ TEST(AgentConfig, FullFileRoundTrips) {
   EXPECT_EQ(c.edges[1].tls_name(), "2001:db8::1");
   // `upstream:` is the single route "/".
   EXPECT_EQ(c.routes, (std::vector<AgentRoute>{
-                          {"/", UpstreamUrl{"http://127.0.0.1:3000/api/", "127.0.0.1", 3000, "/api"}}}));
+                          {"/", UpstreamUrl{"http://127.0.0.1:3000/api/", "127.0.0.1", 3000, "/api"}, false, ""}}));
   EXPECT_EQ(c.upstream_connect_timeout, 2s);
   EXPECT_EQ(c.upstream_response_timeout, 90s);
   EXPECT_EQ(c.ping_interval, 20s);

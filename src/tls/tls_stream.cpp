@@ -1,6 +1,9 @@
 #include "tls/tls_stream.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
+#include <utility>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -29,6 +32,15 @@ struct TlsStream::Impl {
   error_code io_error;  // the socket error behind the last SSL_ERROR_SYSCALL
   bool eof = false;     // the peer closed its side of the TCP connection
   bool non_blocking = false;
+
+  // A large write is encrypted into `batch` record by record and sent with
+  // one send() (see attempt()); `batch_sent` of it are in the socket.
+  // `accepted` is the plaintext behind a batch still being sent: the write
+  // completes with it once the batch is out.
+  bool batching = false;
+  std::string batch;
+  std::size_t batch_sent = 0;
+  std::size_t accepted = 0;
 };
 
 namespace {
@@ -45,6 +57,14 @@ bool would_block(const error_code& ec) {
 int bio_write(BIO* bio, const char* data, int size) {
   auto& impl = impl_of(bio);
   BIO_clear_retry_flags(bio);
+  if (impl.batching) {
+    impl.batch.append(data, static_cast<std::size_t>(size));
+    return size;
+  }
+  if (impl.batch_sent < impl.batch.size()) {  // nothing may overtake the batch
+    BIO_set_retry_write(bio);
+    return -1;
+  }
   error_code ec;
   const auto buffer = asio::buffer(data, static_cast<std::size_t>(size));
   const std::size_t n = impl.socket.write_some(buffer, ec);
@@ -83,7 +103,7 @@ int bio_read(BIO* bio, char* data, int size) {
 long bio_ctrl(BIO* bio, int command, long, void*) {
   switch (command) {
     case BIO_CTRL_FLUSH:
-      return 1;  // nothing is buffered here
+      return 1;  // a batch is flushed by attempt(), never behind OpenSSL's back
     case BIO_CTRL_EOF:
       return impl_of(bio).eof ? 1 : 0;
     default:
@@ -117,11 +137,14 @@ TlsStream::TlsStream(tcp::socket socket, asio::ssl::context& context)
   SSL_set_bio(impl_->ssl, bio, bio);
   // Partial writes and a moving buffer, as asio::ssl::stream: a write
   // returns after each record. Read-ahead: one recv takes whatever is there
-  // (up to the record buffer) instead of a header and a body per record.
+  // (up to the read buffer) instead of a header and a body per record.
   // Record buffers are freed whenever empty: idle connections hold none.
   SSL_set_mode(impl_->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                SSL_MODE_RELEASE_BUFFERS);
   SSL_set_read_ahead(impl_->ssl, 1);
+  // Room for several records (a peer batches them, see attempt()): one
+  // recv per batch, not per record. Still freed whenever empty.
+  SSL_set_default_read_buffer_len(impl_->ssl, kReadAhead + 4 * SSL3_RT_MAX_ENCRYPTED_OVERHEAD);
 }
 
 TlsStream::TlsStream(const executor_type& executor, asio::ssl::context& context)
@@ -136,6 +159,23 @@ SSL* TlsStream::native_handle() const { return impl_->ssl; }
 tcp::socket& TlsStream::next_layer() { return impl_->socket; }
 
 tcp::socket& TlsStream::socket_of(Impl& impl) { return impl.socket; }
+
+// Sends what is left of the batch; Want::write while the socket is full.
+TlsStream::Step TlsStream::flush_batch(Impl& impl) {
+  while (impl.batch_sent < impl.batch.size()) {
+    error_code ec;
+    impl.batch_sent += impl.socket.write_some(
+        asio::buffer(impl.batch.data() + impl.batch_sent, impl.batch.size() - impl.batch_sent),
+        ec);
+    if (would_block(ec)) return {Want::write, 0, {}};
+    if (ec) return {Want::nothing, 0, ec};
+  }
+  // Freed, not kept: an idle session holds no batch (one malloc per batch
+  // is nothing next to encrypting it).
+  std::string().swap(impl.batch);
+  impl.batch_sent = 0;
+  return {};
+}
 
 TlsStream::Step TlsStream::attempt(Impl& impl, Action action, handshake_type type,
                                    asio::mutable_buffer read, asio::const_buffer write) {
@@ -170,10 +210,38 @@ TlsStream::Step TlsStream::attempt(Impl& impl, Action action, handshake_type typ
       result = SSL_read_ex(impl.ssl, read.data(), read.size(), &bytes);
       if (result == 1) return done(bytes);
       break;
-    case Action::write:
-      result = SSL_write_ex(impl.ssl, write.data(), write.size(), &bytes);
-      if (result == 1) return done(bytes);
-      break;
+    case Action::write: {
+      if (impl.batch_sent < impl.batch.size() || impl.accepted > 0) {
+        // The rest of a batch from the last attempt goes first.
+        const Step step = flush_batch(impl);
+        if (step.want != Want::nothing || step.ec) return step;
+        return done(std::exchange(impl.accepted, 0));
+      }
+      if (write.size() <= kOneRecord) {
+        result = SSL_write_ex(impl.ssl, write.data(), write.size(), &bytes);
+        if (result == 1) return done(bytes);
+        break;
+      }
+      // Several records: encrypted one after another into the batch, sent
+      // with one send() rather than one per record (OpenSSL writes each
+      // record to the BIO on its own, and partial-write mode returns after
+      // each), so the peer wakes once per batch, not per 16 KiB.
+      impl.batching = true;
+      const auto* data = static_cast<const char*>(write.data());
+      const std::size_t want = std::min(write.size(), kBatchPlaintext);
+      while (bytes < want) {
+        std::size_t n = 0;
+        result = SSL_write_ex(impl.ssl, data + bytes, want - bytes, &n);
+        if (result != 1) break;
+        bytes += n;
+      }
+      impl.batching = false;
+      if (bytes == 0) break;  // the error is reported below; nothing was batched
+      impl.accepted = bytes;
+      const Step step = flush_batch(impl);
+      if (step.want != Want::nothing || step.ec) return step;
+      return done(std::exchange(impl.accepted, 0));
+    }
     case Action::wait_readable: {
       if (SSL_has_pending(impl.ssl) == 1) return done(0);
       // A one-byte peek: bytes, EOF or an error all mean "read now"; only

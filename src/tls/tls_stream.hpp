@@ -96,7 +96,17 @@ class TlsStream {
   // socket to become readable or writable first.
   static Step attempt(Impl& impl, Action action, handshake_type type, asio::mutable_buffer read,
                       asio::const_buffer write);
+  static Step flush_batch(Impl& impl);
   static tcp::socket& socket_of(Impl& impl);
+
+  // Writes up to one record go straight to the socket; larger ones are
+  // batched, up to kBatchPlaintext per send() (as much as an HTTP/2 session
+  // hands over at once: a 64 KiB body chunk and its frame headers is one
+  // send, not a 64 KiB one and a 36-byte one).
+  static constexpr std::size_t kOneRecord = 16384;
+  static constexpr std::size_t kBatchPlaintext = 256u << 10;
+  // With read-ahead, one recv() takes up to this much (several records).
+  static constexpr std::size_t kReadAhead = 64u << 10;
 
   template <class Buffer, class Buffers>
   static Buffer first_buffer(const Buffers& buffers) {

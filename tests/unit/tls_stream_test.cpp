@@ -2,7 +2,9 @@
 // and full socket buffers), the errors asio::ssl::stream gives (eof after
 // close_notify, stream_truncated without one), wait_readable, and a failed
 // handshake failing rather than hanging.
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -124,6 +126,66 @@ TEST_F(TlsStreamTest, CarriesBytesBothWays) {
     EXPECT_FALSE(ec) << ec.message();
     while (!uploaded) co_await sleep_ms(1);
   }());
+  EXPECT_TRUE(got_up == up);
+  EXPECT_TRUE(got_down == down);
+}
+
+// Large writes are batched (several records per send) and may wait for
+// room with a batch half sent: both sides writing and reading at once, with
+// writes of every size around the record and batch limits, must deliver
+// every byte in order and complete every write with its full count.
+TEST_F(TlsStreamTest, BatchedWritesBothWaysAtOnceKeepOrder) {
+  auto client_ctx = client_context(ca_.cert_pem);
+  const auto pattern = [](std::size_t size, unsigned seed) {
+    std::string bytes(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131 + seed) % 251);
+    return bytes;
+  };
+  const std::string up = pattern(5 << 20, 7);
+  const std::string down = pattern(5 << 20, 11);
+  std::string got_up(up.size(), '\0');
+  std::string got_down(down.size(), '\0');
+  int writers_done = 0;
+  // Writes of 1 B to 300 KB: single records, exactly one record, one
+  // record and a byte, and more than one batch.
+  const auto write_in_pieces = [](TlsStream& stream, const std::string& bytes,
+                                  int& done) -> Task<void> {
+    static constexpr std::size_t kSizes[] = {1, 16384, 16385, 70000, 300000, 1000, 65536};
+    std::size_t offset = 0;
+    for (std::size_t i = 0; offset < bytes.size(); ++i) {
+      const std::size_t n = std::min(kSizes[i % std::size(kSizes)], bytes.size() - offset);
+      error_code ec;
+      const std::size_t written =
+          co_await asio::async_write(stream, asio::buffer(bytes.data() + offset, n), nothrow(ec));
+      EXPECT_FALSE(ec) << ec.message();
+      EXPECT_EQ(written, n);
+      if (ec) break;
+      offset += n;
+    }
+    ++done;
+  };
+  run([&]() -> Task<void> {
+    co_await connect(client_ctx);
+    EXPECT_FALSE(client_ec_) << client_ec_.message();
+    auto executor = co_await asio::this_coro::executor;
+    asio::co_spawn(executor, write_in_pieces(*client_, up, writers_done), asio::detached);
+    asio::co_spawn(executor, write_in_pieces(*server_, down, writers_done), asio::detached);
+    bool client_read = false;
+    asio::co_spawn(
+        executor,
+        [&]() -> Task<void> {
+          error_code ec;
+          co_await asio::async_read(*client_, asio::buffer(got_down), nothrow(ec));
+          EXPECT_FALSE(ec) << ec.message();
+          client_read = true;
+        },
+        asio::detached);
+    error_code ec;
+    co_await asio::async_read(*server_, asio::buffer(got_up), nothrow(ec));
+    EXPECT_FALSE(ec) << ec.message();
+    while (!client_read || writers_done < 2) co_await sleep_ms(1);
+  }());
+  EXPECT_EQ(writers_done, 2);
   EXPECT_TRUE(got_up == up);
   EXPECT_TRUE(got_down == down);
 }

@@ -1,6 +1,8 @@
 #include "edge/public_http_server.hpp"
 
 #include <array>
+#include <optional>
+#include <string>
 
 #include "edge/error_page.hpp"
 #include "edge/idle_timeout_stream.hpp"
@@ -77,6 +79,27 @@ Task<void> stop_client_reader(Stream& stream, ClientReader& reader) {
     lowest_socket(stream).cancel(ignored);
   }
   while (!reader.done) co_await reader.changed.wait();
+}
+
+struct ClientBodyError {
+  http::status status;
+  std::string message;
+};
+
+// What to answer when relaying the request body failed on the client's side
+// (nothing when it did not fail, or failed for an I/O reason).
+std::optional<ClientBodyError> client_body_error(const Result<void>& relayed) {
+  if (relayed) return std::nullopt;
+  const std::error_code ec = relayed.error();
+  if (ec == kBodyLimitExceeded) {
+    return ClientBodyError{http::status::payload_too_large,
+                           "dialback edge: request body larger than public.max_body_bytes"};
+  }
+  if (ec.category() == kBodyLimitExceeded.category()) {  // Beast's HTTP parser
+    return ClientBodyError{http::status::bad_request,
+                           "dialback edge: malformed request body (" + ec.message() + ")"};
+  }
+  return std::nullopt;
 }
 
 template <class Stream>
@@ -377,10 +400,12 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
     ++counters.requests_failed;
     const bool timed_out = response_head.error() == Error::timeout;
     tunnel_stream->reset(Error::cancelled);
-    // A chunked body over public.max_body_bytes failed the upload, which reset the stream.
-    const bool too_large = !reader.result && reader.result.error() == kBodyLimitExceeded;
+    // The upload failed and reset the stream: the client's fault, so a 4xx
+    // (a chunked body over public.max_body_bytes, or a body the HTTP/1.1
+    // parser rejects: bad chunk sizes, framing fields in the trailer).
+    const std::optional<ClientBodyError> body_error = client_body_error(reader.result);
     auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
-    if (too_large) status = http::status::payload_too_large;
+    if (body_error) status = body_error->status;
     forwarder_.log(entry, static_cast<int>(status), 0,
                    via + " error=" + response_head.error().message());
     const bool upload_pending = !reader.body_done;
@@ -390,7 +415,7 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
     std::string message = timed_out ? "dialback edge: the agent did not answer in time"
                                      : "dialback edge: the tunnel to the agent failed (" +
                                            response_head.error().message() + ")";
-    if (too_large) message = "dialback edge: request body larger than public.max_body_bytes";
+    if (body_error) message = std::move(body_error->message);
     auto page = error_page(status, request_id, std::move(message),
                            keep_alive && !upload_pending && reader.result.has_value());
     bool keep = co_await send_page(stream, std::move(page));

@@ -262,6 +262,27 @@ TEST_F(SmugglingTest, ChunkedBodyOverLimitIs413AndCloses) {
   EXPECT_EQ(got.received.find("200 OK"), std::string::npos) << got.received;
 }
 
+// A chunked body the parser rejects after the head went to the agent (a bad
+// chunk size; Content-Length in the trailer section) is the client's error:
+// 400, the stream reset, the connection closed; never 502.
+TEST_F(SmugglingTest, MalformedChunkedBodyIs400AndCloses) {
+  start();
+  const std::pair<const char*, std::string> bodies[] = {
+      {"BadChunkSize", "5\r\nhello\r\nzz\r\n\r\n"},
+      {"ContentLengthInTrailer", "5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n"},
+  };
+  for (const auto& [name, body] : bodies) {
+    SCOPED_TRACE(name);
+    const RawExchange got = run(
+        raw_exchange(public_endpoint(), request("POST /echo HTTP/1.1",
+                                                kHost + "Transfer-Encoding: chunked\r\n", body)),
+        10s);
+    EXPECT_EQ(got.status(), 400) << got.received;
+    EXPECT_NE(got.received.find("malformed request body"), std::string::npos) << got.received;
+    EXPECT_TRUE(got.eof) << got.read_error.message();
+  }
+}
+
 TEST_F(SmugglingTest, StreamIdleBeforeResponseIs504) {
   start([](EdgeConfig& config) { config.public_.stream_idle_timeout = 300ms; });
   const RawExchange got =

@@ -34,6 +34,11 @@ version=$(curl -s --http2-prior-knowledge -o got -w '%{http_version}' \
 [ "$(sha256sum <got | cut -d' ' -f1)" = "$want" ] || fail "h2c download corrupted"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.test' "http://127.0.0.1:$PUBLIC_PORT/blob")
 [ "$status" = 200 ] || fail "HTTP/1.1 on the h2c listener: $status"
+# `Upgrade: h2c` (curl --http2 on http://) is ignored: answered over HTTP/1.1.
+version=$(curl -s --http2 -o got -w '%{http_version}' \
+  --resolve "app.test:$PUBLIC_PORT:127.0.0.1" "http://app.test:$PUBLIC_PORT/blob")
+[ "$version" = 1.1 ] || fail "an Upgrade: h2c request was answered over HTTP/$version"
+[ "$(sha256sum <got | cut -d' ' -f1)" = "$want" ] || fail "download after Upgrade: h2c corrupted"
 passed=$((passed + 1))
 
 # nghttp over TLS (ALPN h2), two streams on one connection.

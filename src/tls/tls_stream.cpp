@@ -37,6 +37,8 @@ struct TlsStream::Impl {
   // one send() (see attempt()); `batch_sent` of it are in the socket.
   // `accepted` is the plaintext behind a batch still being sent: the write
   // completes with it once the batch is out.
+  std::size_t inline_bytes = 0;  // completed inline since the last trip through the loop
+
   bool batching = false;
   std::string batch;
   std::size_t batch_sent = 0;
@@ -159,6 +161,17 @@ SSL* TlsStream::native_handle() const { return impl_->ssl; }
 tcp::socket& TlsStream::next_layer() { return impl_->socket; }
 
 tcp::socket& TlsStream::socket_of(Impl& impl) { return impl.socket; }
+
+bool TlsStream::completes_inline(Impl& impl, bool waited, std::size_t bytes) {
+  if (waited) {
+    impl.inline_bytes = 0;
+    return true;
+  }
+  impl.inline_bytes += std::max<std::size_t>(bytes, 1);
+  if (impl.inline_bytes <= kInlineBudget) return true;
+  impl.inline_bytes = 0;
+  return false;
+}
 
 // Sends what is left of the batch; Want::write while the socket is full.
 TlsStream::Step TlsStream::flush_batch(Impl& impl) {

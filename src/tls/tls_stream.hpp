@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 
 #include "core/asio.hpp"
 
@@ -81,6 +82,17 @@ class TlsStream {
                                                         token, next_layer());
   }
 
+  // Writes up to one record go straight to the socket; larger ones are
+  // batched, up to kBatchPlaintext per send() (as much as an HTTP/2 session
+  // hands over at once: a 64 KiB body chunk and its frame headers is one
+  // send, not a 64 KiB one and a 36-byte one).
+  static constexpr std::size_t kOneRecord = 16384;
+  static constexpr std::size_t kBatchPlaintext = 256u << 10;
+  // With read-ahead, one recv() takes up to this much (several records).
+  static constexpr std::size_t kReadAhead = 64u << 10;
+  // Bytes read or written inline between two trips through the event loop.
+  static constexpr std::size_t kInlineBudget = 64u << 10;
+
   struct Impl;  // opaque: the socket, the SSL and its BIO
 
  private:
@@ -97,16 +109,15 @@ class TlsStream {
   static Step attempt(Impl& impl, Action action, handshake_type type, asio::mutable_buffer read,
                       asio::const_buffer write);
   static Step flush_batch(Impl& impl);
+  // Whether an operation that found its bytes (or room) at once may complete
+  // inside its initiating call, as it does while the stream's inline budget
+  // lasts: running the caller on at once saves a trip through the event
+  // loop, but a reader of a busy socket would then never let other work run
+  // (a fast download filled the whole stream window before the edge wrote
+  // its first byte to the client). Past the budget the completion is posted.
+  // Completions after a wait reset the budget.
+  static bool completes_inline(Impl& impl, bool waited, std::size_t bytes);
   static tcp::socket& socket_of(Impl& impl);
-
-  // Writes up to one record go straight to the socket; larger ones are
-  // batched, up to kBatchPlaintext per send() (as much as an HTTP/2 session
-  // hands over at once: a 64 KiB body chunk and its frame headers is one
-  // send, not a 64 KiB one and a 36-byte one).
-  static constexpr std::size_t kOneRecord = 16384;
-  static constexpr std::size_t kBatchPlaintext = 256u << 10;
-  // With read-ahead, one recv() takes up to this much (several records).
-  static constexpr std::size_t kReadAhead = 64u << 10;
 
   template <class Buffer, class Buffers>
   static Buffer first_buffer(const Buffers& buffers) {
@@ -127,9 +138,14 @@ class TlsStream {
     asio::const_buffer write{};
 
     bool waited = false;
+    std::optional<Step> finished{};  // done at once, completed once posted
 
     template <class Self>
     void operator()(Self& self, error_code ec = {}) {
+      if (finished) {
+        complete(self, *finished);
+        return;
+      }
       Step step;
       if (ec || (waited && action == Action::wait_readable)) {
         step.ec = ec;  // woken by readability: that is all wait_readable wants
@@ -137,17 +153,27 @@ class TlsStream {
         step = attempt(*impl, action, type, read, write);
       }
       if (step.want == Want::nothing) {
-        if constexpr (WithBytes) {
-          self.complete(step.ec, step.bytes);
-        } else {
-          self.complete(step.ec);
+        if (!completes_inline(*impl, waited, step.bytes)) {
+          finished = step;
+          asio::post(socket_of(*impl).get_executor(), std::move(self));
+          return;
         }
+        complete(self, step);
         return;
       }
       waited = true;
       socket_of(*impl).async_wait(
           step.want == Want::read ? tcp::socket::wait_read : tcp::socket::wait_write,
           std::move(self));
+    }
+
+    template <class Self>
+    static void complete(Self& self, const Step& step) {
+      if constexpr (WithBytes) {
+        self.complete(step.ec, step.bytes);
+      } else {
+        self.complete(step.ec);
+      }
     }
   };
 

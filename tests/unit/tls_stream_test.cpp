@@ -3,6 +3,7 @@
 // close_notify, stream_truncated without one), wait_readable, and a failed
 // handshake failing rather than hanging.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <iterator>
 #include <optional>
@@ -188,6 +189,44 @@ TEST_F(TlsStreamTest, BatchedWritesBothWaysAtOnceKeepOrder) {
   EXPECT_EQ(writers_done, 2);
   EXPECT_TRUE(got_up == up);
   EXPECT_TRUE(got_down == down);
+}
+
+// A reader of a socket that always has bytes must still let other work run:
+// reads complete inline only up to a budget, then through the event loop.
+TEST_F(TlsStreamTest, ReaderOfABusySocketLetsOtherWorkRun) {
+  auto client_ctx = client_context(ca_.cert_pem);
+  const std::string data(192 << 10, 'x');
+  constexpr std::size_t kWaiting = 96 << 10;
+  static_assert(kWaiting > TlsStream::kInlineBudget + 16384);
+  std::size_t read_before_other_work = 0;
+  std::size_t total_read = 0;
+  run([&]() -> Task<void> {
+    co_await connect(client_ctx);
+    error_code ec;
+    co_await asio::async_write(*server_, asio::buffer(data), nothrow(ec));
+    EXPECT_FALSE(ec) << ec.message();
+    // More than the budget waits in the client's socket (the rest in the
+    // server's) before reading starts.
+    const auto deadline = Clock::now() + kDeadline / 2;
+    while (client_->next_layer().available() < kWaiting && Clock::now() < deadline) {
+      co_await sleep_ms(1);
+    }
+    EXPECT_GE(client_->next_layer().available(), kWaiting);
+    bool other_work_ran = false;
+    asio::post(co_await asio::this_coro::executor, [&] {
+      other_work_ran = true;
+      read_before_other_work = total_read;
+    });
+    std::array<char, 16384> chunk;
+    while (total_read < data.size()) {
+      total_read += co_await client_->async_read_some(asio::buffer(chunk), nothrow(ec));
+      if (ec) break;
+    }
+    EXPECT_TRUE(other_work_ran);
+  }());
+  EXPECT_EQ(total_read, data.size());
+  // Before the reader took everything that was waiting.
+  EXPECT_LT(read_before_other_work, kWaiting);
 }
 
 TEST_F(TlsStreamTest, CloseNotifyIsEofAndAbruptCloseIsTruncated) {

@@ -32,13 +32,12 @@ struct TlsStream::Impl {
   error_code io_error;  // the socket error behind the last SSL_ERROR_SYSCALL
   bool eof = false;     // the peer closed its side of the TCP connection
   bool non_blocking = false;
+  std::size_t inline_bytes = 0;  // moved inline since the last trip through the loop
 
   // A large write is encrypted into `batch` record by record and sent with
   // one send() (see attempt()); `batch_sent` of it are in the socket.
   // `accepted` is the plaintext behind a batch still being sent: the write
   // completes with it once the batch is out.
-  std::size_t inline_bytes = 0;  // completed inline since the last trip through the loop
-
   bool batching = false;
   std::string batch;
   std::size_t batch_sent = 0;

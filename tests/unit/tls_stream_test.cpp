@@ -1,7 +1,8 @@
 // TlsStream on 127.0.0.1: bytes both ways (large enough for partial writes
-// and full socket buffers), the errors asio::ssl::stream gives (eof after
-// close_notify, stream_truncated without one), wait_readable, and a failed
-// handshake failing rather than hanging.
+// and full socket buffers), batched writes both ways at once, a busy reader
+// still letting other work run, the errors asio::ssl::stream gives (eof
+// after close_notify, stream_truncated without one), wait_readable, and a
+// failed handshake failing rather than hanging.
 #include <algorithm>
 #include <array>
 #include <chrono>

@@ -36,7 +36,9 @@ mode=${1:-}
 cd "$WORK"
 
 sanitized=0
-if ldd "$DIALBACK" 2>/dev/null | grep -q libasan; then sanitized=1; fi
+# Not `| grep -q`: grep would exit at the first match and ldd, still
+# writing, die of SIGPIPE, which pipefail turns into "not sanitized".
+if ldd "$DIALBACK" 2>/dev/null | grep libasan >/dev/null; then sanitized=1; fi
 if [ $sanitized = 1 ]; then default_bytes=$((256 << 20)); else default_bytes=$((1 << 30)); fi
 bytes=${DIALBACK_FLOW_BYTES:-$default_bytes}
 rate=${DIALBACK_FLOW_RATE:-10M}

@@ -21,6 +21,8 @@ class DialbackCategory final : public std::error_category {
       case Error::session_closed: return "session closed";
       case Error::stream_reset: return "stream reset by peer";
       case Error::stream_refused: return "stream refused by peer";
+      case Error::stream_invalid: return "invalid HTTP/2 message from the peer (refused)";
+      case Error::header_limit: return "header block from the peer over the limit (refused)";
       case Error::ping_timeout: return "no PING acknowledgement in time";
       case Error::no_session: return "tunnel has no connected agent";
       case Error::upstream_connect: return "cannot connect to the local service";
@@ -55,6 +57,8 @@ std::string_view error_name(Error e) noexcept {
     case Error::session_closed: return "session_closed";
     case Error::stream_reset: return "stream_reset";
     case Error::stream_refused: return "stream_refused";
+    case Error::stream_invalid: return "stream_invalid";
+    case Error::header_limit: return "header_limit";
     case Error::ping_timeout: return "ping_timeout";
     case Error::no_session: return "no_session";
     case Error::upstream_connect: return "upstream_connect";

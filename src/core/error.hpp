@@ -21,6 +21,8 @@ enum class Error {
   session_closed,      // the session ended while the operation waited
   stream_reset,        // the peer reset the stream
   stream_refused,      // the peer refused the stream (GOAWAY / REFUSED_STREAM)
+  stream_invalid,      // the peer broke HTTP/2 on the stream; this side reset it
+  header_limit,        // the peer's header block was over this side's limit; reset here
   ping_timeout,        // no PING ACK within ping_timeout
   no_session,          // the tunnel has no eligible session
   // upstream (agent side)

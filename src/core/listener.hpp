@@ -1,8 +1,15 @@
 // Listener: a bound TCP acceptor and its accept loop, shared by every
 // server of the project. Each accepted connection runs as its own detached
 // coroutine; the owner keeps track of them.
+//
+// Under descriptor or memory pressure (EMFILE, ENFILE, ENOBUFS, ENOMEM) the
+// loop does not spin: it sheds the connections waiting in the backlog
+// (accepted with a reserve descriptor and closed at once, so their clients
+// get an answer instead of a hang), pauses for a growing interval (10 ms to
+// 250 ms), and logs once a second with a count.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -16,47 +23,37 @@ class Listener {
  public:
   using Serve = std::function<Task<void>(tcp::socket)>;
 
-  Listener(asio::any_io_executor executor, std::string name, Logger logger)
-      : executor_(executor), acceptor_(executor), name_(std::move(name)), logger_(std::move(logger)) {}
+  Listener(asio::any_io_executor executor, std::string name, Logger logger);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
 
   // Binds and listens (SO_REUSEADDR); returns the bound endpoint.
-  Result<tcp::endpoint> listen(const tcp::endpoint& endpoint) {
-    error_code ec;
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return fail(ec);
-    return acceptor_.local_endpoint();
-  }
+  Result<tcp::endpoint> listen(const tcp::endpoint& endpoint);
 
   // Accepts until stop(), starting serve(socket) for each connection.
-  Task<void> accept_loop(Serve serve) {
-    while (!stopped_) {
-      error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(nothrow(ec));
-      if (ec) {
-        if (stopped_ || ec == asio::error::operation_aborted) break;
-        logger_->warn("{}: accept failed: {}", name_, ec.message());
-        continue;
-      }
-      asio::co_spawn(executor_, serve(std::move(socket)), asio::detached);
-    }
-  }
+  Task<void> accept_loop(Serve serve);
 
   // Closes the acceptor; the accept loop ends once its pending accept completes.
-  void stop() {
-    stopped_ = true;
-    error_code ec;
-    acceptor_.close(ec);
-  }
+  void stop();
 
  private:
+  // After an accept failed for want of resources: sheds the backlog, then
+  // waits before the next accept.
+  Task<void> back_off(const error_code& ec);
+  void open_reserve();
+
   asio::any_io_executor executor_;
   tcp::acceptor acceptor_;
+  asio::steady_timer pause_;
   std::string name_;
   Logger logger_;
   bool stopped_ = false;
+  int reserve_fd_ = -1;  // kept open to accept-and-close when descriptors run out
+  std::chrono::milliseconds backoff_{0};
+  std::uint64_t failures_ = 0;   // since the last log line
+  std::uint64_t shed_ = 0;       // connections closed unserved since the last log line
+  std::chrono::steady_clock::time_point last_log_{};
 };
 
 }  // namespace dialback

@@ -32,6 +32,13 @@ class Watchdog {
   Watchdog& operator=(const Watchdog&) = delete;
 
   void touch() { state_->last_progress = Clock::now(); }
+  // Progress now, and `timeout` from here on (a phase with its own limit).
+  void touch(Clock::duration timeout) {
+    const bool sooner = Clock::now() + timeout < state_->timer.expiry();
+    state_->timeout = timeout;
+    touch();
+    if (sooner && state_->armed) arm(state_);  // re-setting the expiry cancels the old wait
+  }
   void disarm() {
     state_->armed = false;
     state_->timer.cancel();

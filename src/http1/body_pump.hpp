@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "core/asio.hpp"
 #include "core/result.hpp"
+#include "http1/chunked_framing.hpp"
 #include "http1/trailers.hpp"
 #include "tunnel/stream_body.hpp"
 
@@ -38,6 +41,16 @@ void parse_buffered(beast::flat_buffer& buffer, http::parser<isRequest, http::bu
   }
 }
 
+// Scans the last `added` bytes of `buffer` with `framing` (when the body is
+// chunked and its end was not seen yet); false when the framing is invalid.
+inline bool check_framing(std::optional<ChunkedFraming>& framing, const beast::flat_buffer& buffer,
+                          std::size_t added) {
+  if (!framing || framing->done() || added == 0) return true;
+  const std::string_view all(static_cast<const char*>(buffer.data().data()), buffer.size());
+  framing->scan(all.substr(all.size() - added));
+  return framing->error().empty();
+}
+
 // Reads the body of the message `parser` parses (its header already read)
 // from `socket` into `sink`, then ends `sink`'s body with the trailers of a
 // chunked body.
@@ -57,6 +70,10 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
   const std::size_t chunk_size =
       length ? std::clamp<std::uint64_t>(*length, 1, kBodyChunk) : kBodyChunk;
   const auto chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
+  // Chunk framing is checked on the raw bytes before Beast sees them.
+  std::optional<ChunkedFraming> framing;
+  if (parser.chunked()) framing.emplace();
+  if (!check_framing(framing, buffer, buffer.size())) co_return fail(error_code(http::error::bad_chunk));
   while (!parser.is_done()) {
     parser.get().body().data = chunk.get();
     parser.get().body().size = chunk_size;
@@ -69,8 +86,15 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
     if (parser.get().body().size == chunk_size && !parser.is_done()) {
       // read_some, not read: forward whatever arrived at once (server-sent
       // events, streamed responses) instead of waiting for the chunk to fill.
-      co_await http::async_read_some(socket, buffer, parser, nothrow(ec));
-      if (ec == http::error::need_buffer) ec = {};
+      const std::size_t n = co_await socket.async_read_some(buffer.prepare(kBodyChunk), nothrow(ec));
+      buffer.commit(n);
+      if (ec == asio::error::eof) {
+        parser.put_eof(ec);  // ends a body delimited by the close, else partial_message
+      } else if (!ec && !check_framing(framing, buffer, n)) {
+        ec = http::error::bad_chunk;
+      }
+      if (ec) co_return fail(ec);
+      parse_buffered(buffer, parser, ec);
       if (ec) co_return fail(ec);
     }
     const std::size_t n = chunk_size - parser.get().body().size;

@@ -13,10 +13,10 @@ Task<Result<std::uint64_t>> pump_stream_body(StreamBody& from, StreamBody& to,
     copied += data.size();
     if (limit > 0 && copied > limit) co_return fail(Error::limit_exceeded);
     auto written = co_await to.write_body(data);
-    if (!written) co_return fail(written.error());
+    if (!written) co_return fail(Error::cancelled);
   }
   auto ended = to.end_body(from.trailers());
-  if (!ended) co_return fail(ended.error());
+  if (!ended) co_return fail(Error::cancelled);
   co_return copied;
 }
 

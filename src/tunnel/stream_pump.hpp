@@ -16,7 +16,8 @@ namespace dialback {
 // Copies `from`'s body into `to`, then ends `to`'s body with `from`'s
 // trailers. Fails with Error::limit_exceeded once more than `limit` bytes
 // arrived (0: no limit). Returns the bytes copied. On failure neither stream
-// is reset: the caller decides how to fail each side.
+// is reset: the caller decides how to fail each side. A failure of `to`
+// (its peer reset it or left) is Error::cancelled; one of `from` is its own.
 Task<Result<std::uint64_t>> pump_stream_body(StreamBody& from, StreamBody& to,
                                              std::uint64_t limit = 0);
 

@@ -254,5 +254,152 @@ TEST(H2EnginePair, TerminateFailsOpenStreamsAndLaterDrainIsSafe) {
   EXPECT_EQ(pair.agent.open_streams(), 0u);
 }
 
+
+// Rapid reset: the server counts streams the client reset before their
+// response ended; past the budget it ends the session with ENHANCE_YOUR_CALM.
+TEST(H2EnginePair, ResetFloodEndsTheSessionWithEnhanceYourCalm) {
+  H2Settings settings;
+  settings.peer_resets = RateLimit{/*rate=*/0.001, /*burst=*/3};
+  EnginePair pair(settings);
+  ASSERT_TRUE(pair.pump());
+  // Each stream is opened on the wire first: nghttp2 sends no RST_STREAM for
+  // a stream whose HEADERS are still queued.
+  for (int i = 0; i < 3; ++i) {
+    auto stream = *pair.edge.open_stream(make_request("GET", "/"), true);
+    ASSERT_TRUE(pair.pump());
+    pair.edge.reset(*stream, NGHTTP2_CANCEL);
+    ASSERT_TRUE(pair.pump()) << "reset " << i << " is within the budget";
+  }
+  auto over = *pair.edge.open_stream(make_request("GET", "/"), true);
+  ASSERT_TRUE(pair.pump());
+  pair.edge.reset(*over, NGHTTP2_CANCEL);
+  std::string to_agent;
+  pair.edge.drain_output(to_agent);
+  auto fed = pair.agent.feed(bytes_of(to_agent));
+  ASSERT_FALSE(fed.has_value());
+  EXPECT_NE(pair.agent.last_error().find("rapid reset"), std::string::npos)
+      << pair.agent.last_error();
+  std::string to_edge;
+  pair.agent.drain_output(to_edge);
+  (void)pair.edge.feed(bytes_of(to_edge));
+  ASSERT_EQ(pair.edge_events.goaways.size(), 1u);
+  EXPECT_EQ(pair.edge_events.goaways[0], static_cast<std::uint32_t>(NGHTTP2_ENHANCE_YOUR_CALM));
+}
+
+// Resets of streams whose response already ended cost nothing and are not counted.
+TEST(H2EnginePair, ResetsAfterTheResponseAreNotCounted) {
+  H2Settings settings;
+  settings.peer_resets = RateLimit{0.001, 1};
+  EnginePair pair(settings);
+  ASSERT_TRUE(pair.pump());
+  for (int i = 0; i < 5; ++i) {
+    auto stream = *pair.edge.open_stream(make_request("POST", "/"), false);
+    ASSERT_TRUE(pair.pump());
+    auto& request = *pair.agent_events.requests.back();
+    ASSERT_TRUE(pair.agent.respond(request, make_response(200), true));
+    ASSERT_TRUE(pair.pump());
+    pair.edge.reset(*stream, NGHTTP2_CANCEL);  // the request body never ended
+    ASSERT_TRUE(pair.pump()) << "reset " << i;
+  }
+}
+
+// Without a budget (the agent's engine) no number of resets ends the
+// session: nghttp2's own reset limit (1000, then INTERNAL_ERROR) is off.
+TEST(H2EnginePair, NoResetBudgetMeansNoLimit) {
+  EnginePair pair;
+  ASSERT_TRUE(pair.pump());
+  for (int i = 0; i < 1500; ++i) {
+    auto stream = *pair.edge.open_stream(make_request("GET", "/"), true);
+    ASSERT_TRUE(pair.pump());
+    pair.edge.reset(*stream, NGHTTP2_CANCEL);
+  }
+  ASSERT_TRUE(pair.pump());
+  EXPECT_TRUE(pair.agent_events.goaways.empty());
+  EXPECT_TRUE(pair.edge_events.goaways.empty());
+}
+
+// Who ended a stream is kept: the peer's RST_STREAM is stream_reset, a
+// reset this side asked for keeps its own reason, and a response head over
+// the limit is header_limit (the stream is reset, nothing is relayed).
+TEST(H2EnginePair, StreamErrorsSayWhoEndedTheStream) {
+  H2Settings settings;
+  settings.max_header_list_size = 4096;
+  EnginePair pair(settings);
+  ASSERT_TRUE(pair.pump());
+
+  auto by_peer = *pair.edge.open_stream(make_request("GET", "/a"), true);
+  ASSERT_TRUE(pair.pump());
+  pair.agent.reset(*pair.agent_events.requests.back(), NGHTTP2_INTERNAL_ERROR);
+  ASSERT_TRUE(pair.pump());
+  EXPECT_EQ(by_peer->error, make_error_code(Error::stream_reset));
+  EXPECT_EQ(pair.agent_events.requests.back()->error, make_error_code(Error::cancelled));
+
+  auto too_large = *pair.edge.open_stream(make_request("GET", "/b"), true);
+  ASSERT_TRUE(pair.pump());
+  HeaderList big;
+  for (int i = 0; i < 20; ++i) big.push_back({"x-filler-" + std::to_string(i), std::string(400, 'v')});
+  ASSERT_TRUE(pair.agent.respond(*pair.agent_events.requests.back(), make_response(200, big), true));
+  ASSERT_TRUE(pair.pump());
+  EXPECT_TRUE(too_large->closed);
+  EXPECT_FALSE(too_large->head_received);
+  EXPECT_EQ(too_large->error, make_error_code(Error::header_limit));
+}
+
+
+// A HEADERS frame: GET / for a.test on `id`.
+std::string headers_frame(std::uint32_t id, bool end_stream, bool trailers = false) {
+  const std::string block = trailers ? std::string("\x00\x01x\x01y", 5)
+                                     : std::string("\x82\x86\x84\x01\x06" "a.test", 11);
+  std::string frame;
+  frame += static_cast<char>(0);
+  frame += static_cast<char>(block.size() >> 8);
+  frame += static_cast<char>(block.size() & 0xff);
+  frame += static_cast<char>(NGHTTP2_HEADERS);
+  frame += static_cast<char>(NGHTTP2_FLAG_END_HEADERS | (end_stream ? NGHTTP2_FLAG_END_STREAM : 0));
+  for (int shift = 24; shift >= 0; shift -= 8) frame += static_cast<char>((id >> shift) & 0xff);
+  return frame + block;
+}
+
+const std::string kEmptySettings("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);
+
+// RFC 9113 §5.1.1: a stream id lower than one already opened is a
+// connection error. nghttp2 ignores such a HEADERS frame; strict engines
+// (the edge's public HTTP/2) refuse it, fed whole or a byte at a time.
+TEST(H2EnginePair, StrictServerRefusesDecreasingStreamIds) {
+  const std::string wire = std::string(kClientPreface) + kEmptySettings + headers_frame(5, true) +
+                           headers_frame(3, true);
+  for (std::size_t piece : {wire.size(), std::size_t{1}, std::size_t{7}}) {
+    H2Settings settings;
+    settings.strict = true;
+    Recorder events;
+    H2Engine server(Role::server, PrefaceMode::standard, settings, events);
+    auto fed = feed_in_pieces(server, wire, piece);
+    ASSERT_FALSE(fed.has_value()) << "piece " << piece;
+    EXPECT_NE(server.last_error().find("5.1.1"), std::string::npos) << server.last_error();
+    EXPECT_EQ(events.requests.size(), 1u);  // stream 5 only
+    std::string out;
+    server.drain_output(out);
+    auto types = frame_types(out);
+    EXPECT_NE(std::find(types.begin(), types.end(), NGHTTP2_GOAWAY), types.end());
+  }
+  Recorder lenient_events;
+  H2Engine lenient(Role::server, PrefaceMode::standard, {}, lenient_events);
+  EXPECT_TRUE(lenient.feed(bytes_of(wire)).has_value()) << lenient.last_error();
+}
+
+// Trailers on an open stream with a lower id than the newest are fine.
+TEST(H2EnginePair, StrictServerAcceptsTrailersOnAnOlderStream) {
+  const std::string wire = std::string(kClientPreface) + kEmptySettings + headers_frame(3, false) +
+                           headers_frame(5, true) + headers_frame(3, true, /*trailers=*/true);
+  H2Settings settings;
+  settings.strict = true;
+  Recorder events;
+  H2Engine server(Role::server, PrefaceMode::standard, settings, events);
+  ASSERT_TRUE(server.feed(bytes_of(wire)).has_value()) << server.last_error();
+  ASSERT_EQ(events.requests.size(), 2u);
+  EXPECT_TRUE(events.requests[0]->body_ended);
+  EXPECT_EQ(events.requests[0]->trailers.size(), 1u);
+}
+
 }  // namespace
 }  // namespace dialback::h2

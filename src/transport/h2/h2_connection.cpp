@@ -62,6 +62,12 @@ void H2Connection::on_request(std::shared_ptr<H2StreamState> stream) {
   auto handle = std::make_unique<H2IncomingStream>(std::move(stream), executor_, std::move(*head));
   // Never run the handler inside nghttp2's callback.
   asio::post(executor_, [this, handle = std::move(handle)]() mutable {
+    // Reset by the peer in the same read as its HEADERS (rapid reset):
+    // nothing was started for it, and nothing will be.
+    if (handle->ended_early()) {
+      ++streams_reset_unserved_;
+      return;
+    }
     incoming_(std::move(handle));
   });
 }
@@ -80,8 +86,13 @@ void H2Connection::on_goaway(std::uint32_t error_code) {
 Task<std::error_code> H2Connection::run(std::string initial) {
   if (!initial.empty()) {
     bytes_in_ += initial.size();
-    auto fed = engine_.feed({reinterpret_cast<const std::uint8_t*>(initial.data()), initial.size()});
-    if (!fed) end(fed.error());
+    auto fed = engine_.feed({reinterpret_cast<const std::uint8_t*>(initial.data()), initial.size()},
+                            Clock::now());
+    if (!fed) {
+      logger_->warn("session {} protocol error: {}", identity_.session_id, engine_.last_error());
+      end_reason_ = fed.error();
+      closing_ = true;  // no reading; the write loop sends the queued GOAWAY, then closes
+    }
   }
   loops_running_ = 2;
   asio::co_spawn(executor_, write_loop(), [this](std::exception_ptr) { loop_finished(); });
@@ -136,8 +147,9 @@ Task<void> H2Connection::read_loop() {
       break;
     }
     bytes_in_ += n;
-    liveness_.on_read(Clock::now());
-    if (auto fed = engine_.feed({buffer.get(), n}); !fed) {
+    const auto now = Clock::now();
+    liveness_.on_read(now);
+    if (auto fed = engine_.feed({buffer.get(), n}, now); !fed) {
       logger_->warn("session {} protocol error: {}", identity_.session_id, engine_.last_error());
       // Let the GOAWAY nghttp2 queued reach the peer before closing.
       output_ready_.notify();

@@ -56,6 +56,9 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   void close(Error reason);
 
   std::size_t open_streams() const { return engine_.open_streams(); }
+  // Server role: streams the peer reset before their handler started; they
+  // were never handed to it.
+  std::uint64_t streams_reset_unserved() const { return streams_reset_unserved_; }
   asio::any_io_executor executor() const { return executor_; }
 
   // TunnelSession
@@ -100,6 +103,7 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
   std::uint64_t streams_total_ = 0;
+  std::uint64_t streams_reset_unserved_ = 0;
   std::chrono::microseconds rtt_{0};
 };
 

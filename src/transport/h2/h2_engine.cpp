@@ -81,6 +81,9 @@ struct EngineCallbacks {
         self.peer_goaway_ = true;
         self.observer_.on_goaway(frame->goaway.error_code);
         return 0;
+      case NGHTTP2_RST_STREAM:
+        if (auto* reset = stream_of(session, frame->hd.stream_id)) reset->reset_received = true;
+        return self.on_peer_reset(frame->hd.stream_id);
       case NGHTTP2_HEADERS:
       case NGHTTP2_DATA:
         break;
@@ -92,6 +95,15 @@ struct EngineCallbacks {
     // Before on_request, so that a handler sees whether a request body follows.
     if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) stream->body_ended = true;
     if (frame->hd.type == NGHTTP2_HEADERS) {
+      if (self.role_ == Role::client && stream->head_oversized) {
+        // A response head or trailers over our limit: refused, never relayed.
+        take_header_block(*stream);
+        stream->error = Error::header_limit;
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream->id, NGHTTP2_CANCEL);
+        self.notify_output();
+        stream->wake();
+        return 0;
+      }
       HeaderList fields = take_header_block(*stream);
       if (!stream->head_received) {
         const bool informational = self.role_ == Role::client && !fields.empty() &&
@@ -192,7 +204,8 @@ H2Engine::H2Engine(Role role, PrefaceMode preface, const H2Settings& settings,
       preface_(preface),
       settings_(settings),
       observer_(observer),
-      pool_(kPoolCacheBytes) {
+      pool_(kPoolCacheBytes),
+      peer_resets_(settings.peer_resets, std::chrono::steady_clock::now()) {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks,
@@ -208,14 +221,18 @@ H2Engine::H2Engine(Role role, PrefaceMode preface, const H2Settings& settings,
   nghttp2_option* option = nullptr;
   nghttp2_option_new(&option);
   nghttp2_option_set_no_auto_window_update(option, 1);
-  // Closed streams are kept only for RFC 7540 priorities, which nobody here uses.
-  nghttp2_option_set_no_closed_streams(option, 1);
+  // Closed streams are kept for RFC 7540 priorities, which nobody here uses,
+  // and to answer late frames with STREAM_CLOSED: only toward untrusted peers.
+  if (!settings.strict) nghttp2_option_set_no_closed_streams(option, 1);
   nghttp2_option_set_max_send_header_block_length(option, 256u << 10);
+  // nghttp2's own reset limit answers INTERNAL_ERROR; peer_resets replaces it.
+  nghttp2_option_set_stream_reset_rate_limit(option, UINT64_MAX, UINT64_MAX);
   const bool reversed = preface == PrefaceMode::reversed;
   if (role == Role::server) {
     if (reversed) nghttp2_option_set_no_recv_client_magic(option, 1);
     nghttp2_session_server_new3(&session_, callbacks, this, option, pool_.mem());
     magic_to_send_ = reversed;
+    if (!reversed) scan_.skip = kPreface.size();  // the client's preface precedes its frames
   } else {
     nghttp2_session_client_new3(&session_, callbacks, this, option, pool_.mem());
     if (reversed) {
@@ -246,9 +263,12 @@ H2Engine::~H2Engine() {
   nghttp2_session_del(session_);
 }
 
-Result<void> H2Engine::feed(std::span<const std::uint8_t> bytes) {
+Result<void> H2Engine::feed(std::span<const std::uint8_t> bytes,
+                            std::chrono::steady_clock::time_point now) {
   if (bytes.empty()) return {};  // also: memcmp must not see a null data()
+  if (reset_flood_) return fail(Error::protocol_error);
   last_error_.clear();
+  now_ = now;
   if (magic_to_skip_ > 0) {
     const std::size_t offset = kPreface.size() - magic_to_skip_;
     const std::size_t n = std::min(magic_to_skip_, bytes.size());
@@ -262,13 +282,65 @@ Result<void> H2Engine::feed(std::span<const std::uint8_t> bytes) {
     bytes = bytes.subspan(n);
   }
   if (bytes.empty()) return {};
+  if (settings_.strict && role_ == Role::server) return feed_checking_stream_ids(bytes);
+  return mem_recv(bytes);
+}
+
+Result<void> H2Engine::feed_checking_stream_ids(std::span<const std::uint8_t> bytes) {
+  std::size_t fed = 0;
+  for (std::size_t pos = 0; pos < bytes.size();) {
+    if (scan_.skip > 0) {
+      const std::size_t n = std::min(scan_.skip, bytes.size() - pos);
+      scan_.skip -= n;
+      pos += n;
+      continue;
+    }
+    scan_.header[scan_.have++] = bytes[pos++];
+    if (scan_.have < sizeof scan_.header) continue;
+    scan_.have = 0;
+    const auto* h = scan_.header;
+    scan_.skip = static_cast<std::size_t>(h[0]) << 16 | static_cast<std::size_t>(h[1]) << 8 | h[2];
+    const auto id = static_cast<std::int32_t>((static_cast<std::uint32_t>(h[5] & 0x7f) << 24) |
+                                              (static_cast<std::uint32_t>(h[6]) << 16) |
+                                              (static_cast<std::uint32_t>(h[7]) << 8) | h[8]);
+    if (h[3] != NGHTTP2_HEADERS || id == 0) continue;
+    if (id > scan_.highest_opened) {
+      scan_.highest_opened = id;
+      continue;
+    }
+    // A lower id: trailers of a stream nghttp2 knows (open or recently
+    // closed) are fine; nghttp2 judges those. Anything else would open a
+    // stream below one already opened. Decide on the state after every
+    // frame before this one.
+    const std::size_t header_start = pos >= sizeof scan_.header ? pos - sizeof scan_.header : 0;
+    if (header_start > fed) {
+      if (auto ok = mem_recv(bytes.subspan(fed, header_start - fed)); !ok) return ok;
+      fed = header_start;
+    }
+    if (id < scan_.highest_opened && nghttp2_session_find_stream(session_, id) == nullptr) {
+      last_error_ = "HEADERS opening stream " + std::to_string(id) + " after stream " +
+                    std::to_string(scan_.highest_opened) + " (RFC 9113 §5.1.1)";
+      nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+      notify_output();
+      return fail(Error::protocol_error);
+    }
+  }
+  if (fed < bytes.size()) return mem_recv(bytes.subspan(fed));
+  return {};
+}
+
+Result<void> H2Engine::mem_recv(std::span<const std::uint8_t> bytes) {
   // nghttp2 reports most connection errors not through the return value but
   // by queueing a terminating GOAWAY. A client sees that as "requests no
   // longer allowed" while the GOAWAY is still unsent and none was received.
   const bool could_request = nghttp2_session_check_request_allowed(session_) != 0;
   const ssize_t rv = nghttp2_session_mem_recv(session_, bytes.data(), bytes.size());
   if (rv < 0) {
-    last_error_ = nghttp2_strerror(static_cast<int>(rv));
+    if (reset_flood_) {
+      last_error_ = "the peer reset too many streams (rapid reset): GOAWAY ENHANCE_YOUR_CALM";
+    } else {
+      last_error_ = nghttp2_strerror(static_cast<int>(rv));
+    }
     return fail(Error::protocol_error);
   }
   if (wants_write()) notify_output();
@@ -409,8 +481,22 @@ void H2Engine::consume(H2StreamState& stream, std::size_t bytes) {
 
 void H2Engine::reset(H2StreamState& stream, std::uint32_t h2_error_code) {
   if (stream.engine != this || stream.closed) return;
+  if (!stream.error) stream.error = Error::cancelled;  // ended by this side, not the peer
   nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id, h2_error_code);
   notify_output();
+}
+
+int H2Engine::on_peer_reset(std::int32_t id) {
+  // Only resets of streams whose response is still incomplete count: the
+  // flood is the work started for requests the peer abandons at once.
+  if (role_ != Role::server) return 0;
+  auto it = find_stream(id);
+  if (it == streams_.end() || (*it)->out_ended) return 0;
+  if (peer_resets_.take(now_)) return 0;
+  reset_flood_ = true;
+  nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+  notify_output();
+  return NGHTTP2_ERR_CALLBACK_FAILURE;  // read nothing more of this peer
 }
 
 void H2Engine::submit_ping() {
@@ -478,10 +564,16 @@ void H2Engine::close_stream(std::int32_t id, std::uint32_t error_code) {
   streams_.erase(it);
   stream->closed = true;
   stream->engine = nullptr;
-  if (error_code == NGHTTP2_REFUSED_STREAM) {
-    stream->error = Error::stream_refused;
-  } else if (error_code != NGHTTP2_NO_ERROR || !stream->body_ended) {
-    stream->error = Error::stream_reset;
+  // Who ended it: an error set on this side (reset(), a refused head) stays.
+  if (!stream->error) {
+    if (error_code == NGHTTP2_REFUSED_STREAM) {
+      stream->error = Error::stream_refused;
+    } else if (stream->reset_received ||
+               (error_code == NGHTTP2_NO_ERROR && !stream->body_ended)) {
+      stream->error = Error::stream_reset;
+    } else if (error_code != NGHTTP2_NO_ERROR) {
+      stream->error = Error::stream_invalid;  // nghttp2 reset it: the peer broke HTTP/2
+    }
   }
   // Body bytes nobody will read still count against the connection window.
   if (stream->body_queued > 0) {

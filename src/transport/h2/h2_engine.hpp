@@ -3,6 +3,7 @@
 // received bytes, drains output, and passes time in. Single-threaded.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -46,8 +47,12 @@ class H2Engine {
 
   Role role() const { return role_; }
 
-  // Received bytes; fails with Error::protocol_error (after queueing GOAWAY).
-  Result<void> feed(std::span<const std::uint8_t> bytes);
+  // Received bytes, read at `now`; fails with Error::protocol_error (after
+  // queueing GOAWAY).
+  Result<void> feed(std::span<const std::uint8_t> bytes, std::chrono::steady_clock::time_point now);
+  Result<void> feed(std::span<const std::uint8_t> bytes) {
+    return feed(bytes, std::chrono::steady_clock::now());
+  }
   // Appends pending frames to `out` (up to about `limit` bytes); returns bytes appended.
   std::size_t drain_output(std::string& out, std::size_t limit = 256u << 10);
   bool wants_write() const;
@@ -86,6 +91,13 @@ class H2Engine {
   friend struct EngineCallbacks;
 
   void close_stream(std::int32_t id, std::uint32_t error_code);
+  // A RST_STREAM arrived for `id`: takes from the reset budget; a nghttp2
+  // callback result.
+  int on_peer_reset(std::int32_t id);
+  // settings_.strict: feeds `bytes` frame by frame, checking each HEADERS
+  // frame's stream id against those already opened (RFC 9113 §5.1.1).
+  Result<void> feed_checking_stream_ids(std::span<const std::uint8_t> bytes);
+  Result<void> mem_recv(std::span<const std::uint8_t> bytes);
   // A closed stream's state nobody holds any more, reset, or a new one.
   std::shared_ptr<H2StreamState> new_stream_state();
   void add_stream(std::shared_ptr<H2StreamState> stream);
@@ -104,6 +116,9 @@ class H2Engine {
   std::vector<std::shared_ptr<H2StreamState>> streams_;
   // Closed streams' states, reused by new_stream_state() once no handle holds them.
   std::vector<std::shared_ptr<H2StreamState>> spare_;
+  TokenBucket peer_resets_;          // settings_.peer_resets
+  std::chrono::steady_clock::time_point now_{};  // of the bytes being fed
+  bool reset_flood_ = false;         // the peer used up peer_resets_: GOAWAY queued
   std::vector<nghttp2_nv> fields_;   // header list being submitted; keeps its capacity
   std::size_t magic_to_skip_ = 0;    // client in reversed mode: preface bytes still expected
   std::size_t magic_to_drop_ = 0;    // client in reversed mode: our own preface bytes to drop
@@ -111,6 +126,13 @@ class H2Engine {
   bool going_away_ = false;
   bool peer_goaway_ = false;         // a GOAWAY arrived from the peer
   std::string last_error_;
+  // Frame boundaries of the peer's input, for settings_.strict.
+  struct FrameScan {
+    std::size_t skip = 0;         // bytes of the current frame's payload (or preface) left
+    std::uint8_t header[9] = {};  // the frame header being received
+    std::size_t have = 0;         // bytes of it received
+    std::int32_t highest_opened = 0;
+  } scan_;
 };
 
 }  // namespace dialback::h2

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "core/token_bucket.hpp"
+
 namespace dialback::h2 {
 
 enum class Role {
@@ -26,6 +28,19 @@ struct H2Settings {
   std::size_t max_header_fields = 0;               // 0: no limit on the field count
   // A writer waits once this many bytes of its body are queued in the engine.
   std::size_t stream_send_buffer = 256u << 10;
+  // Server role: streams the peer may reset (RST_STREAM) before their
+  // response ended. Past the budget the session ends with GOAWAY
+  // ENHANCE_YOUR_CALM (HTTP/2 rapid reset, CVE-2023-44487). Disabled (burst
+  // 0) on the agent: its only peer is its own edge, which limits its public
+  // clients; a limit there would let public resets close the tunnel.
+  RateLimit peer_resets;
+  // Server role, for untrusted peers (the edge's public HTTP/2): closed
+  // streams are remembered (nghttp2 then answers frames on them with
+  // STREAM_CLOSED), and a HEADERS frame opening a stream with an id lower
+  // than one already opened is a connection error PROTOCOL_ERROR (nghttp2
+  // ignores it). Off for tunnel sessions: their peer is our own code, and
+  // remembered streams cost memory per session.
+  bool strict = false;
 };
 
 struct LivenessSettings {

@@ -104,8 +104,8 @@ Result<void> H2StreamHandle<Interface>::end_body(HeaderList trailers) {
 
 template <class Interface>
 void H2StreamHandle<Interface>::reset(Error reason) {
-  if (state_->engine != nullptr) state_->engine->reset(*state_, h2_code_for(reason));
   if (!state_->error) state_->error = reason;
+  if (state_->engine != nullptr) state_->engine->reset(*state_, h2_code_for(reason));
 }
 
 template class H2StreamHandle<TunnelStream>;

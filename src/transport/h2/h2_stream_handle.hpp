@@ -63,6 +63,9 @@ class H2IncomingStream final : public H2StreamHandle<IncomingStream> {
         has_body_(!state_->body_ended) {}
 
   const RequestHead& request() const override { return request_; }
+  // The stream ended before anything answered it (the peer reset it, or the
+  // session closed).
+  bool ended_early() const { return state_->closed && state_->error; }
   bool has_body() const override { return has_body_; }
   Result<void> respond(const ResponseHead& head, bool end_stream) override;
   Result<void> respond_informational(const ResponseHead& head) override;

@@ -51,6 +51,7 @@ struct H2StreamState {
   HeaderList out_trailers;
 
   // End of the stream.
+  bool reset_received = false;   // the peer sent RST_STREAM
   bool closed = false;
   std::error_code error;         // set when the stream ended before both bodies completed
 

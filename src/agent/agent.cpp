@@ -45,7 +45,8 @@ Agent::Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
       logger_(std::move(logger)),
       handler_(std::move(handler)),
       rng_(std::random_device{}()),
-      changed_(executor_) {
+      changed_(executor_),
+      trimmer_(executor_) {
   if (!handler_) {
     const UpstreamTimeouts timeouts{config_.upstream_connect_timeout,
                                     config_.upstream_response_timeout};
@@ -116,7 +117,15 @@ void Agent::fatal(const RegistrationRejection& rejection) {
 }
 
 void Agent::serve_stream(std::unique_ptr<IncomingStream> stream) {
-  spawn_tracked(handler_(std::move(stream)));
+  ++streams_serving_;
+  ++tasks_running_;
+  asio::co_spawn(executor_, handler_(std::move(stream)), [this](std::exception_ptr) {
+    --tasks_running_;
+    // After a burst (a flood of streams the edge reset included), glibc
+    // would keep the memory it used for the life of the process.
+    if (--streams_serving_ == 0) trimmer_.released();
+    changed_.notify();
+  });
 }
 
 void Agent::spawn_tracked(Task<void> task) {

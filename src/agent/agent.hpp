@@ -13,6 +13,7 @@
 
 #include "config/agent_config.hpp"
 #include "core/async_event.hpp"
+#include "core/heap_trimmer.hpp"
 #include "core/logging.hpp"
 #include "tls/tls_context.hpp"
 #include "transport/h2/h2_connection.hpp"
@@ -77,6 +78,8 @@ class Agent {
   std::function<void(const RegistrationRejection&)> on_fatal_;
   std::size_t connected_ = 0;
   int tasks_running_ = 0;             // slot loops and stream handlers; shutdown() waits for them
+  int streams_serving_ = 0;           // stream handlers running
+  HeapTrimmer trimmer_;               // gives back a burst's memory once no stream is served
   // Sockets of dials in progress; shutdown() closes them. Shared with the
   // dialing coroutines, whose frames may be destroyed after the Agent.
   std::shared_ptr<std::list<tcp::socket*>> dialing_ = std::make_shared<std::list<tcp::socket*>>();

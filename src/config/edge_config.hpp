@@ -15,12 +15,25 @@
 #include "config/config_error.hpp"
 #include "config/flow_windows.hpp"
 #include "config/listen_address.hpp"
+#include "core/ip_network.hpp"
+#include "core/token_bucket.hpp"
 
 namespace dialback {
 
 struct EdgeSection {
   std::string id;  // identity sent as Dialback-Edge; the loader defaults it to the host name
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(30)};
+};
+
+// Rate limits on the agent listener (docs/configuration.md): TLS handshakes
+// per source address and in total (over them the connection is closed
+// before the handshake), and failed registrations per source address (over
+// it the edge answers 429 without checking the credentials). The defaults
+// let 1 000 agents behind one address reconnect at once.
+struct AgentLimits {
+  RateLimit handshakes_per_ip{100, 2000};
+  RateLimit handshakes{1000, 10000};
+  RateLimit failures_per_ip{1, 20};
 };
 
 // The TLS listener that agents dial.
@@ -34,12 +47,25 @@ struct AgentListenerConfig {
   std::chrono::milliseconds ping_timeout{std::chrono::seconds(10)};
   int max_sessions_per_tunnel = 1000;
   FlowWindows windows;  // stream_window, connection_window: what an agent may send ahead
+  // A response head (or trailers) from an agent over this: 502 to the client.
+  std::size_t max_response_header_bytes = 64u << 10;
+  AgentLimits limits;
 };
 
 struct HttpsListenerConfig {
   ListenAddress listen;
   std::string cert;
   std::string key;
+};
+
+// Limits per public client (docs/configuration.md).
+struct PublicLimits {
+  // Per HTTP/2 connection: streams the client resets before their response
+  // ended (rapid reset); past it GOAWAY ENHANCE_YOUR_CALM. On by default.
+  RateLimit stream_resets{20, 200};
+  // Per client address; 0 / off: no limit (the default). Over them: 429.
+  std::size_t connections_per_ip = 0;
+  RateLimit requests_per_ip;
 };
 
 // Public listeners; at least one of http and https is set.
@@ -59,9 +85,20 @@ struct PublicConfig {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
   // No bytes either way on a forwarded exchange: 504 before the response, close after.
   std::chrono::milliseconds stream_idle_timeout{std::chrono::minutes(5)};
+  // A response that declared a body length and sent no body byte this long
+  // after its head is cut off (shorter than stream_idle_timeout).
+  std::chrono::milliseconds first_byte_timeout{std::chrono::seconds(30)};
   // HTTP/2 clients: streams at once per connection, and what they may send ahead.
   std::uint32_t max_concurrent_streams = 100;
   FlowWindows windows;
+  PublicLimits limits;
+  // Peers whose X-Forwarded-*, Forwarded and X-Real-IP are believed and
+  // extended; from anyone else they are replaced. Empty: nobody.
+  std::vector<IpNetwork> trusted_proxies;
+  // A trusted peer's X-Forwarded-Host chooses the tunnel (behind a load balancer).
+  bool route_by_forwarded_host = false;
+  // Error pages name the tunnel and host (for development); else only the hop.
+  bool verbose_errors = false;
 };
 
 // Credentials accepted for a tunnel; at least one entry in total.

@@ -15,11 +15,29 @@ void parse_edge_section(ParseContext& ctx, const Field& field, EdgeSection& out)
   if (auto f = map.find("drain_timeout")) out.drain_timeout = read_duration(ctx, *f);
 }
 
+AgentLimits parse_agent_limits(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"handshakes_per_ip", "handshakes", "failures_per_ip"});
+  AgentLimits out;
+  if (auto f = map.find("handshakes_per_ip")) out.handshakes_per_ip = read_rate_limit(ctx, *f);
+  if (auto f = map.find("handshakes")) out.handshakes = read_rate_limit(ctx, *f);
+  if (auto f = map.find("failures_per_ip")) out.failures_per_ip = read_rate_limit(ctx, *f);
+  return out;
+}
+
+PublicLimits parse_public_limits(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"stream_resets", "connections_per_ip", "requests_per_ip"});
+  PublicLimits out;
+  if (auto f = map.find("stream_resets")) out.stream_resets = read_rate_limit(ctx, *f);
+  if (auto f = map.find("connections_per_ip")) out.connections_per_ip = read_count(ctx, *f, 0);
+  if (auto f = map.find("requests_per_ip")) out.requests_per_ip = read_rate_limit(ctx, *f);
+  return out;
+}
+
 AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field,
                 {"listen", "cert", "key", "client_ca", "handshake_timeout", "ping_interval", "ping_timeout",
                  "stream_window", "connection_window",
-                 "max_sessions_per_tunnel"});
+                 "max_sessions_per_tunnel", "max_response_header_bytes", "limits"});
   AgentListenerConfig out;
   if (auto f = map.find("listen")) out.listen = read_listen_address(ctx, *f);
   out.cert = read_path(ctx, map.require("cert"));
@@ -29,6 +47,10 @@ AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
   if (auto f = map.find("ping_interval")) out.ping_interval = read_duration(ctx, *f);
   if (auto f = map.find("ping_timeout")) out.ping_timeout = read_duration(ctx, *f);
   if (auto f = map.find("max_sessions_per_tunnel")) out.max_sessions_per_tunnel = read_int(ctx, *f);
+  if (auto f = map.find("max_response_header_bytes")) {
+    out.max_response_header_bytes = read_byte_size(ctx, *f);
+  }
+  if (auto f = map.find("limits")) out.limits = parse_agent_limits(ctx, *f);
   read_flow_windows(ctx, map, out.windows);
   return out;
 }
@@ -46,7 +68,9 @@ PublicConfig parse_public(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field,
                 {"http", "https", "request_timeout", "max_header_bytes", "max_header_fields",
                  "max_body_bytes", "header_timeout", "idle_timeout", "stream_idle_timeout",
-                 "max_concurrent_streams", "stream_window", "connection_window"});
+                 "max_concurrent_streams", "stream_window", "connection_window",
+                 "first_byte_timeout", "limits", "trusted_proxies", "route_by_forwarded_host",
+                 "verbose_errors"});
   PublicConfig out;
   if (auto f = map.find("http")) out.http = read_listen_address(ctx, *f);
   if (auto f = map.find("https")) out.https = parse_https(ctx, *f);
@@ -61,6 +85,13 @@ PublicConfig parse_public(ParseContext& ctx, const Field& field) {
     out.max_concurrent_streams = static_cast<std::uint32_t>(read_count(ctx, *f, 1));
   }
   read_flow_windows(ctx, map, out.windows);
+  if (auto f = map.find("first_byte_timeout")) out.first_byte_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("limits")) out.limits = parse_public_limits(ctx, *f);
+  if (auto f = map.find("trusted_proxies")) out.trusted_proxies = read_networks(ctx, *f);
+  if (auto f = map.find("route_by_forwarded_host")) {
+    out.route_by_forwarded_host = read_bool(ctx, *f);
+  }
+  if (auto f = map.find("verbose_errors")) out.verbose_errors = read_bool(ctx, *f);
   return out;
 }
 

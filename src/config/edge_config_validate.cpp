@@ -32,6 +32,10 @@ std::optional<ConfigError> check_agents(const AgentListenerConfig& agents) {
   if (auto e = check_positive("agents.ping_interval", agents.ping_interval)) return e;
   if (auto e = check_positive("agents.ping_timeout", agents.ping_timeout)) return e;
   if (auto e = validate_flow_windows(agents.windows, "agents.")) return e;
+  if (agents.max_response_header_bytes < kMinHeaderBytes ||
+      agents.max_response_header_bytes > kMaxHeaderBytes) {
+    return error("agents.max_response_header_bytes", "must be from 1KiB to 1MiB");
+  }
   if (agents.max_sessions_per_tunnel < 1 || agents.max_sessions_per_tunnel > kMaxSessionsPerTunnel) {
     return error("agents.max_sessions_per_tunnel",
                  "must be from 1 to " + std::to_string(kMaxSessionsPerTunnel));
@@ -56,6 +60,10 @@ std::optional<ConfigError> check_public(const PublicConfig& pub) {
   if (auto e = check_positive("public.header_timeout", pub.header_timeout)) return e;
   if (auto e = check_positive("public.idle_timeout", pub.idle_timeout)) return e;
   if (auto e = validate_flow_windows(pub.windows, "public.")) return e;
+  if (auto e = check_positive("public.first_byte_timeout", pub.first_byte_timeout)) return e;
+  if (pub.route_by_forwarded_host && pub.trusted_proxies.empty()) {
+    return error("public.route_by_forwarded_host", "needs public.trusted_proxies");
+  }
   return check_positive("public.stream_idle_timeout", pub.stream_idle_timeout);
 }
 

@@ -78,6 +78,35 @@ bool read_bool(const ParseContext& ctx, const Field& field) {
   ctx.fail(field.line, field.key, "expected true or false");
 }
 
+RateLimit read_rate_limit(ParseContext& ctx, const Field& field) {
+  if (field.node.IsScalar() && field.node.Scalar() == "off") return {};
+  if (!field.node.IsMap()) ctx.fail(field.line, field.key, "expected off or {rate: N, burst: N}");
+  MapReader map(ctx, field, {"rate", "burst"});
+  const Field rate_field = map.require("rate");
+  const std::string& text = rate_field.node.IsScalar() ? rate_field.node.Scalar() : std::string();
+  double rate = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), rate);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !(rate > 0) ||
+      rate > 1e9) {
+    ctx.fail(rate_field.line, rate_field.key, "expected a number of tokens per second above 0");
+  }
+  const std::size_t burst = read_count(ctx, map.require("burst"), 1);
+  return RateLimit{rate, static_cast<std::uint32_t>(burst)};
+}
+
+std::vector<IpNetwork> read_networks(ParseContext& ctx, const Field& field) {
+  std::vector<IpNetwork> out;
+  for (const Field& item : read_list(ctx, field)) {
+    const std::string text = read_string(ctx, item);
+    auto network = IpNetwork::parse(text);
+    if (!network) {
+      ctx.fail(item.line, item.key, "expected an address or CIDR range, got \"" + text + "\"");
+    }
+    out.push_back(*network);
+  }
+  return out;
+}
+
 std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field) {
   if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected a duration");
   auto parsed = parse_duration(field.node.Scalar());

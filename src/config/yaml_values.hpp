@@ -15,6 +15,8 @@
 #include "config/listen_address.hpp"
 #include "config/map_reader.hpp"
 #include "config/parse_context.hpp"
+#include "core/ip_network.hpp"
+#include "core/token_bucket.hpp"
 
 namespace dialback::config_detail {
 
@@ -36,6 +38,11 @@ std::size_t read_count(const ParseContext& ctx, const Field& field, int minimum)
 // not yes/no/on/off.
 bool read_bool(const ParseContext& ctx, const Field& field);
 std::chrono::milliseconds read_duration(const ParseContext& ctx, const Field& field);
+// A rate limit: `off`, or {rate: TOKENS_PER_SECOND (> 0, may be a
+// fraction), burst: COUNT (>= 1)}.
+RateLimit read_rate_limit(ParseContext& ctx, const Field& field);
+// A list of CIDR ranges ("10.0.0.0/8", "::1").
+std::vector<IpNetwork> read_networks(ParseContext& ctx, const Field& field);
 // A byte size (config/byte_size.hpp): "65536", "64KiB", "10MiB".
 std::uint64_t read_byte_size(const ParseContext& ctx, const Field& field);
 // `stream_window` and `connection_window` of `map`, when present: byte

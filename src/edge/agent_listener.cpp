@@ -22,32 +22,32 @@ std::string peer_of(const tcp::socket& socket) {
 }
 
 // Decides a registration: the tunnel index, or the rejection to send.
+// Every refusal before the credential is proven valid for *some* tunnel is
+// the same 401 with the same text, whether the tunnel exists or not (and
+// whatever client certificate came with it): tunnel names cannot be probed.
+// A caller with a valid credential learns 404 (no such tunnel) or 403 (not
+// this one), never the names of tunnels it may not use.
 tl::expected<std::size_t, RegistrationRejection> admit(const RegistrationRequest& request,
                                                        const Credentials& credentials,
                                                        const TunnelTable& tunnels) {
   auto tunnel = tunnels.find(request.tunnel);
+  if (tunnel && authorize(tunnels[*tunnel].auth, credentials) == AuthOutcome::allowed) {
+    return *tunnel;
+  }
+  if (!tunnels.accepted_anywhere(credentials)) {
+    return tl::unexpected(RegistrationRejection::unauthorized("missing or invalid credential"));
+  }
   if (!tunnel) {
-    // 401 before 404: an unauthenticated caller learns nothing about tunnels.
-    if (!tunnels.accepted_anywhere(credentials)) {
-      return tl::unexpected(RegistrationRejection::unauthorized("missing or invalid credential"));
-    }
-    return tl::unexpected(
-        RegistrationRejection::unknown_tunnel("no tunnel named '" + request.tunnel + "'"));
+    return tl::unexpected(RegistrationRejection::unknown_tunnel("no such tunnel"));
   }
-  switch (authorize(tunnels[*tunnel].auth, credentials)) {
-    case AuthOutcome::allowed:
-      return *tunnel;
-    case AuthOutcome::forbidden:
-      return tl::unexpected(RegistrationRejection::forbidden(
-          "client certificate not allowed for tunnel '" + request.tunnel + "'"));
-    case AuthOutcome::unauthorized:
-      break;
-  }
-  if (tunnels.accepted_anywhere(credentials)) {
-    return tl::unexpected(RegistrationRejection::forbidden(
-        "credential not valid for tunnel '" + request.tunnel + "'"));
-  }
-  return tl::unexpected(RegistrationRejection::unauthorized("missing or invalid credential"));
+  return tl::unexpected(
+      RegistrationRejection::forbidden("credential not valid for the requested tunnel"));
+}
+
+// The registration refusals that count against the source's failure budget.
+bool counts_as_failure(const RegistrationRejection& rejection) {
+  return rejection.status == 400 || rejection.status == 401 || rejection.status == 403 ||
+         rejection.status == 404;
 }
 
 }  // namespace
@@ -62,6 +62,7 @@ AgentListener::AgentListener(asio::any_io_executor executor, asio::ssl::context&
       registry_(registry),
       counters_(counters),
       logger_(std::move(logger)),
+      gate_(config.agents.limits, logger_),
       listener_(executor, "agent listener", logger_),
       sessions_changed_(executor),
       trimmer_(executor) {}
@@ -108,6 +109,15 @@ Task<std::optional<AgentListener::Admitted>> AgentListener::register_agent(tcp::
   error_code option_ec;  // must not throw: serve() has to see this return
   socket.set_option(tcp::no_delay(true), option_ec);
   const std::string peer = peer_of(socket);
+  const auto remote = socket.remote_endpoint(option_ec);
+  const std::string source = option_ec ? peer : source_key(remote.address());
+  if (!gate_.allow_handshake(source, Clock::now())) {
+    // Closed before the TLS handshake: a flood costs an accept, not a handshake.
+    ++counters_.agent_handshakes_refused;
+    gate_.log_refusal(source, peer, "connection closed before TLS: handshake rate over agents.limits",
+                      Clock::now());
+    co_return std::nullopt;
+  }
   TlsStream tls(std::move(socket), tls_);
   Watchdog watchdog(executor_, config_.agents.handshake_timeout, [&tls] {
     error_code ignored;
@@ -117,8 +127,11 @@ Task<std::optional<AgentListener::Admitted>> AgentListener::register_agent(tcp::
   error_code ec;
   co_await tls.async_handshake(asio::ssl::stream_base::server, nothrow(ec));
   if (ec) {
-    logger_->info("agent {} TLS handshake failed: {}", peer,
-                  watchdog.fired() ? "timed out" : ec.message());
+    ++counters_.agent_handshakes_failed;
+    gate_.log_refusal(source, peer,
+                      std::string("TLS handshake failed: ") +
+                          (watchdog.fired() ? "timed out" : ec.message()),
+                      Clock::now());
     co_return std::nullopt;
   }
   const std::string alpn = negotiated_alpn(tls.native_handle());
@@ -130,15 +143,22 @@ Task<std::optional<AgentListener::Admitted>> AgentListener::register_agent(tcp::
   options.liveness = {config_.agents.ping_interval, config_.agents.ping_timeout};
   options.h2.stream_window = config_.agents.windows.stream;
   options.h2.connection_window = config_.agents.windows.connection;
+  options.h2.max_header_list_size =
+      static_cast<std::uint32_t>(config_.agents.max_response_header_bytes);
   std::size_t tunnel = 0;
   std::string initial;
 
   if (alpn == "h2") {  // rhttp: the certificate is the identity (PROTOCOL.md §5)
-    auto found = tunnels_.find_by_certificate(credentials.cert_names);
+    const bool over_budget = gate_.over_failure_budget(source, Clock::now());
+    auto found = over_budget ? std::nullopt : tunnels_.find_by_certificate(credentials.cert_names);
     if (!found || stopping_) {
       ++counters_.registrations_rejected;
-      logger_->warn("rhttp agent {} refused: {}", peer,
-                    stopping_ ? "edge draining" : "no tunnel allows its client certificate");
+      if (!found && !over_budget) gate_.failed(source, Clock::now());
+      gate_.log_refusal(source, peer,
+                        stopping_     ? "rhttp refused: edge draining"
+                        : over_budget ? "rhttp refused: too many failed registrations"
+                                      : "rhttp refused: no tunnel allows its client certificate",
+                        Clock::now());
       co_return std::nullopt;
     }
     tunnel = *found;
@@ -161,8 +181,16 @@ Task<std::optional<AgentListener::Admitted>> AgentListener::register_agent(tcp::
     auto request = parse_registration_request(parser.get());
     const auto authz = parser.get()[http::field::authorization];
     if (!authz.empty()) credentials.token = token_from_authorization(authz);
-    auto admitted = request ? admit(*request, credentials, tunnels_)
-                            : tl::unexpected(request.error());
+    tl::expected<std::size_t, RegistrationRejection> admitted;
+    if (gate_.over_failure_budget(source, Clock::now())) {
+      // Over the budget: 429 without looking at the request or credentials.
+      ++counters_.registrations_rate_limited;
+      admitted = tl::unexpected(
+          RegistrationRejection::rate_limited(gate_.retry_after(source, Clock::now())));
+    } else {
+      admitted = request ? admit(*request, credentials, tunnels_) : tl::unexpected(request.error());
+      if (!admitted && counts_as_failure(admitted.error())) gate_.failed(source, Clock::now());
+    }
     if (admitted && stopping_) {
       admitted = tl::unexpected(RegistrationRejection::draining("edge is shutting down", 1));
     }
@@ -173,8 +201,11 @@ Task<std::optional<AgentListener::Admitted>> AgentListener::register_agent(tcp::
     }
     if (!admitted) {
       ++counters_.registrations_rejected;
-      logger_->warn("agent {} registration refused: {} {} ({})", peer, admitted.error().status,
-                    admitted.error().code, admitted.error().message);
+      gate_.log_refusal(source, peer,
+                        fmt::format("registration for tunnel '{}' refused: {} {} ({})",
+                                    request ? request->tunnel : "?", admitted.error().status,
+                                    admitted.error().code, admitted.error().message),
+                        Clock::now());
       auto response = build_registration_reject(admitted.error());
       co_await http::async_write(tls, response, nothrow(ec));
       co_await tls.async_shutdown(nothrow(ec));

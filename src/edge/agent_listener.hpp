@@ -2,7 +2,8 @@
 // on its ALPN: "http/1.1" is the `h2` transport (registration handshake,
 // then reversed HTTP/2), "h2" is `rhttp` (identity from the client
 // certificate). Every accepted session runs as an H2Connection registered
-// in the SessionRegistry for as long as it lives.
+// in the SessionRegistry for as long as it lives. AgentGate limits the rate
+// of handshakes and of failed registrations per source address.
 #pragma once
 
 #include <list>
@@ -12,6 +13,7 @@
 
 #include "config/edge_config.hpp"
 #include "core/heap_trimmer.hpp"
+#include "edge/agent_gate.hpp"
 #include "core/listener.hpp"
 #include "core/logging.hpp"
 #include "edge/edge_counters.hpp"
@@ -59,6 +61,7 @@ class AgentListener {
   SessionRegistry& registry_;
   EdgeCounters& counters_;
   Logger logger_;
+  AgentGate gate_;       // handshake and failure rate limits, sampled refusal log
   Listener listener_;
   AsyncEvent sessions_changed_;
   HeapTrimmer trimmer_;  // gives back what ended sessions freed

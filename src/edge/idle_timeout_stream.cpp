@@ -7,9 +7,12 @@ namespace dialback::edge {
 IdleTimeoutStream::IdleTimeoutStream(std::unique_ptr<TunnelStream> inner,
                                      asio::any_io_executor executor,
                                      std::chrono::steady_clock::duration timeout,
+                                     std::chrono::steady_clock::duration first_byte_timeout,
                                      std::function<void(bool response_started)> on_idle)
     : inner_(std::move(inner)),
       on_idle_(std::move(on_idle)),
+      timeout_(timeout),
+      first_byte_timeout_(first_byte_timeout),
       watchdog_(std::move(executor), timeout, [this] {
         inner_->reset(Error::timeout);
         if (on_idle_) on_idle_(response_started_);
@@ -26,7 +29,17 @@ Task<Result<ResponseHead>> IdleTimeoutStream::read_response(
   }
   if (head) {
     response_started_ = true;
-    watchdog_.touch();
+    // A declared length is a promise that bytes follow now: a head and then
+    // silence holds the client only for first_byte_timeout. Streams of
+    // unknown length (server-sent events) keep the idle timeout.
+    const auto length = find_header(head->headers, "content-length");
+    awaiting_first_byte_ = head->status >= 200 && inner_->response_has_body() && length &&
+                           *length != "0" && first_byte_timeout_ < timeout_;
+    if (awaiting_first_byte_) {
+      watchdog_.touch(first_byte_timeout_);
+    } else {
+      watchdog_.touch();
+    }
   } else if (watchdog_.fired()) {
     // The transport may report our own reset in its words ("reset by peer").
     co_return fail(Error::timeout);
@@ -36,7 +49,12 @@ Task<Result<ResponseHead>> IdleTimeoutStream::read_response(
 
 Task<Result<std::optional<std::string>>> IdleTimeoutStream::read_body() {
   auto chunk = co_await inner_->read_body();
-  if (chunk) watchdog_.touch();
+  if (chunk && awaiting_first_byte_) {
+    awaiting_first_byte_ = false;
+    watchdog_.touch(timeout_);
+  } else if (chunk) {
+    watchdog_.touch();
+  }
   if (!chunk && watchdog_.fired()) co_return fail(Error::timeout);
   co_return chunk;
 }

@@ -23,8 +23,11 @@ namespace dialback::edge {
 
 class IdleTimeoutStream final : public TunnelStream {
  public:
+  // `first_byte_timeout` replaces `timeout` between a response head that
+  // declares a body length and the first body byte (public.first_byte_timeout).
   IdleTimeoutStream(std::unique_ptr<TunnelStream> inner, asio::any_io_executor executor,
                     std::chrono::steady_clock::duration timeout,
+                    std::chrono::steady_clock::duration first_byte_timeout,
                     std::function<void(bool response_started)> on_idle);
 
   // The deadline moves with request body progress: the response timeout
@@ -50,6 +53,9 @@ class IdleTimeoutStream final : public TunnelStream {
   std::unique_ptr<TunnelStream> inner_;
   std::function<void(bool)> on_idle_;
   bool response_started_ = false;
+  bool awaiting_first_byte_ = false;  // under first_byte_timeout_
+  std::chrono::steady_clock::duration timeout_;
+  std::chrono::steady_clock::duration first_byte_timeout_;
   std::chrono::steady_clock::time_point last_request_progress_ = std::chrono::steady_clock::now();
   Watchdog watchdog_;  // last: disarmed first on destruction
 };

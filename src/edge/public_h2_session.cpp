@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "edge/error_page.hpp"
+#include "core/error.hpp"
 #include "edge/idle_timeout_stream.hpp"
 #include "tunnel/stream_bridge.hpp"
 
@@ -22,6 +23,8 @@ h2::H2Connection::Options public_options(const PublicConfig& config) {
   options.h2.connection_window = config.windows.connection;
   options.h2.max_header_list_size = static_cast<std::uint32_t>(config.max_header_bytes);
   options.h2.max_header_fields = config.max_header_fields;
+  options.h2.peer_resets = config.limits.stream_resets;
+  options.h2.strict = true;
   // A public client that stops answering PINGs is gone: its streams end.
   options.liveness = {config.idle_timeout, config.header_timeout};
   return options;
@@ -88,6 +91,7 @@ PublicH2Session::PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarde
     : forwarder_(forwarder),
       client_ip_(std::move(client_ip)),
       scheme_(std::move(scheme)),
+      logger_(logger),
       connection_(std::move(io), public_options(forwarder.config().public_),
                   public_identity(client_ip_), std::move(logger)),
       executor_(connection_.executor()),
@@ -107,8 +111,14 @@ Task<void> PublicH2Session::run(std::string initial) {
     --streams_running_;
     streams_changed_.notify();
   });
-  co_await connection_.run(std::move(initial));
+  const auto reason = co_await connection_.run(std::move(initial));
   ended_ = true;
+  // One line per connection, not one per stream: a rapid-reset flood must
+  // not flood the log too.
+  if (const auto unserved = connection_.streams_reset_unserved(); unserved > 0) {
+    logger_->info("public h2 client {}: {} streams reset before they were forwarded ({})",
+                  client_ip_, unserved, reason.message());
+  }
   streams_changed_.notify();
   while (streams_running_ > 0) co_await streams_changed_.wait();
 }
@@ -179,7 +189,7 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
 
   entry.request_id = forwarder_.add_forwarding(head, client_ip_, scheme_, entry.request_id);
   const bool has_body = public_stream->has_body();
-  auto opened = forwarder_.open(head, !has_body);
+  auto opened = forwarder_.open(head, !has_body, client_ip_);
   if (!opened) {
     ForwardRefusal refusal = std::move(opened.error());
     co_await respond_error(*public_stream, entry, refusal.status, std::move(refusal.message),
@@ -188,7 +198,7 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
   }
   IncomingStream* client = public_stream.get();
   auto tunnel = std::make_unique<IdleTimeoutStream>(
-      std::move(opened->stream), executor_, config.stream_idle_timeout,
+      std::move(opened->stream), executor_, config.stream_idle_timeout, config.first_byte_timeout,
       [client](bool response_started) {
         if (response_started) client->reset(Error::timeout);
       });
@@ -198,17 +208,14 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
   auto response = co_await bridge.read_response(Clock::now() + config.request_timeout);
   if (!response) {
     ++counters.requests_failed;
-    const bool timed_out = response.error() == Error::timeout;
-    auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
-    std::string message = "dialback edge: the tunnel to the agent failed (" +
-                          response.error().message() + ")";
-    if (timed_out) message = "dialback edge: the agent did not answer in time";
+    TunnelFailure failure = describe_tunnel_failure(response.error());
     if (bridge.body_too_large()) {
-      status = http::status::payload_too_large;
-      message = "dialback edge: request body larger than public.max_body_bytes";
+      failure = {http::status::payload_too_large,
+                 "dialback edge: request body larger than public.max_body_bytes",
+                 "rejected: body over the limit"};
     }
-    co_await respond_error(*public_stream, entry, status, std::move(message),
-                           via + " error=" + response.error().message());
+    co_await respond_error(*public_stream, entry, failure.status, std::move(failure.page),
+                           via + " error=" + failure.reason);
     // A body the client is still sending has nowhere to go: nghttp2 resets
     // the client's half of the stream after our END_STREAM.
     co_await bridge.finish();
@@ -219,7 +226,7 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
   co_await bridge.finish();
   if (!relayed) ++counters.requests_failed;
   std::string outcome = via;
-  if (!relayed) outcome += " error=relay-failed";
+  if (!relayed) outcome += " error=" + relay_failure_reason(relayed.error());
   if (!head.protocol.empty()) outcome += " protocol=" + head.protocol;
   forwarder_.log(entry, response->status, relayed ? *relayed : 0, outcome);
 }

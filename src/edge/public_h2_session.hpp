@@ -49,6 +49,7 @@ class PublicH2Session {
   RequestForwarder& forwarder_;
   std::string client_ip_;
   std::string scheme_;
+  Logger logger_;
   h2::H2Connection connection_;
   asio::any_io_executor executor_;
   int streams_running_ = 0;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "core/ip_network.hpp"
 #include "edge/error_page.hpp"
 #include "edge/idle_timeout_stream.hpp"
 #include "edge/public_stream.hpp"
@@ -81,23 +82,20 @@ Task<void> stop_client_reader(Stream& stream, ClientReader& reader) {
   while (!reader.done) co_await reader.changed.wait();
 }
 
-struct ClientBodyError {
-  http::status status;
-  std::string message;
-};
-
 // What to answer when relaying the request body failed on the client's side
 // (nothing when it did not fail, or failed for an I/O reason).
-std::optional<ClientBodyError> client_body_error(const Result<void>& relayed) {
+std::optional<TunnelFailure> client_body_error(const Result<void>& relayed) {
   if (relayed) return std::nullopt;
   const std::error_code ec = relayed.error();
   if (ec == kBodyLimitExceeded) {
-    return ClientBodyError{http::status::payload_too_large,
-                           "dialback edge: request body larger than public.max_body_bytes"};
+    return TunnelFailure{http::status::payload_too_large,
+                         "dialback edge: request body larger than public.max_body_bytes",
+                         "rejected: body over the limit"};
   }
-  if (ec.category() == kBodyLimitExceeded.category()) {  // Beast's HTTP parser
-    return ClientBodyError{http::status::bad_request,
-                           "dialback edge: malformed request body (" + ec.message() + ")"};
+  if (ec.category() == kBodyLimitExceeded.category()) {  // Beast's parser, or chunk framing
+    return TunnelFailure{http::status::bad_request,
+                         "dialback edge: malformed request body (" + ec.message() + ")",
+                         "rejected: malformed request body (" + ec.message() + ")"};
   }
   return std::nullopt;
 }
@@ -160,6 +158,12 @@ std::string client_ip_of(const tcp::socket& socket) {
   error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   return ec ? std::string("unknown") : remote.address().to_string();
+}
+
+std::string source_of(const std::string& client_ip) {
+  error_code ec;
+  const auto address = asio::ip::make_address(client_ip, ec);
+  return ec ? client_ip : source_key(address);
 }
 
 }  // namespace
@@ -225,10 +229,42 @@ void PublicHttpServer::untrack(ConnectionRef connection) {
   connections_changed_.notify();
 }
 
+bool PublicHttpServer::take_slot(const std::string& source) {
+  const std::size_t cap = config_.public_.limits.connections_per_ip;
+  if (cap == 0) return true;
+  std::size_t& open = connections_per_ip_[source];
+  if (open >= cap) {
+    if (open == 0) connections_per_ip_.erase(source);
+    return false;
+  }
+  ++open;
+  return true;
+}
+
+void PublicHttpServer::release_slot(const std::string& source) {
+  if (config_.public_.limits.connections_per_ip == 0) return;
+  auto it = connections_per_ip_.find(source);
+  if (it != connections_per_ip_.end() && --it->second == 0) connections_per_ip_.erase(it);
+}
+
 Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
   const std::string client_ip = client_ip_of(socket);
+  const std::string source = source_of(client_ip);
   PlainStream stream(std::move(socket));
   auto self = track(stream.socket());
+  if (!take_slot(source)) {
+    // Over public.limits.connections_per_ip: 429, then close.
+    ++forwarder_.counters().requests_rate_limited;
+    const std::string request_id = forwarder_.next_request_id();
+    forwarder_.log_rejected(request_id, client_ip, 429, "public.limits.connections_per_ip");
+    stream.expires_after(config_.public_.header_timeout);
+    co_await send_page(stream, error_page(http::status::too_many_requests, request_id,
+                                          "dialback edge: too many connections from this address",
+                                          false, 1));
+    stream.close();
+    untrack(self);
+    co_return;
+  }
   beast::flat_buffer buffer;
   const auto first = co_await sniff_protocol(stream, buffer, config_.public_.header_timeout);
   if (first == FirstBytes::h2c && !stopping_) {
@@ -241,10 +277,20 @@ Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
   }
   stream.close();
   untrack(self);
+  release_slot(source);
 }
 
 Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
   const std::string client_ip = client_ip_of(socket);
+  const std::string source = source_of(client_ip);
+  if (!take_slot(source)) {
+    // Over public.limits.connections_per_ip: closed before the TLS handshake
+    // (answering 429 would first cost the handshake the cap protects).
+    ++forwarder_.counters().requests_rate_limited;
+    forwarder_.log_rejected(forwarder_.next_request_id(), client_ip, 429,
+                            "public.limits.connections_per_ip (closed before TLS)");
+    co_return;
+  }
   TlsStream stream(PlainStream(std::move(socket)), *tls_);
   auto self = track(lowest_socket(stream));
   error_code ec;
@@ -259,6 +305,7 @@ Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
     self->socket = &lowest_socket(io->stream());
     co_await serve_h2(std::move(io), *self, client_ip, "https", {});
     untrack(self);  // `stream` was moved from: the session closed the socket
+    release_slot(source);
     co_return;
   } else if (!stopping_) {
     beast::flat_buffer buffer;
@@ -266,6 +313,7 @@ Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
   }
   lowest_socket(stream).close(ec);
   untrack(self);
+  release_slot(source);
 }
 
 Task<void> PublicHttpServer::serve_h2(std::unique_ptr<ByteStream> io, Connection& self,
@@ -298,6 +346,13 @@ Task<void> PublicHttpServer::serve_http1(Stream& stream, beast::flat_buffer& buf
     first_request = false;
     HeadRead head = co_await read_request_head(stream, buffer, parser, head_deadline, options);
     if (head.outcome == HeadRead::Outcome::closed) break;
+    if (head.outcome == HeadRead::Outcome::not_http) {
+      ++forwarder_.counters().requests_rejected;
+      forwarder_.log_rejected(forwarder_.next_request_id(), client_ip, 0,
+                              "not HTTP/1.x: closed without an answer");
+      linger = true;
+      break;
+    }
     if (head.outcome == HeadRead::Outcome::rejected) {
       ++forwarder_.counters().requests_rejected;
       const std::string request_id = forwarder_.next_request_id();
@@ -353,7 +408,7 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   if (upgrade) forwarded = http1::extended_connect(std::move(forwarded), *upgrade);
   const bool end_stream = !has_body && !upgrade;
 
-  auto opened = forwarder_.open(forwarded, end_stream);
+  auto opened = forwarder_.open(forwarded, end_stream, client_ip);
   if (!opened) {
     ForwardRefusal refusal = std::move(opened.error());
     forwarder_.log(entry, static_cast<int>(refusal.status), 0, refusal.via);
@@ -365,6 +420,7 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   // before the response head, a closed connection after it).
   std::unique_ptr<TunnelStream> tunnel_stream = std::make_unique<IdleTimeoutStream>(
       std::move(opened->stream), executor_, config_.public_.stream_idle_timeout,
+      config_.public_.first_byte_timeout,
       [&stream](bool response_started) {
         error_code ignored;
         if (response_started) lowest_socket(stream).close(ignored);
@@ -398,25 +454,16 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   }
   if (!response_head) {
     ++counters.requests_failed;
-    const bool timed_out = response_head.error() == Error::timeout;
     tunnel_stream->reset(Error::cancelled);
     // The upload failed and reset the stream: the client's fault, so a 4xx
     // (a chunked body over public.max_body_bytes, or a body the HTTP/1.1
-    // parser rejects: bad chunk sizes, framing fields in the trailer).
-    const std::optional<ClientBodyError> body_error = client_body_error(reader.result);
-    auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
-    if (body_error) status = body_error->status;
-    forwarder_.log(entry, static_cast<int>(status), 0,
-                   via + " error=" + response_head.error().message());
+    // parser rejects: bad chunk sizes or framing, framing fields in the trailer).
+    const TunnelFailure failure = client_body_error(reader.result)
+                                      .value_or(describe_tunnel_failure(response_head.error()));
+    forwarder_.log(entry, static_cast<int>(failure.status), 0, via + " error=" + failure.reason);
     const bool upload_pending = !reader.body_done;
     error_code ignored;
-    // Page built outside the co_await expression: g++ 12 destroys a string
-    // temporary made in a ?: branch of such an expression twice (double free).
-    std::string message = timed_out ? "dialback edge: the agent did not answer in time"
-                                     : "dialback edge: the tunnel to the agent failed (" +
-                                           response_head.error().message() + ")";
-    if (body_error) message = std::move(body_error->message);
-    auto page = error_page(status, request_id, std::move(message),
+    auto page = error_page(failure.status, request_id, failure.page,
                            keep_alive && !upload_pending && reader.result.has_value());
     bool keep = co_await send_page(stream, std::move(page));
     if (!reader.body_done) lowest_socket(stream).close(ignored);
@@ -463,18 +510,22 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   }
   std::uint64_t relayed = 0;
   bool ok = !ec;
+  std::error_code pumped_error;
   if (ok && !no_body) {
     auto pumped = co_await http1::pump_tunnel_to_body(stream, response, serializer, *tunnel_stream);
     ok = pumped.has_value();
     if (ok) relayed = *pumped;
+    if (!ok) pumped_error = pumped.error();
   }
+  std::string outcome = via;
   if (!ok) {
     ++counters.requests_failed;
+    outcome += " error=" + relay_failure_reason(ec ? ec : std::error_code(pumped_error));
     tunnel_stream->reset(Error::cancelled);
     if (!reader.body_done) lowest_socket(stream).close(ec);
   }
   co_await stop_client_reader(stream, reader);
-  forwarder_.log(entry, response_head->status, relayed, ok ? via : via + " error=relay-failed");
+  forwarder_.log(entry, response_head->status, relayed, outcome);
   co_return ok && !close_after && reader.result.has_value();
 }
 

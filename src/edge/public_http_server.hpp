@@ -8,6 +8,8 @@
 #pragma once
 
 #include <list>
+#include <string>
+#include <unordered_map>
 
 #include "config/edge_config.hpp"
 #include "core/async_event.hpp"
@@ -63,6 +65,10 @@ class PublicHttpServer {
                      const std::string& client_ip, const char* scheme);
   ConnectionRef track(tcp::socket& socket);
   void untrack(ConnectionRef connection);
+  // public.limits.connections_per_ip: takes a slot for `source`; false when
+  // it has none left. Every true is matched by release_slot().
+  bool take_slot(const std::string& source);
+  void release_slot(const std::string& source);
 
   asio::any_io_executor executor_;
   const EdgeConfig& config_;
@@ -72,6 +78,7 @@ class PublicHttpServer {
   Listener listener_;
   Listener tls_listener_;
   std::list<Connection> connections_;
+  std::unordered_map<std::string, std::size_t> connections_per_ip_;  // open, by source key
   AsyncEvent connections_changed_;
   bool stopping_ = false;
 };

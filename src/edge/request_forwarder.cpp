@@ -2,9 +2,8 @@
 
 #include <openssl/rand.h>
 
-#include <array>
-#include <charconv>
 
+#include "core/ip_network.hpp"
 #include "http1/header_translation.hpp"
 
 namespace dialback::edge {
@@ -16,42 +15,59 @@ RequestForwarder::RequestForwarder(const EdgeConfig& config, const TunnelTable& 
       tunnels_(tunnels),
       registry_(registry),
       counters_(counters),
-      access_log_(std::move(access_log)) {
-  unsigned char random[6];
-  RAND_bytes(random, sizeof random);
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned char byte : random) {
-    request_id_prefix_ += kHex[byte >> 4];
-    request_id_prefix_ += kHex[byte & 15];
-  }
-}
+      access_log_(std::move(access_log)),
+      requests_per_ip_(config.public_.limits.requests_per_ip) {}
 
 std::string RequestForwarder::next_request_id() {
-  std::array<char, 24> digits;
-  const auto end =
-      std::to_chars(digits.data(), digits.data() + digits.size(), ++request_counter_).ptr;
-  std::string id;
-  id.reserve(request_id_prefix_.size() + 1 + (end - digits.data()));
-  id += request_id_prefix_;
-  id += '-';
-  id.append(digits.data(), end);
+  // 128 random bits: unique without a counter, and they tell nobody how many
+  // requests the edge serves.
+  unsigned char random[16];
+  RAND_bytes(random, sizeof random);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(2 * sizeof random, '0');
+  for (std::size_t i = 0; i < sizeof random; ++i) {
+    id[2 * i] = kHex[random[i] >> 4];
+    id[2 * i + 1] = kHex[random[i] & 15];
+  }
   return id;
 }
 
 std::string RequestForwarder::add_forwarding(RequestHead& head, const std::string& client_ip,
                                              std::string scheme, std::string edge_request_id) {
+  bool trusted = false;
+  if (!config_.public_.trusted_proxies.empty()) {
+    error_code ec;
+    const auto address = asio::ip::make_address(client_ip, ec);
+    trusted = !ec && in_any(config_.public_.trusted_proxies, address);
+  }
   return http1::add_forwarding_headers(
-      head, {client_ip, std::move(scheme), std::move(edge_request_id), &traceparents_});
+      head, {client_ip, std::move(scheme), std::move(edge_request_id), &traceparents_, trusted,
+             trusted && config_.public_.route_by_forwarded_host});
 }
 
 tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestHead& head,
-                                                                  bool end_stream) {
+                                                                  bool end_stream,
+                                                                  const std::string& client_ip) {
+  if (requests_per_ip_.enabled()) {
+    error_code ec;
+    const auto address = asio::ip::make_address(client_ip, ec);
+    const std::string source = ec ? client_ip : source_key(address);
+    const auto now = std::chrono::steady_clock::now();
+    if (!requests_per_ip_.take(source, now)) {
+      ++counters_.requests_rate_limited;
+      return tl::unexpected(ForwardRefusal{http::status::too_many_requests,
+                                           "dialback edge: too many requests from this address",
+                                           requests_per_ip_.retry_after(source, now),
+                                           "rate-limited: public.limits.requests_per_ip"});
+    }
+  }
   const auto tunnel = tunnels_.route(head.authority);
   if (!tunnel) {
     ++counters_.requests_no_route;
-    return tl::unexpected(ForwardRefusal{
-        http::status::not_found, "dialback edge: no tunnel serves host '" + head.authority + "'",
-        std::nullopt, "no-route"});
+    std::string page = "dialback edge: no tunnel serves this host";
+    if (config_.public_.verbose_errors) page += " ('" + head.authority + "')";
+    return tl::unexpected(
+        ForwardRefusal{http::status::not_found, std::move(page), std::nullopt, "no-route"});
   }
   const std::string& tunnel_name = tunnels_[*tunnel].name;
   TunnelSession* session = registry_.pick(*tunnel);
@@ -63,10 +79,10 @@ tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestH
   }
   if (!opened) {
     ++counters_.requests_no_session;
-    return tl::unexpected(ForwardRefusal{
-        http::status::service_unavailable,
-        "dialback edge: tunnel '" + tunnel_name + "' has no connected agent", 5,
-        "tunnel=" + tunnel_name + " no-session"});
+    std::string page = "dialback edge: no agent is connected for this host";
+    if (config_.public_.verbose_errors) page += " (tunnel '" + tunnel_name + "')";
+    return tl::unexpected(ForwardRefusal{http::status::service_unavailable, std::move(page), 5,
+                                         "tunnel=" + tunnel_name + " no-session"});
   }
   // Only for the access log: not built when it is off (every request pays it).
   std::string via;

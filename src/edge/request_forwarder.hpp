@@ -15,6 +15,7 @@
 
 #include "config/edge_config.hpp"
 #include "core/asio.hpp"
+#include "core/keyed_rate_limiter.hpp"
 #include "core/logging.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/session_registry.hpp"
@@ -56,7 +57,7 @@ class RequestForwarder {
   const EdgeConfig& config() const { return config_; }
   EdgeCounters& counters() { return counters_; }
 
-  // A fresh edge request id ("<random prefix>-<counter>").
+  // A fresh edge request id: 32 hex digits, 128 random bits.
   std::string next_request_id();
 
   // Adds the forwarding headers and trace context to `head` (end-to-end
@@ -66,8 +67,11 @@ class RequestForwarder {
                              std::string edge_request_id);
 
   // Routes `head` by authority and opens a stream on a session of its
-  // tunnel (a second session is tried once when the first just began draining).
-  tl::expected<OpenedStream, ForwardRefusal> open(const RequestHead& head, bool end_stream);
+  // tunnel (a second session is tried once when the first just began
+  // draining). Refused with 429 first when `client_ip` is over
+  // public.limits.requests_per_ip.
+  tl::expected<OpenedStream, ForwardRefusal> open(const RequestHead& head, bool end_stream,
+                                                  const std::string& client_ip);
 
   // One access log line: `outcome` names how it went (tunnel, session, error).
   void log(const AccessEntry& entry, int status, std::uint64_t bytes, std::string_view outcome);
@@ -81,9 +85,8 @@ class RequestForwarder {
   SessionRegistry& registry_;
   EdgeCounters& counters_;
   Logger access_log_;
-  std::string request_id_prefix_;
-  std::uint64_t request_counter_ = 0;
   http1::TraceparentGenerator traceparents_{std::random_device{}()};
+  KeyedRateLimiter requests_per_ip_;
 };
 
 }  // namespace dialback::edge

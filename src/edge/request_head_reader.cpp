@@ -70,6 +70,15 @@ Task<HeadRead> read_request_head(Stream& stream, beast::flat_buffer& buffer,
   parser.header_limit(static_cast<std::uint32_t>(head_size));
   parser.body_limit(http1::kNoBodyLimit);  // validate_request_head() answers 413 first
   const std::size_t used = parser.put(asio::const_buffer(buffer.data().data(), head_size), ec);
+  if (ec == http::error::bad_version && options.first_request) {
+    // A first line without any HTTP version is from a peer that does not
+    // speak HTTP/1 (an HTTP/2 client with a broken preface, h2spec 3.5): an
+    // HTTP/1.1 error page would only be garbage to it.
+    const std::string_view head(static_cast<const char*>(buffer.data().data()), head_size);
+    if (head.substr(0, head.find("\r\n")).find("HTTP/") == std::string_view::npos) {
+      co_return HeadRead{HeadRead::Outcome::not_http, {http::status::bad_request, "not HTTP/1.x"}};
+    }
+  }
   if (ec || used != head_size || !parser.is_header_done()) {
     std::string reason = "malformed request: ";
     reason += ec ? ec.message() : "incomplete head";

@@ -30,6 +30,7 @@ struct HeadRead {
     request,   // parser holds a valid head (target normalised to origin-form)
     closed,    // peer closed, idle timeout, error, or nothing sent: close silently
     rejected,  // answer `rejection` with Connection: close, then close
+    not_http,  // the first request line is not HTTP/1.x: close without an answer
   };
   Outcome outcome = Outcome::closed;
   http1::Rejection rejection;

@@ -38,6 +38,18 @@ std::string forwarded_for(const std::string& ip) {
   return ip;
 }
 
+// Characters of a host[:port] authority (reg-name, IPv6 literal, port):
+// anything else is not used for routing (nor quoted into Forwarded).
+bool is_authority_text(std::string_view text) {
+  if (text.empty() || text.size() > 255) return false;
+  for (char c : text) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 void take_header(HeaderList& headers, std::string_view name, std::string& value) {
   for (auto it = headers.begin(); it != headers.end();) {
     if (it->name == name) {
@@ -58,31 +70,46 @@ RequestHead tunnel_request_from(const http::request_header<>& request) {
   head.authority = std::string(request[http::field::host]);
   head.path = std::string(request.target());
   // Room for the forwarding headers the edge adds (add_forwarding_headers).
-  head.headers.reserve(std::distance(request.begin(), request.end()) + 6);
+  head.headers.reserve(std::distance(request.begin(), request.end()) + 7);
   copy_end_to_end(request, head.headers);
   return head;
 }
 
 std::string add_forwarding_headers(RequestHead& head, const ForwardingInfo& info) {
   head.scheme = info.scheme;
-  std::string xff;
+  std::string xff, forwarded, real_ip, proto, host;
   take_header(head.headers, "x-forwarded-for", xff);
-  xff += xff.empty() ? info.client_ip : ", " + info.client_ip;
-  std::string forwarded;
   take_header(head.headers, "forwarded", forwarded);
+  take_header(head.headers, "x-real-ip", real_ip);
+  take_header(head.headers, "x-forwarded-proto", proto);
+  take_header(head.headers, "x-forwarded-host", host);
+  if (!info.trusted_peer) {
+    xff.clear();
+    forwarded.clear();
+    real_ip.clear();
+    proto.clear();
+    host.clear();
+  }
+  if (info.route_by_forwarded_host && !host.empty()) {
+    // The first entry is the host the original client asked for.
+    const std::string_view first = std::string_view(host).substr(0, host.find(','));
+    if (is_authority_text(first)) head.authority = std::string(first);
+  }
+  xff += xff.empty() ? info.client_ip : ", " + info.client_ip;
   if (!forwarded.empty()) forwarded += ", ";
   forwarded += "for=" + forwarded_for(info.client_ip) + ";host=\"" + head.authority +
                "\";proto=" + info.scheme;
+  if (real_ip.empty()) real_ip = info.client_ip;
+  if (proto.empty()) proto = info.scheme;
+  if (host.empty()) host = head.authority;
   std::string client_id;
   take_header(head.headers, "x-request-id", client_id);
   std::string request_id = valid_request_id(client_id) ? client_id : info.request_id;
-  std::string ignored;
-  take_header(head.headers, "x-forwarded-proto", ignored);
-  take_header(head.headers, "x-forwarded-host", ignored);
 
   head.headers.push_back({"x-forwarded-for", std::move(xff)});
-  head.headers.push_back({"x-forwarded-proto", info.scheme});
-  head.headers.push_back({"x-forwarded-host", head.authority});
+  head.headers.push_back({"x-forwarded-proto", std::move(proto)});
+  head.headers.push_back({"x-forwarded-host", std::move(host)});
+  head.headers.push_back({"x-real-ip", std::move(real_ip)});
   head.headers.push_back({"forwarded", std::move(forwarded)});
   head.headers.push_back({"x-request-id", request_id});
   if (info.traceparents != nullptr) {

@@ -16,6 +16,11 @@ struct ForwardingInfo {
   std::string scheme;      // "http" or "https"
   std::string request_id;  // used when the request carries no X-Request-Id
   TraceparentGenerator* traceparents = nullptr;  // makes one when the request has none
+  // The peer is a trusted proxy (public.trusted_proxies): its forwarding
+  // headers are believed and extended. Otherwise they are replaced.
+  bool trusted_peer = false;
+  // With a trusted peer: its X-Forwarded-Host becomes the authority (routing).
+  bool route_by_forwarded_host = false;
 };
 
 // The tunnel form of a public HTTP/1.1 request head: method, authority
@@ -24,9 +29,13 @@ struct ForwardingInfo {
 // yet: see add_forwarding_headers().
 RequestHead tunnel_request_from(const http::request_header<>& request);
 
-// For a public request of either protocol: sets the scheme; adds Forwarded,
-// X-Forwarded-For/-Proto/-Host and X-Request-Id; keeps a valid traceparent
-// and replaces a missing or malformed one. `head` holds end-to-end headers
+// For a public request of either protocol: sets the scheme; sets
+// Forwarded, X-Forwarded-For/-Proto/-Host, X-Real-IP and X-Request-Id; keeps
+// a valid traceparent and replaces a missing or malformed one. From an
+// untrusted peer the incoming forwarding headers are dropped first, so a
+// local service can believe them; from a trusted proxy Forwarded and
+// X-Forwarded-For are extended and its X-Real-IP, X-Forwarded-Proto and
+// X-Forwarded-Host kept. `head` holds end-to-end headers
 // only. Returns the request id in effect (the client's, when it sent a
 // valid one, else info.request_id).
 std::string add_forwarding_headers(RequestHead& head, const ForwardingInfo& info);

@@ -35,6 +35,11 @@ RegistrationRejection RegistrationRejection::draining(std::string message,
   return {503, "draining", std::move(message), retry_after_seconds};
 }
 
+RegistrationRejection RegistrationRejection::rate_limited(int retry_after_seconds) {
+  return {429, "rate_limited", "too many failed registrations from this address",
+          retry_after_seconds};
+}
+
 std::error_code RegistrationRejection::error() const {
   switch (status) {
     case 400: return Error::bad_request;

@@ -63,6 +63,8 @@ struct RegistrationRejection {
                                                  std::optional<int> retry_after_seconds);
   static RegistrationRejection draining(std::string message,
                                         std::optional<int> retry_after_seconds);
+  // 429 before any check: the source address failed too often (agents.limits).
+  static RegistrationRejection rate_limited(int retry_after_seconds);
 
   // The matching dialback::Error (bad_request ... draining); protocol_error
   // for status 0 and any status outside the §2 table.

@@ -197,7 +197,7 @@ TEST_F(CancellationTest, ClientGoneMidDrippingResponse) {
   expect_service_aborted_soon(closed_at);
   expect_clean_afterwards();
   EXPECT_EQ(edge_->counters().requests_failed, 1u);
-  EXPECT_TRUE(logs_->contains("error=relay-failed"));
+  EXPECT_TRUE(logs_->contains("error=client-gone"));
 }
 
 TEST_F(CancellationTest, ClientGoneWhileResponseIsHeldBackByFlowControl) {

@@ -1,5 +1,7 @@
 // The edge's and the agent's own answers when a request cannot be served
 // (PROTOCOL.md §4: each error page says which hop failed).
+#include <set>
+
 #include "tunnel_fixture.hpp"
 
 namespace dialback::test {
@@ -13,8 +15,13 @@ TEST_F(ErrorPagesTest, NoAgentConnectedIs503WithRetryAfter) {
   ASSERT_FALSE(result.ec) << result.ec.message();
   EXPECT_EQ(result.status(), 503);
   EXPECT_FALSE(result.header("Retry-After").empty());
-  EXPECT_NE(result.response.body().find("has no connected agent"), std::string::npos)
-      << result.response.body();
+  const std::string& body = result.response.body();
+  EXPECT_NE(body.find("no agent is connected"), std::string::npos) << body;
+  // The hop and the request id, nothing about the tunnel or the host.
+  EXPECT_EQ(body.find("tunnel '"), std::string::npos) << body;
+  EXPECT_EQ(body.find("app.test"), std::string::npos) << body;
+  EXPECT_NE(body.find("request id: " + result.header("X-Request-Id")), std::string::npos) << body;
+  EXPECT_EQ(result.header("X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(edge_->counters().requests_no_session, 1u);
   EXPECT_EQ(upstream_->requests_seen(), 0u);
 }
@@ -26,7 +33,10 @@ TEST_F(ErrorPagesTest, UnknownHostIs404) {
   auto result = run(fetch_get(public_endpoint(), "/hello", "other.test"));
   ASSERT_FALSE(result.ec) << result.ec.message();
   EXPECT_EQ(result.status(), 404);
-  EXPECT_NE(result.response.body().find("other.test"), std::string::npos) << result.response.body();
+  EXPECT_NE(result.response.body().find("no tunnel serves this host"), std::string::npos)
+      << result.response.body();
+  EXPECT_EQ(result.response.body().find("other.test"), std::string::npos) << result.response.body();
+  EXPECT_EQ(result.header("X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(edge_->counters().requests_no_route, 1u);
   EXPECT_EQ(upstream_->requests_seen(), 0u);
 
@@ -34,6 +44,39 @@ TEST_F(ErrorPagesTest, UnknownHostIs404) {
   auto ok = run(fetch_get(public_endpoint(), "/hello"));
   ASSERT_FALSE(ok.ec) << ok.ec.message();
   EXPECT_EQ(ok.status(), 200);
+}
+
+TEST_F(ErrorPagesTest, VerboseErrorsNameHostAndTunnel) {
+  EdgeOptions options;
+  options.configure = [](EdgeConfig& config) { config.public_.verbose_errors = true; };
+  start_edge(options);
+  auto no_agent = run(fetch_get(public_endpoint(), "/hello"));
+  ASSERT_FALSE(no_agent.ec) << no_agent.ec.message();
+  EXPECT_EQ(no_agent.status(), 503);
+  EXPECT_NE(no_agent.response.body().find("tunnel 'web'"), std::string::npos)
+      << no_agent.response.body();
+  auto no_route = run(fetch_get(public_endpoint(), "/hello", "other.test"));
+  ASSERT_FALSE(no_route.ec) << no_route.ec.message();
+  EXPECT_EQ(no_route.status(), 404);
+  EXPECT_NE(no_route.response.body().find("'other.test'"), std::string::npos)
+      << no_route.response.body();
+}
+
+TEST_F(ErrorPagesTest, RequestIdsAreRandomAndUnique) {
+  start_edge();
+  std::set<std::string> ids;
+  std::set<std::string> prefixes;
+  for (int i = 0; i < 20; ++i) {
+    auto result = run(fetch_get(public_endpoint(), "/hello"));
+    ASSERT_FALSE(result.ec) << result.ec.message();
+    const std::string id = result.header("X-Request-Id");
+    ASSERT_EQ(id.size(), 32u) << id;
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    ids.insert(id);
+    prefixes.insert(id.substr(0, 8));
+  }
+  EXPECT_EQ(ids.size(), 20u);
+  EXPECT_GT(prefixes.size(), 15u);  // no shared prefix with a counter behind it
 }
 
 TEST_F(ErrorPagesTest, UpstreamDownIs502NamingTheLocalService) {

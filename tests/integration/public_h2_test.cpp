@@ -149,7 +149,8 @@ TEST_F(PublicH2Test, NoRouteIs404AndPlainConnectIs501) {
   auto client = connect_tls();
   auto missing = request(*client, h2_request("GET", "/", "nowhere.test"));
   EXPECT_EQ(missing.status, 404);
-  EXPECT_NE(missing.body.find("nowhere.test"), std::string::npos);
+  EXPECT_NE(missing.body.find("no tunnel serves this host"), std::string::npos) << missing.body;
+  EXPECT_EQ(missing.body.find("nowhere.test"), std::string::npos) << missing.body;
   RequestHead connect;
   connect.method = "CONNECT";
   connect.authority = "app.test:443";

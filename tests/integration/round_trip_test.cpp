@@ -10,6 +10,19 @@ bool has_line(const std::string& text, const std::string& line) {
   return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
 }
 
+// A request carrying a client's own forwarding headers.
+http::request<http::string_body> spoofing_request() {
+  return make_request(http::verb::get, "/headers", "app.test", {},
+                      {{"X-Request-Id", "client-chosen-42"},
+                       {"X-Forwarded-For", "203.0.113.7"},
+                       {"X-Real-IP", "203.0.113.7"},
+                       {"Forwarded", "for=203.0.113.7"},
+                       {"X-Forwarded-Proto", "https"},
+                       {"X-Forwarded-Host", "lb.example"},
+                       {"Connection", "keep-alive, X-Secret"},
+                       {"X-Secret", "hop-by-hop"}});
+}
+
 TEST_F(RoundTripTest, GetReachesUpstreamWithForwardingHeaders) {
   start_edge();
   start_agent();
@@ -34,22 +47,59 @@ TEST_F(RoundTripTest, GetReachesUpstreamWithForwardingHeaders) {
   EXPECT_NE(seen.find("x-request-id: "), std::string::npos) << seen;
   EXPECT_EQ(seen.find("x-request-id: \n"), std::string::npos) << seen;
 
-  // A valid client request id is kept; spoofed forwarding headers are replaced/extended.
-  auto request = make_request(http::verb::get, "/headers", "app.test", {},
-                              {{"X-Request-Id", "client-chosen-42"},
-                               {"X-Forwarded-For", "203.0.113.7"},
-                               {"X-Forwarded-Proto", "https"},
-                               {"Connection", "keep-alive, X-Secret"},
-                               {"X-Secret", "hop-by-hop"}});
-  auto custom = run(fetch(public_endpoint(), std::move(request)));
+  // A valid client request id is kept; spoofed forwarding headers from an
+  // untrusted client are replaced.
+  auto custom = run(fetch(public_endpoint(), spoofing_request()));
   ASSERT_FALSE(custom.ec) << custom.ec.message();
   ASSERT_EQ(custom.status(), 200);
   const std::string& seen2 = custom.response.body();
   EXPECT_TRUE(has_line(seen2, "x-request-id: client-chosen-42")) << seen2;
-  EXPECT_TRUE(has_line(seen2, "x-forwarded-for: 203.0.113.7, 127.0.0.1")) << seen2;
+  EXPECT_TRUE(has_line(seen2, "x-forwarded-for: 127.0.0.1")) << seen2;
+  EXPECT_TRUE(has_line(seen2, "x-real-ip: 127.0.0.1")) << seen2;
   EXPECT_TRUE(has_line(seen2, "x-forwarded-proto: http")) << seen2;
+  EXPECT_TRUE(has_line(seen2, "x-forwarded-host: app.test")) << seen2;
+  EXPECT_TRUE(has_line(seen2, "forwarded: for=127.0.0.1;host=\"app.test\";proto=http")) << seen2;
+  EXPECT_EQ(seen2.find("203.0.113.7"), std::string::npos) << seen2;
   EXPECT_EQ(seen2.find("x-secret"), std::string::npos) << seen2;
   EXPECT_EQ(upstream_->requests_seen(), 3u);
+}
+
+TEST_F(RoundTripTest, TrustedProxyForwardingHeadersAreExtended) {
+  EdgeOptions options;
+  options.configure = [](EdgeConfig& config) {
+    config.public_.trusted_proxies = {*IpNetwork::parse("127.0.0.0/8")};
+  };
+  start_edge(options);
+  start_agent();
+  ASSERT_TRUE(wait_ready(1));
+  auto custom = run(fetch(public_endpoint(), spoofing_request()));
+  ASSERT_FALSE(custom.ec) << custom.ec.message();
+  ASSERT_EQ(custom.status(), 200);
+  const std::string& seen = custom.response.body();
+  EXPECT_TRUE(has_line(seen, "x-forwarded-for: 203.0.113.7, 127.0.0.1")) << seen;
+  EXPECT_TRUE(has_line(seen, "x-real-ip: 203.0.113.7")) << seen;
+  EXPECT_TRUE(has_line(seen, "x-forwarded-proto: https")) << seen;
+  EXPECT_TRUE(has_line(seen, "x-forwarded-host: lb.example")) << seen;
+  EXPECT_TRUE(has_line(seen, "forwarded: for=203.0.113.7, for=127.0.0.1;host=\"app.test\";proto=http"))
+      << seen;
+}
+
+TEST_F(RoundTripTest, TrustedProxyMayRouteByForwardedHost) {
+  EdgeOptions options;
+  options.configure = [](EdgeConfig& config) {
+    config.public_.trusted_proxies = {*IpNetwork::parse("127.0.0.1")};
+    config.public_.route_by_forwarded_host = true;
+  };
+  start_edge(options);
+  start_agent();
+  ASSERT_TRUE(wait_ready(1));
+  // The load balancer's own name in Host; the client's in X-Forwarded-Host.
+  auto request = make_request(http::verb::get, "/headers", "lb.internal", {},
+                              {{"X-Forwarded-Host", "app.test"}});
+  auto routed = run(fetch(public_endpoint(), std::move(request)));
+  ASSERT_FALSE(routed.ec) << routed.ec.message();
+  ASSERT_EQ(routed.status(), 200);
+  EXPECT_TRUE(has_line(routed.response.body(), "host: app.test")) << routed.response.body();
 }
 
 TEST_F(RoundTripTest, HeadNoContentAndNotModifiedKeepTheConnectionUsable) {

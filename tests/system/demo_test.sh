@@ -20,7 +20,7 @@ page=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' -H 'Host: demo.localhost' "h
 
 status=$(curl -sS -m 5 -o "$WORK/404" -w '%{http_code}' -H 'Host: other.localhost' "http://127.0.0.1:$port/")
 [ "$status" = 404 ] || fail "unknown host gave $status"
-grep -q 'no tunnel serves host' "$WORK/404" || fail "404 body does not name the hop"
+grep -q 'no tunnel serves this host' "$WORK/404" || fail "404 body does not name the hop"
 
 kill -INT "$demo"
 wait_exit "$demo" 10

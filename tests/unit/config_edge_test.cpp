@@ -226,6 +226,76 @@ INSTANTIATE_TEST_SUITE_P(
                     "greater than zero"}),
     test::case_name);
 
+TEST(EdgeConfig, DefencesDefaultsAndValues) {
+  auto defaults = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(defaults) << defaults.error().to_string();
+  EXPECT_EQ(defaults->public_.limits.stream_resets.burst, 200u);
+  EXPECT_EQ(defaults->public_.limits.stream_resets.rate, 20.0);
+  EXPECT_EQ(defaults->public_.limits.connections_per_ip, 0u);
+  EXPECT_FALSE(defaults->public_.limits.requests_per_ip.enabled());
+  EXPECT_TRUE(defaults->public_.trusted_proxies.empty());
+  EXPECT_FALSE(defaults->public_.verbose_errors);
+  EXPECT_EQ(defaults->public_.first_byte_timeout, 30s);
+  EXPECT_EQ(defaults->agents.max_response_header_bytes, 65536u);
+  EXPECT_EQ(defaults->agents.limits.handshakes_per_ip.burst, 2000u);
+  EXPECT_EQ(defaults->agents.limits.failures_per_ip.burst, 20u);
+  EXPECT_EQ(defaults->agents.limits.handshakes.rate, 1000.0);
+
+  auto loaded = load_edge_config_from_string(
+      mutate(mutate(std::string(kBase), "  http: :8080\n",
+                    "  http: :8080\n  first_byte_timeout: 5s\n  verbose_errors: true\n"
+                    "  trusted_proxies: [10.0.0.0/8, \"::1\"]\n  route_by_forwarded_host: true\n"
+                    "  limits: {stream_resets: off, connections_per_ip: 64,\n"
+                    "           requests_per_ip: {rate: 0.5, burst: 10}}\n"),
+             "  key: edge.key\n",
+             "  key: edge.key\n  max_response_header_bytes: 16KiB\n"
+             "  limits: {failures_per_ip: {rate: 2, burst: 5}, handshakes: off}\n"),
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const auto& pub = loaded->public_;
+  EXPECT_EQ(pub.first_byte_timeout, 5s);
+  EXPECT_TRUE(pub.verbose_errors);
+  ASSERT_EQ(pub.trusted_proxies.size(), 2u);
+  EXPECT_EQ(pub.trusted_proxies[0].to_string(), "10.0.0.0/8");
+  EXPECT_EQ(pub.trusted_proxies[1].to_string(), "::1/128");
+  EXPECT_TRUE(pub.route_by_forwarded_host);
+  EXPECT_FALSE(pub.limits.stream_resets.enabled());
+  EXPECT_EQ(pub.limits.connections_per_ip, 64u);
+  EXPECT_EQ(pub.limits.requests_per_ip.rate, 0.5);
+  EXPECT_EQ(pub.limits.requests_per_ip.burst, 10u);
+  EXPECT_EQ(loaded->agents.max_response_header_bytes, 16384u);
+  EXPECT_EQ(loaded->agents.limits.failures_per_ip.rate, 2.0);
+  EXPECT_EQ(loaded->agents.limits.failures_per_ip.burst, 5u);
+  EXPECT_FALSE(loaded->agents.limits.handshakes.enabled());
+  EXPECT_TRUE(loaded->agents.limits.handshakes_per_ip.enabled());  // untouched: the default
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Defences, EdgeConfigInvalid,
+    testing::Values(
+        InvalidCase{"RateLimitNotAMapping", "  http: :8080\n",
+                    "  http: :8080\n  limits: {requests_per_ip: 5}\n", 6,
+                    "public.limits.requests_per_ip", "expected off or {rate: N, burst: N}"},
+        InvalidCase{"RateLimitZeroRate", "  http: :8080\n",
+                    "  http: :8080\n  limits: {requests_per_ip: {rate: 0, burst: 5}}\n", 6,
+                    "public.limits.requests_per_ip.rate", "above 0"},
+        InvalidCase{"RateLimitZeroBurst", "  key: edge.key\n",
+                    "  key: edge.key\n  limits: {failures_per_ip: {rate: 1, burst: 0}}\n", 4,
+                    "agents.limits.failures_per_ip.burst", "at least 1"},
+        InvalidCase{"RateLimitUnknownKey", "  key: edge.key\n",
+                    "  key: edge.key\n  limits: {failures_per_ip: {rate: 1, burst: 2, per: s}}\n", 4,
+                    "agents.limits.failures_per_ip.per", "unknown key"},
+        InvalidCase{"BadTrustedProxy", "  http: :8080\n",
+                    "  http: :8080\n  trusted_proxies: [10.0.0.0/33]\n", 6,
+                    "public.trusted_proxies[0]", "CIDR"},
+        InvalidCase{"ForwardedHostWithoutTrustedProxies", "  http: :8080\n",
+                    "  http: :8080\n  route_by_forwarded_host: true\n", 6,
+                    "public.route_by_forwarded_host", "needs public.trusted_proxies"},
+        InvalidCase{"ResponseHeaderBytesTooLarge", "  key: edge.key\n",
+                    "  key: edge.key\n  max_response_header_bytes: 2MiB\n", 4,
+                    "agents.max_response_header_bytes", "from 1KiB to 1MiB"}),
+    test::case_name);
+
 TEST(EdgeConfig, FlowWindowsAndStreams) {
   auto defaults = load_edge_config_from_string(kBase, "edge.yaml");
   ASSERT_TRUE(defaults) << defaults.error().to_string();

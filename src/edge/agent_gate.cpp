@@ -1,0 +1,57 @@
+#include "edge/agent_gate.hpp"
+
+namespace dialback::edge {
+namespace {
+
+constexpr std::size_t kMostSampledSources = 65536;
+
+}  // namespace
+
+AgentGate::AgentGate(const AgentLimits& limits, Logger logger)
+    : handshakes_per_ip_(limits.handshakes_per_ip),
+      handshakes_(limits.handshakes, Clock::now()),
+      failures_per_ip_(limits.failures_per_ip),
+      logger_(std::move(logger)) {}
+
+bool AgentGate::allow_handshake(const std::string& source, Clock::time_point now) {
+  // Per source first: one noisy source must not use up the total.
+  return handshakes_per_ip_.take(source, now) && handshakes_.take(now);
+}
+
+bool AgentGate::over_failure_budget(const std::string& source, Clock::time_point now) {
+  return failures_per_ip_.exhausted(source, now);
+}
+
+int AgentGate::retry_after(const std::string& source, Clock::time_point now) {
+  return failures_per_ip_.retry_after(source, now);
+}
+
+void AgentGate::failed(const std::string& source, Clock::time_point now) {
+  failures_per_ip_.take(source, now);
+}
+
+void AgentGate::log_refusal(const std::string& source, std::string_view peer,
+                            std::string_view what, Clock::time_point now) {
+  if (sampled_.size() >= kMostSampledSources) {
+    std::erase_if(sampled_, [now](const auto& entry) {
+      return now - entry.second.logged >= kLogInterval;
+    });
+  }
+  auto [it, added] = sampled_.try_emplace(source);
+  Sampled& entry = it->second;
+  if (!added && now - entry.logged < kLogInterval) {
+    ++entry.unlogged;
+    return;
+  }
+  if (entry.unlogged > 0) {
+    logger_->warn("agent {}: {} (and {} more refusals from {} in the last {}s)", peer, what,
+                  entry.unlogged, source,
+                  std::chrono::duration_cast<std::chrono::seconds>(now - entry.logged).count());
+  } else {
+    logger_->warn("agent {}: {}", peer, what);
+  }
+  entry.logged = now;
+  entry.unlogged = 0;
+}
+
+}  // namespace dialback::edge

@@ -275,6 +275,10 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
   options.preface = edge.transport == AgentTransport::rhttp ? h2::PrefaceMode::reversed
                                                             : h2::PrefaceMode::standard;
   options.liveness = {config_.ping_interval, config_.ping_timeout};
+  // Conformant toward the edge as toward any HTTP/2 client (late frames on
+  // closed streams get STREAM_CLOSED, decreasing stream ids are refused):
+  // the agent has a handful of sessions, so their closed streams cost little.
+  options.h2.strict = true;
   options.h2.stream_window = config_.windows.stream;
   options.h2.connection_window = config_.windows.connection;
   auto connection = std::make_unique<h2::H2Connection>(

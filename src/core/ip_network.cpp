@@ -80,6 +80,12 @@ std::string source_key(const asio::ip::address& address) {
   return address.to_string();
 }
 
+std::string source_key(const std::string& address) {
+  error_code ec;
+  const auto parsed = asio::ip::make_address(address, ec);
+  return ec ? address : source_key(parsed);
+}
+
 bool in_any(const std::vector<IpNetwork>& networks, const asio::ip::address& address) {
   for (const auto& network : networks) {
     if (network.contains(address)) return true;

@@ -25,6 +25,8 @@ struct IpNetwork {
 // The key rate limits count a client address under: the address itself,
 // an IPv4-mapped one as IPv4, and IPv6 by its /64 (a host owns a whole /64).
 std::string source_key(const asio::ip::address& address);
+// The same for an address in text; text that is no address is its own key.
+std::string source_key(const std::string& address);
 
 // True when `address` lies in any of `networks`.
 bool in_any(const std::vector<IpNetwork>& networks, const asio::ip::address& address);

@@ -1,11 +1,6 @@
 #include "edge/agent_gate.hpp"
 
 namespace dialback::edge {
-namespace {
-
-constexpr std::size_t kMostSampledSources = 65536;
-
-}  // namespace
 
 AgentGate::AgentGate(const AgentLimits& limits, Logger logger)
     : handshakes_per_ip_(limits.handshakes_per_ip),
@@ -32,26 +27,14 @@ void AgentGate::failed(const std::string& source, Clock::time_point now) {
 
 void AgentGate::log_refusal(const std::string& source, std::string_view peer,
                             std::string_view what, Clock::time_point now) {
-  if (sampled_.size() >= kMostSampledSources) {
-    std::erase_if(sampled_, [now](const auto& entry) {
-      return now - entry.second.logged >= kLogInterval;
-    });
-  }
-  auto [it, added] = sampled_.try_emplace(source);
-  Sampled& entry = it->second;
-  if (!added && now - entry.logged < kLogInterval) {
-    ++entry.unlogged;
-    return;
-  }
-  if (entry.unlogged > 0) {
-    logger_->warn("agent {}: {} (and {} more refusals from {} in the last {}s)", peer, what,
-                  entry.unlogged, source,
-                  std::chrono::duration_cast<std::chrono::seconds>(now - entry.logged).count());
+  const auto left_out = refusal_log_.admit(source, now);
+  if (!left_out) return;
+  if (*left_out > 0) {
+    logger_->warn("agent {}: {} (and {} more refusals from {} not logged)", peer, what, *left_out,
+                  source);
   } else {
     logger_->warn("agent {}: {}", peer, what);
   }
-  entry.logged = now;
-  entry.unlogged = 0;
 }
 
 }  // namespace dialback::edge

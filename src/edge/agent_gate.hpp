@@ -12,12 +12,12 @@
 #include <chrono>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "config/edge_config.hpp"
 #include "core/asio.hpp"
 #include "core/ip_network.hpp"
 #include "core/keyed_rate_limiter.hpp"
+#include "core/log_sampler.hpp"
 #include "core/logging.hpp"
 
 namespace dialback::edge {
@@ -44,16 +44,11 @@ class AgentGate {
                    Clock::time_point now);
 
  private:
-  struct Sampled {
-    Clock::time_point logged{};
-    std::uint64_t unlogged = 0;
-  };
-
   KeyedRateLimiter handshakes_per_ip_;
   TokenBucket handshakes_;
   KeyedRateLimiter failures_per_ip_;
   Logger logger_;
-  std::unordered_map<std::string, Sampled> sampled_;
+  LogSampler refusal_log_{kLogInterval};
 };
 
 }  // namespace dialback::edge

@@ -27,6 +27,7 @@ h2::H2Connection::Options public_options(const PublicConfig& config) {
   options.h2.strict = true;
   // A public client that stops answering PINGs is gone: its streams end.
   options.liveness = {config.idle_timeout, config.header_timeout};
+  options.log_protocol_errors = false;  // run() logs them, sampled per client address
   return options;
 }
 
@@ -113,11 +114,17 @@ Task<void> PublicH2Session::run(std::string initial) {
   });
   const auto reason = co_await connection_.run(std::move(initial));
   ended_ = true;
-  // One line per connection, not one per stream: a rapid-reset flood must
-  // not flood the log too.
-  if (const auto unserved = connection_.streams_reset_unserved(); unserved > 0) {
-    logger_->info("public h2 client {}: {} streams reset before they were forwarded ({})",
-                  client_ip_, unserved, reason.message());
+  // At most one line per client address per interval, not one per stream
+  // or connection: a rapid-reset flood must not flood the log too.
+  const auto unserved = connection_.streams_reset_unserved();
+  const bool abused = reason == Error::protocol_error;
+  if (abused || unserved > 0) {
+    if (const auto left_out = forwarder_.sample_client_log(client_ip_)) {
+      logger_->info("public h2 client {}: {}; {} streams reset before they were forwarded "
+                    "({} similar lines from this address left out)",
+                    client_ip_, abused ? connection_.last_error() : reason.message(), unserved,
+                    *left_out);
+    }
   }
   streams_changed_.notify();
   while (streams_running_ > 0) co_await streams_changed_.wait();

@@ -160,12 +160,6 @@ std::string client_ip_of(const tcp::socket& socket) {
   return ec ? std::string("unknown") : remote.address().to_string();
 }
 
-std::string source_of(const std::string& client_ip) {
-  error_code ec;
-  const auto address = asio::ip::make_address(client_ip, ec);
-  return ec ? client_ip : source_key(address);
-}
-
 }  // namespace
 
 PublicHttpServer::PublicHttpServer(asio::any_io_executor executor, const EdgeConfig& config,
@@ -232,11 +226,8 @@ void PublicHttpServer::untrack(ConnectionRef connection) {
 bool PublicHttpServer::take_slot(const std::string& source) {
   const std::size_t cap = config_.public_.limits.connections_per_ip;
   if (cap == 0) return true;
-  std::size_t& open = connections_per_ip_[source];
-  if (open >= cap) {
-    if (open == 0) connections_per_ip_.erase(source);
-    return false;
-  }
+  std::size_t& open = connections_per_ip_[source];  // at least 1 when present
+  if (open >= cap) return false;
   ++open;
   return true;
 }
@@ -249,7 +240,7 @@ void PublicHttpServer::release_slot(const std::string& source) {
 
 Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
   const std::string client_ip = client_ip_of(socket);
-  const std::string source = source_of(client_ip);
+  const std::string source = source_key(client_ip);
   PlainStream stream(std::move(socket));
   auto self = track(stream.socket());
   if (!take_slot(source)) {
@@ -282,7 +273,7 @@ Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
 
 Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
   const std::string client_ip = client_ip_of(socket);
-  const std::string source = source_of(client_ip);
+  const std::string source = source_key(client_ip);
   if (!take_slot(source)) {
     // Over public.limits.connections_per_ip: closed before the TLS handshake
     // (answering 429 would first cost the handshake the cap protects).

@@ -49,9 +49,7 @@ tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestH
                                                                   bool end_stream,
                                                                   const std::string& client_ip) {
   if (requests_per_ip_.enabled()) {
-    error_code ec;
-    const auto address = asio::ip::make_address(client_ip, ec);
-    const std::string source = ec ? client_ip : source_key(address);
+    const std::string source = source_key(client_ip);
     const auto now = std::chrono::steady_clock::now();
     if (!requests_per_ip_.take(source, now)) {
       ++counters_.requests_rate_limited;
@@ -90,6 +88,10 @@ tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestH
     via = "tunnel=" + tunnel_name + " session=" + session->identity().session_id;
   }
   return OpenedStream{std::move(*opened), std::move(via)};
+}
+
+std::optional<std::uint64_t> RequestForwarder::sample_client_log(const std::string& client_ip) {
+  return client_log_.admit(source_key(client_ip), std::chrono::steady_clock::now());
 }
 
 void RequestForwarder::log(const AccessEntry& entry, int status, std::uint64_t bytes,

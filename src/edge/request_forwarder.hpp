@@ -16,6 +16,7 @@
 #include "config/edge_config.hpp"
 #include "core/asio.hpp"
 #include "core/keyed_rate_limiter.hpp"
+#include "core/log_sampler.hpp"
 #include "core/logging.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/session_registry.hpp"
@@ -73,6 +74,11 @@ class RequestForwarder {
   tl::expected<OpenedStream, ForwardRefusal> open(const RequestHead& head, bool end_stream,
                                                   const std::string& client_ip);
 
+  // Whether a line about a public client's connection (not a request) may
+  // be written now: at most one per client address per 10 s. Returns how
+  // many were left out before it, or nullopt to leave this one out.
+  std::optional<std::uint64_t> sample_client_log(const std::string& client_ip);
+
   // One access log line: `outcome` names how it went (tunnel, session, error).
   void log(const AccessEntry& entry, int status, std::uint64_t bytes, std::string_view outcome);
   // The access line of a request refused before it had a head worth routing.
@@ -87,6 +93,7 @@ class RequestForwarder {
   Logger access_log_;
   http1::TraceparentGenerator traceparents_{std::random_device{}()};
   KeyedRateLimiter requests_per_ip_;
+  LogSampler client_log_{std::chrono::seconds(10)};
 };
 
 }  // namespace dialback::edge

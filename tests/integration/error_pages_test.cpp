@@ -79,6 +79,61 @@ TEST_F(ErrorPagesTest, RequestIdsAreRandomAndUnique) {
   EXPECT_GT(prefixes.size(), 15u);  // no shared prefix with a counter behind it
 }
 
+TEST_F(ErrorPagesTest, RequestsPerAddressOverTheLimitAre429) {
+  EdgeOptions options;
+  options.configure = [](EdgeConfig& config) {
+    config.public_.limits.requests_per_ip = RateLimit{0.01, 3};
+  };
+  start_edge(options);
+  start_agent();
+  ASSERT_TRUE(wait_ready(1));
+  for (int i = 0; i < 3; ++i) {
+    auto ok = run(fetch_get(public_endpoint(), "/hello"));
+    ASSERT_FALSE(ok.ec) << ok.ec.message();
+    EXPECT_EQ(ok.status(), 200) << "request " << i << " is within the burst";
+  }
+  auto limited = run(fetch_get(public_endpoint(), "/hello"));
+  ASSERT_FALSE(limited.ec) << limited.ec.message();
+  EXPECT_EQ(limited.status(), 429);
+  EXPECT_FALSE(limited.header("Retry-After").empty());
+  EXPECT_NE(limited.response.body().find("too many requests"), std::string::npos);
+  EXPECT_EQ(upstream_->requests_seen(), 3u);
+  EXPECT_EQ(edge_->counters().requests_rate_limited, 1u);
+}
+
+TEST_F(ErrorPagesTest, ConnectionsPerAddressOverTheCapAre429) {
+  EdgeOptions options;
+  options.configure = [](EdgeConfig& config) { config.public_.limits.connections_per_ip = 2; };
+  start_edge(options);
+  start_agent();
+  ASSERT_TRUE(wait_ready(1));
+  PublicClient first(executor_);
+  PublicClient second(executor_);
+  ASSERT_FALSE(run(first.connect(public_endpoint())));
+  ASSERT_FALSE(run(second.connect(public_endpoint())));
+  auto held = run(first.request(make_request(http::verb::get, "/hello")));
+  ASSERT_EQ(held.status(), 200);
+  auto held2 = run(second.request(make_request(http::verb::get, "/hello")));
+  ASSERT_EQ(held2.status(), 200);
+
+  PublicClient third(executor_);
+  ASSERT_FALSE(run(third.connect(public_endpoint())));
+  auto refused = run(third.read_next());
+  ASSERT_FALSE(refused.ec) << refused.ec.message();
+  EXPECT_EQ(refused.status(), 429);
+  EXPECT_NE(refused.response.body().find("too many connections"), std::string::npos);
+
+  // A slot is free again once a connection closes.
+  first.close();
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    auto again = run(fetch_get(public_endpoint(), "/hello"));
+    status = again.ec ? 0 : again.status();
+  }
+  EXPECT_EQ(status, 200);
+}
+
 TEST_F(ErrorPagesTest, UpstreamDownIs502NamingTheLocalService) {
   // A port that is bound but not listening: connecting to it is refused.
   tcp::acceptor closed_port(executor_);

@@ -1,4 +1,4 @@
-// The pieces of the edge's limits: TokenBucket and KeyedRateLimiter (pure,
+// The pieces of the edge's limits: TokenBucket, KeyedRateLimiter, LogSampler (pure,
 // the time is passed in) and IpNetwork (trusted proxy ranges).
 #include <gtest/gtest.h>
 
@@ -6,6 +6,7 @@
 
 #include "core/ip_network.hpp"
 #include "core/keyed_rate_limiter.hpp"
+#include "core/log_sampler.hpp"
 #include "core/token_bucket.hpp"
 
 namespace dialback {
@@ -89,6 +90,29 @@ TEST(KeyedRateLimiterTest, DisabledNeverRefuses) {
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(limiter.take("a", t0));
   EXPECT_FALSE(limiter.exhausted("a", t0));
   EXPECT_EQ(limiter.tracked(), 0u);
+}
+
+TEST(LogSamplerTest, OneLinePerKeyPerIntervalWithTheCountLeftOut) {
+  const auto t0 = Clock::now();
+  LogSampler sampler(10s);
+  EXPECT_EQ(sampler.admit("a", t0), 0u);
+  EXPECT_FALSE(sampler.admit("a", t0 + 1s));
+  EXPECT_FALSE(sampler.admit("a", t0 + 9s));
+  EXPECT_EQ(sampler.admit("b", t0 + 9s), 0u);  // keys are independent
+  EXPECT_EQ(sampler.admit("a", t0 + 10s), 2u);
+  EXPECT_FALSE(sampler.admit("a", t0 + 11s));
+}
+
+TEST(LogSamplerTest, TableStaysBounded) {
+  const auto t0 = Clock::now();
+  LogSampler sampler(10s, /*max_keys=*/2);
+  EXPECT_EQ(sampler.admit("a", t0), 0u);
+  EXPECT_EQ(sampler.admit("b", t0), 0u);
+  EXPECT_EQ(sampler.admit("c", t0), 0u);  // full of busy keys: written, not tracked
+  EXPECT_EQ(sampler.admit("c", t0), 0u);
+  EXPECT_FALSE(sampler.admit("a", t0 + 1s));
+  EXPECT_EQ(sampler.admit("c", t0 + 10s), 0u);  // a and b expired and were forgotten
+  EXPECT_FALSE(sampler.admit("c", t0 + 11s));
 }
 
 struct NetworkCase {

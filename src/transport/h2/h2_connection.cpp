@@ -20,7 +20,8 @@ H2Connection::H2Connection(std::unique_ptr<ByteStream> io, const Options& option
       output_ready_(executor_),
       streams_changed_(executor_),
       loops_done_(executor_),
-      liveness_timer_(executor_) {}
+      liveness_timer_(executor_),
+      log_protocol_errors_(options.log_protocol_errors) {}
 
 H2Connection::~H2Connection() { engine_.terminate(make_error_code(Error::session_closed)); }
 
@@ -89,7 +90,9 @@ Task<std::error_code> H2Connection::run(std::string initial) {
     auto fed = engine_.feed({reinterpret_cast<const std::uint8_t*>(initial.data()), initial.size()},
                             Clock::now());
     if (!fed) {
-      logger_->warn("session {} protocol error: {}", identity_.session_id, engine_.last_error());
+      if (log_protocol_errors_) {
+        logger_->warn("session {} protocol error: {}", identity_.session_id, engine_.last_error());
+      }
       end_reason_ = fed.error();
       closing_ = true;  // no reading; the write loop sends the queued GOAWAY, then closes
     }
@@ -150,7 +153,9 @@ Task<void> H2Connection::read_loop() {
     const auto now = Clock::now();
     liveness_.on_read(now);
     if (auto fed = engine_.feed({buffer.get(), n}, now); !fed) {
-      logger_->warn("session {} protocol error: {}", identity_.session_id, engine_.last_error());
+      if (log_protocol_errors_) {
+        logger_->warn("session {} protocol error: {}", identity_.session_id, engine_.last_error());
+      }
       // Let the GOAWAY nghttp2 queued reach the peer before closing.
       output_ready_.notify();
       end_reason_ = fed.error();

@@ -31,6 +31,9 @@ class H2Connection final : public TunnelSession, private EngineObserver {
     PrefaceMode preface = PrefaceMode::standard;
     H2Settings h2;
     LivenessSettings liveness;
+    // Off where the peer decides how many there are (public clients): the
+    // owner logs, sampled, from last_error().
+    bool log_protocol_errors = true;
   };
 
   H2Connection(std::unique_ptr<ByteStream> io, const Options& options, SessionIdentity identity,
@@ -56,6 +59,8 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   void close(Error reason);
 
   std::size_t open_streams() const { return engine_.open_streams(); }
+  // Why the peer's input was refused (nghttp2's words or ours), for logs.
+  const std::string& last_error() const { return engine_.last_error(); }
   // Server role: streams the peer reset before their handler started; they
   // were never handed to it.
   std::uint64_t streams_reset_unserved() const { return streams_reset_unserved_; }
@@ -97,6 +102,7 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   IncomingHandler incoming_;
   std::function<void()> on_peer_goaway_;
   std::error_code end_reason_;
+  bool log_protocol_errors_;
   bool closing_ = false;       // no more reading; the write loop flushes and stops
   int loops_running_ = 0;
   int drains_running_ = 0;     // drain() calls not yet returned; run() waits for them

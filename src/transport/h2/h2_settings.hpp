@@ -34,12 +34,13 @@ struct H2Settings {
   // 0) on the agent: its only peer is its own edge, which limits its public
   // clients; a limit there would let public resets close the tunnel.
   RateLimit peer_resets;
-  // Server role, for untrusted peers (the edge's public HTTP/2): closed
-  // streams are remembered (nghttp2 then answers frames on them with
-  // STREAM_CLOSED), and a HEADERS frame opening a stream with an id lower
-  // than one already opened is a connection error PROTOCOL_ERROR (nghttp2
-  // ignores it). Off for tunnel sessions: their peer is our own code, and
-  // remembered streams cost memory per session.
+  // Server role, RFC 9113 to the letter (the edge's public HTTP/2 and the
+  // agent): closed streams are remembered (nghttp2 then answers frames on
+  // them with STREAM_CLOSED), and a HEADERS frame opening a stream with an
+  // id lower than one already opened is a connection error PROTOCOL_ERROR
+  // (nghttp2 ignores it). Off on the edge's tunnel side (client role, where
+  // the cases do not apply, and thousands of sessions would each remember
+  // their closed streams).
   bool strict = false;
 };
 

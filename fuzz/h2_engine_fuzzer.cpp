@@ -1,8 +1,8 @@
 // H2Engine fed untrusted HTTP/2, as the edge meets it in two places:
 //   - server role: a public HTTP/2 client (edge/public_h2_session.cpp, the
-//     public.* defaults). The standard preface is prepended to the input;
-//     in reversed mode (rhttp's server side) the engine expects no preface
-//     and none is prepended.
+//     public.* defaults, strict). The standard preface is prepended to the
+//     input; in reversed mode (rhttp's server side, the agent) the engine
+//     expects no preface and none is prepended.
 //   - client role: an agent's tunnel session (edge/agent_listener.cpp, the
 //     agents.* defaults). One GET stream is opened first, then the input is
 //     the agent's answer; in reversed mode the agent writes the preface, so
@@ -69,6 +69,7 @@ void public_client(PrefaceMode mode, std::string_view input, fuzz::PieceSizes& p
   settings.max_header_list_size = static_cast<std::uint32_t>(config.max_header_bytes);
   settings.max_header_fields = config.max_header_fields;
   settings.peer_resets = config.limits.stream_resets;
+  settings.strict = true;  // as the public session and the agent run it
 
   NullObserver observer;
   H2Engine engine(Role::server, mode, settings, observer);

@@ -46,8 +46,6 @@ class LogSampler {
     return left_out;
   }
 
-  Clock::duration interval() const { return interval_; }
-
  private:
   struct Entry {
     Clock::time_point written{};

@@ -98,8 +98,7 @@ Task<void> H2cUpstream::serve(std::unique_ptr<IncomingStream> stream) {
     const std::string why = connect_error ? connect_error.message() : opened.error().message();
     logger_->warn("{} cannot reach h2c local service {}: {}", request_id, local, why);
     co_await respond_failure(*stream, 502,
-                             "dialback agent: cannot reach the h2c local service at " + local +
-                                 " (" + why + ")");
+                             "dialback agent: cannot reach the h2c local service (" + why + ")");
     co_return;
   }
   std::unique_ptr<TunnelStream> upstream = std::move(*opened);
@@ -109,9 +108,9 @@ Task<void> H2cUpstream::serve(std::unique_ptr<IncomingStream> stream) {
     const bool timed_out = response.error() == Error::timeout;
     logger_->warn("{} h2c local service {} {}: {}", request_id, local,
                   timed_out ? "timed out" : "failed", response.error().message());
-    std::string message = "dialback agent: the h2c local service at " + local +
-                          " failed (" + response.error().message() + ")";
-    if (timed_out) message = "dialback agent: the h2c local service at " + local + " did not answer in time";
+    std::string message =
+        "dialback agent: the h2c local service failed (" + response.error().message() + ")";
+    if (timed_out) message = "dialback agent: the h2c local service did not answer in time";
     co_await respond_failure(*stream, timed_out ? 504 : 502, std::move(message));
     co_await bridge.finish();
     co_return;

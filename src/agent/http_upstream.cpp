@@ -97,8 +97,8 @@ Task<void> HttpUpstream::serve_upgrade(std::unique_ptr<IncomingStream> stream) {
     logger_->warn("{} cannot connect to local service {}: {}",
                   find_header(stream->request().headers, "x-request-id").value_or("-"), local,
                   connection.error().message());
-    std::string message = "dialback agent: cannot connect to the local service at " + local +
-                          " (" + connection.error().message() + ")";
+    std::string message = "dialback agent: cannot connect to the local service (" +
+                          connection.error().message() + ")";
     co_await respond_error(*stream, 502, std::move(message));
     co_await await_request_end(*stream);
     co_return;
@@ -148,8 +148,8 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
         logger_->warn("{} cannot connect to local service {}: {}", request_id, local,
                       fresh.error().message());
         co_await respond_error(*stream, 502,
-                      "dialback agent: cannot connect to the local service at " + local + " (" +
-                          fresh.error().message() + ")");
+                               "dialback agent: cannot connect to the local service (" +
+                                   fresh.error().message() + ")");
         co_return;
       }
       connection = std::move(*fresh);
@@ -163,8 +163,10 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
   http::request_serializer<http::buffer_body> serializer{request};
   co_await http::async_write_header(connection->stream, serializer, nothrow(ec));
   if (ec) {
-    co_await respond_error(*stream, 502, "dialback agent: the local service at " + local +
-                                    " closed the connection (" + ec.message() + ")");
+    logger_->warn("{} local service {} closed the connection: {}", request_id, local, ec.message());
+    co_await respond_error(
+        *stream, 502,
+        "dialback agent: the local service closed the connection (" + ec.message() + ")");
     co_return;
   }
   // The edge resetting the stream (its client left) aborts the local
@@ -216,11 +218,13 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
                   timed_out ? "timed out" : "failed", ec.message());
     connection->stream.socket().close(ec);
     if (timed_out) {
-      co_await respond_error(*stream, 504, "dialback agent: the local service at " + local +
-                                      " did not answer within " + seconds_text(timeouts_.response));
+      co_await respond_error(*stream, 504,
+                             "dialback agent: the local service did not answer within " +
+                                 seconds_text(timeouts_.response));
     } else {
-      co_await respond_error(*stream, 502, "dialback agent: the local service at " + local +
-                                      " sent no valid response (" + ec.message() + ")");
+      co_await respond_error(
+          *stream, 502,
+          "dialback agent: the local service sent no valid response (" + ec.message() + ")");
     }
     while (!upload.done) co_await upload.finished.wait();
     co_return;
@@ -239,9 +243,10 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
   while (!upload.done) co_await upload.finished.wait();
   const bool reusable =
       ok && upload.result.has_value() && parser.is_done() && parser.get().keep_alive();
-  logger_->info("{} \"{} {}\" {} {:.1f}ms", request_id, head.method, head.path, response.status,
-                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started)
-                        .count() / 1000.0);
+  logger_->info(
+      "{} \"{} {}\" {} {:.1f}ms", request_id, head.method, head.path, response.status,
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count() /
+          1000.0);
   stream->on_abort({});
   if (reusable) release(std::move(connection));
 }

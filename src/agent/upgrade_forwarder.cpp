@@ -47,8 +47,10 @@ Task<std::optional<UpgradeFailure>> forward_upgrade(beast::tcp_stream& connectio
   connection.expires_after(target.response_timeout);
   co_await http::async_write(connection, request, nothrow(ec));
   if (ec) {
-    co_return UpgradeFailure{502, "dialback agent: the local service at " + target.label +
-                                      " closed the connection (" + ec.message() + ")"};
+    logger->warn("{} local service {} closed the connection before the {} upgrade: {}",
+                 request_id, target.label, head.protocol, ec.message());
+    co_return UpgradeFailure{
+        502, "dialback agent: the local service closed the connection (" + ec.message() + ")"};
   }
 
   // 1xx interim answers other than 101 are skipped, as for plain requests.
@@ -64,12 +66,11 @@ Task<std::optional<UpgradeFailure>> forward_upgrade(beast::tcp_stream& connectio
     logger->warn("{} local service {} {} the {} upgrade: {}", request_id, target.label,
                  timed_out ? "did not answer" : "failed", head.protocol, ec.message());
     if (timed_out) {
-      co_return UpgradeFailure{504, "dialback agent: the local service at " + target.label +
-                                        " did not answer within " +
+      co_return UpgradeFailure{504, "dialback agent: the local service did not answer within " +
                                         seconds_text(target.response_timeout)};
     }
-    co_return UpgradeFailure{502, "dialback agent: the local service at " + target.label +
-                                      " sent no valid response (" + ec.message() + ")"};
+    co_return UpgradeFailure{
+        502, "dialback agent: the local service sent no valid response (" + ec.message() + ")"};
   }
   auto& parser = *parsing;
   const int status = static_cast<int>(parser.get().result_int());

@@ -16,7 +16,7 @@ namespace dialback::agent {
 
 struct UpgradeTarget {
   std::string base_path;  // prefixed to the request path
-  std::string label;      // "host:port" of the local service, for messages
+  std::string label;      // "host:port" of the local service, for the log
   std::chrono::milliseconds response_timeout{60000};  // for the service's response head
   std::string host_rewrite;  // Host sent to the service; empty: the public one
 };

@@ -31,10 +31,11 @@ class TokenBucket {
     return true;
   }
 
-  // Seconds until the next token, at least 1 (for Retry-After).
+  // Seconds until the next token: 0 when one is there, else at least 1 (Retry-After).
   int seconds_to_next(Clock::time_point now) {
     refill(now);
-    if (tokens_ >= 1.0 || limit_.rate <= 0) return tokens_ >= 1.0 ? 0 : 3600;
+    if (tokens_ >= 1.0) return 0;
+    if (limit_.rate <= 0) return 3600;
     const double wait = (1.0 - tokens_) / limit_.rate;
     return wait < 1.0 ? 1 : static_cast<int>(wait + 0.999);
   }

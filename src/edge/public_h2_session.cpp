@@ -88,13 +88,13 @@ std::optional<std::uint64_t> declared_length(const RequestHead& head) {
 }  // namespace
 
 PublicH2Session::PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarder& forwarder,
-                                 std::string client_ip, std::string scheme, Logger logger)
+                                 PublicPeer peer, std::string scheme, Logger logger)
     : forwarder_(forwarder),
-      client_ip_(std::move(client_ip)),
+      peer_(std::move(peer)),
       scheme_(std::move(scheme)),
       logger_(logger),
       connection_(std::move(io), public_options(forwarder.config().public_),
-                  public_identity(client_ip_), std::move(logger)),
+                  public_identity(peer_.ip), std::move(logger)),
       executor_(connection_.executor()),
       streams_changed_(executor_) {
   connection_.set_incoming_handler([this](std::unique_ptr<IncomingStream> stream) {
@@ -119,10 +119,10 @@ Task<void> PublicH2Session::run(std::string initial) {
   const auto unserved = connection_.streams_reset_unserved();
   const bool abused = reason == Error::protocol_error;
   if (abused || unserved > 0) {
-    if (const auto left_out = forwarder_.sample_client_log(client_ip_)) {
+    if (const auto left_out = forwarder_.sample_client_log(peer_)) {
       logger_->info("public h2 client {}: {}; {} streams reset before they were forwarded "
                     "({} similar lines from this address left out)",
-                    client_ip_, abused ? connection_.last_error() : reason.message(), unserved,
+                    peer_.ip, abused ? connection_.last_error() : reason.message(), unserved,
                     *left_out);
     }
   }
@@ -168,7 +168,7 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
   ++counters.requests;
   streams_changed_.notify();  // the idle watcher sees the connection busy
   RequestHead head = public_stream->request();
-  AccessEntry entry{forwarder_.next_request_id(), client_ip_, head.method, head.authority,
+  AccessEntry entry{forwarder_.next_request_id(), peer_.ip, head.method, head.authority,
                     head.path};
 
   std::string invalid = normalize_request(head);
@@ -194,9 +194,9 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
     co_return;
   }
 
-  entry.request_id = forwarder_.add_forwarding(head, client_ip_, scheme_, entry.request_id);
+  entry.request_id = forwarder_.add_forwarding(head, peer_, scheme_, entry.request_id);
   const bool has_body = public_stream->has_body();
-  auto opened = forwarder_.open(head, !has_body, client_ip_);
+  auto opened = forwarder_.open(head, !has_body, peer_);
   if (!opened) {
     ForwardRefusal refusal = std::move(opened.error());
     co_await respond_error(*public_stream, entry, refusal.status, std::move(refusal.message),

@@ -30,7 +30,7 @@ namespace dialback::edge {
 class PublicH2Session {
  public:
   PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarder& forwarder,
-                  std::string client_ip, std::string scheme, Logger logger);
+                  PublicPeer peer, std::string scheme, Logger logger);
 
   // Serves the connection until it ends and every stream's forwarder has
   // returned. `initial`: bytes already read (the client preface, for h2c).
@@ -47,7 +47,7 @@ class PublicH2Session {
   Task<void> close_when_idle();
 
   RequestForwarder& forwarder_;
-  std::string client_ip_;
+  PublicPeer peer_;
   std::string scheme_;
   Logger logger_;
   h2::H2Connection connection_;

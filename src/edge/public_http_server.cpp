@@ -4,7 +4,6 @@
 #include <optional>
 #include <string>
 
-#include "core/ip_network.hpp"
 #include "edge/error_page.hpp"
 #include "edge/idle_timeout_stream.hpp"
 #include "edge/public_stream.hpp"
@@ -223,31 +222,30 @@ void PublicHttpServer::untrack(ConnectionRef connection) {
   connections_changed_.notify();
 }
 
-bool PublicHttpServer::take_slot(const std::string& source) {
+bool PublicHttpServer::take_slot(const PublicPeer& peer) {
   const std::size_t cap = config_.public_.limits.connections_per_ip;
   if (cap == 0) return true;
-  std::size_t& open = connections_per_ip_[source];  // at least 1 when present
+  std::size_t& open = connections_per_ip_[peer.source];  // at least 1 when present
   if (open >= cap) return false;
   ++open;
   return true;
 }
 
-void PublicHttpServer::release_slot(const std::string& source) {
+void PublicHttpServer::release_slot(const PublicPeer& peer) {
   if (config_.public_.limits.connections_per_ip == 0) return;
-  auto it = connections_per_ip_.find(source);
+  auto it = connections_per_ip_.find(peer.source);
   if (it != connections_per_ip_.end() && --it->second == 0) connections_per_ip_.erase(it);
 }
 
 Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
-  const std::string client_ip = client_ip_of(socket);
-  const std::string source = source_key(client_ip);
+  const PublicPeer peer = forwarder_.peer(client_ip_of(socket));
   PlainStream stream(std::move(socket));
   auto self = track(stream.socket());
-  if (!take_slot(source)) {
+  if (!take_slot(peer)) {
     // Over public.limits.connections_per_ip: 429, then close.
     ++forwarder_.counters().requests_rate_limited;
     const std::string request_id = forwarder_.next_request_id();
-    forwarder_.log_rejected(request_id, client_ip, 429, "public.limits.connections_per_ip");
+    forwarder_.log_rejected(request_id, peer.ip, 429, "public.limits.connections_per_ip");
     stream.expires_after(config_.public_.header_timeout);
     co_await send_page(stream, error_page(http::status::too_many_requests, request_id,
                                           "dialback edge: too many connections from this address",
@@ -262,23 +260,22 @@ Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
     std::string initial = beast::buffers_to_string(buffer.data());
     auto io = std::make_unique<SocketByteStream<tcp::socket>>(stream.release_socket());
     self->socket = &io->stream();
-    co_await serve_h2(std::move(io), *self, client_ip, "http", std::move(initial));
+    co_await serve_h2(std::move(io), *self, peer, "http", std::move(initial));
   } else if (first == FirstBytes::http1 && !stopping_) {
-    co_await serve_http1(stream, buffer, *self, client_ip, "http");
+    co_await serve_http1(stream, buffer, *self, peer, "http");
   }
   stream.close();
   untrack(self);
-  release_slot(source);
+  release_slot(peer);
 }
 
 Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
-  const std::string client_ip = client_ip_of(socket);
-  const std::string source = source_key(client_ip);
-  if (!take_slot(source)) {
+  const PublicPeer peer = forwarder_.peer(client_ip_of(socket));
+  if (!take_slot(peer)) {
     // Over public.limits.connections_per_ip: closed before the TLS handshake
     // (answering 429 would first cost the handshake the cap protects).
     ++forwarder_.counters().requests_rate_limited;
-    forwarder_.log_rejected(forwarder_.next_request_id(), client_ip, 429,
+    forwarder_.log_rejected(forwarder_.next_request_id(), peer.ip, 429,
                             "public.limits.connections_per_ip (closed before TLS)");
     co_return;
   }
@@ -290,27 +287,27 @@ Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
   beast::get_lowest_layer(stream).expires_never();
   if (ec) {
     ++forwarder_.counters().tls_handshakes_failed;
-    logger_->debug("public TLS handshake from {} failed: {}", client_ip, ec.message());
+    logger_->debug("public TLS handshake from {} failed: {}", peer.ip, ec.message());
   } else if (!stopping_ && negotiated_alpn(stream.native_handle()) == kAlpnH2) {
     auto io = std::make_unique<SocketByteStream<TlsStream>>(std::move(stream));
     self->socket = &lowest_socket(io->stream());
-    co_await serve_h2(std::move(io), *self, client_ip, "https", {});
+    co_await serve_h2(std::move(io), *self, peer, "https", {});
     untrack(self);  // `stream` was moved from: the session closed the socket
-    release_slot(source);
+    release_slot(peer);
     co_return;
   } else if (!stopping_) {
     beast::flat_buffer buffer;
-    co_await serve_http1(stream, buffer, *self, client_ip, "https");
+    co_await serve_http1(stream, buffer, *self, peer, "https");
   }
   lowest_socket(stream).close(ec);
   untrack(self);
-  release_slot(source);
+  release_slot(peer);
 }
 
 Task<void> PublicHttpServer::serve_h2(std::unique_ptr<ByteStream> io, Connection& self,
-                                      std::string client_ip, std::string scheme,
+                                      PublicPeer peer, std::string scheme,
                                       std::string initial) {
-  PublicH2Session session(std::move(io), forwarder_, std::move(client_ip), std::move(scheme),
+  PublicH2Session session(std::move(io), forwarder_, std::move(peer), std::move(scheme),
                           logger_);
   self.h2 = &session;
   co_await session.run(std::move(initial));
@@ -319,7 +316,7 @@ Task<void> PublicHttpServer::serve_h2(std::unique_ptr<ByteStream> io, Connection
 
 template <class Stream>
 Task<void> PublicHttpServer::serve_http1(Stream& stream, beast::flat_buffer& buffer,
-                                         Connection& self, const std::string& client_ip,
+                                         Connection& self, const PublicPeer& peer,
                                          const char* scheme) {
   const http1::RequestLimits limits{config_.public_.max_header_bytes,
                                     config_.public_.max_header_fields,
@@ -339,7 +336,7 @@ Task<void> PublicHttpServer::serve_http1(Stream& stream, beast::flat_buffer& buf
     if (head.outcome == HeadRead::Outcome::closed) break;
     if (head.outcome == HeadRead::Outcome::not_http) {
       ++forwarder_.counters().requests_rejected;
-      forwarder_.log_rejected(forwarder_.next_request_id(), client_ip, 0,
+      forwarder_.log_rejected(forwarder_.next_request_id(), peer.ip, 0,
                               "not HTTP/1.x: closed without an answer");
       linger = true;
       break;
@@ -347,7 +344,7 @@ Task<void> PublicHttpServer::serve_http1(Stream& stream, beast::flat_buffer& buf
     if (head.outcome == HeadRead::Outcome::rejected) {
       ++forwarder_.counters().requests_rejected;
       const std::string request_id = forwarder_.next_request_id();
-      forwarder_.log_rejected(request_id, client_ip, static_cast<int>(head.rejection.status),
+      forwarder_.log_rejected(request_id, peer.ip, static_cast<int>(head.rejection.status),
                               head.rejection.reason);
       auto page = error_page(head.rejection.status, request_id,
                              "dialback edge: " + head.rejection.reason, false);
@@ -358,7 +355,7 @@ Task<void> PublicHttpServer::serve_http1(Stream& stream, beast::flat_buffer& buf
       break;
     }
     self.busy = true;
-    const bool keep_going = co_await forward(stream, buffer, parser, client_ip, scheme);
+    const bool keep_going = co_await forward(stream, buffer, parser, peer, scheme);
     self.busy = false;
     if (!keep_going) {
       linger = true;
@@ -378,15 +375,15 @@ Task<void> PublicHttpServer::serve_http1(Stream& stream, beast::flat_buffer& buf
 template <class Stream>
 Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
                                      http::request_parser<http::buffer_body>& parser,
-                                     const std::string& client_ip, const char* scheme) {
+                                     const PublicPeer& peer, const char* scheme) {
   auto& request = parser.get();
   auto& counters = forwarder_.counters();
   ++counters.requests;
   RequestHead forwarded = http1::tunnel_request_from(request);
   const std::string request_id =
-      forwarder_.add_forwarding(forwarded, client_ip, scheme, forwarder_.next_request_id());
+      forwarder_.add_forwarding(forwarded, peer, scheme, forwarder_.next_request_id());
   // Taken before an upgrade turns the method into CONNECT.
-  const AccessEntry entry{request_id, client_ip, forwarded.method, forwarded.authority,
+  const AccessEntry entry{request_id, peer.ip, forwarded.method, forwarded.authority,
                           forwarded.path};
   const bool has_body =
       request.chunked() || (parser.content_length() && *parser.content_length() > 0);
@@ -399,7 +396,7 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   if (upgrade) forwarded = http1::extended_connect(std::move(forwarded), *upgrade);
   const bool end_stream = !has_body && !upgrade;
 
-  auto opened = forwarder_.open(forwarded, end_stream, client_ip);
+  auto opened = forwarder_.open(forwarded, end_stream, peer);
   if (!opened) {
     ForwardRefusal refusal = std::move(opened.error());
     forwarder_.log(entry, static_cast<int>(refusal.status), 0, refusal.via);

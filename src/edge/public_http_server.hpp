@@ -53,22 +53,22 @@ class PublicHttpServer {
 
   Task<void> serve_plain(tcp::socket socket);
   Task<void> serve_tls(tcp::socket socket);
-  Task<void> serve_h2(std::unique_ptr<ByteStream> io, Connection& self, std::string client_ip,
+  Task<void> serve_h2(std::unique_ptr<ByteStream> io, Connection& self, PublicPeer peer,
                       std::string scheme, std::string initial);
   template <class Stream>
   Task<void> serve_http1(Stream& stream, beast::flat_buffer& buffer, Connection& self,
-                         const std::string& client_ip, const char* scheme);
+                         const PublicPeer& peer, const char* scheme);
   // Forwards one request; returns false when the connection must close.
   template <class Stream>
   Task<bool> forward(Stream& stream, beast::flat_buffer& buffer,
                      http::request_parser<http::buffer_body>& parser,
-                     const std::string& client_ip, const char* scheme);
+                     const PublicPeer& peer, const char* scheme);
   ConnectionRef track(tcp::socket& socket);
   void untrack(ConnectionRef connection);
   // public.limits.connections_per_ip: takes a slot for `source`; false when
   // it has none left. Every true is matched by release_slot().
-  bool take_slot(const std::string& source);
-  void release_slot(const std::string& source);
+  bool take_slot(const PublicPeer& peer);
+  void release_slot(const PublicPeer& peer);
 
   asio::any_io_executor executor_;
   const EdgeConfig& config_;

@@ -32,30 +32,33 @@ std::string RequestForwarder::next_request_id() {
   return id;
 }
 
-std::string RequestForwarder::add_forwarding(RequestHead& head, const std::string& client_ip,
+PublicPeer RequestForwarder::peer(std::string ip) const {
+  PublicPeer peer;
+  error_code ec;
+  const auto address = asio::ip::make_address(ip, ec);
+  peer.source = ec ? ip : source_key(address);
+  peer.trusted = !ec && in_any(config_.public_.trusted_proxies, address);
+  peer.ip = std::move(ip);
+  return peer;
+}
+
+std::string RequestForwarder::add_forwarding(RequestHead& head, const PublicPeer& peer,
                                              std::string scheme, std::string edge_request_id) {
-  bool trusted = false;
-  if (!config_.public_.trusted_proxies.empty()) {
-    error_code ec;
-    const auto address = asio::ip::make_address(client_ip, ec);
-    trusted = !ec && in_any(config_.public_.trusted_proxies, address);
-  }
   return http1::add_forwarding_headers(
-      head, {client_ip, std::move(scheme), std::move(edge_request_id), &traceparents_, trusted,
-             trusted && config_.public_.route_by_forwarded_host});
+      head, {peer.ip, std::move(scheme), std::move(edge_request_id), &traceparents_, peer.trusted,
+             peer.trusted && config_.public_.route_by_forwarded_host});
 }
 
 tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestHead& head,
                                                                   bool end_stream,
-                                                                  const std::string& client_ip) {
+                                                                  const PublicPeer& peer) {
   if (requests_per_ip_.enabled()) {
-    const std::string source = source_key(client_ip);
     const auto now = std::chrono::steady_clock::now();
-    if (!requests_per_ip_.take(source, now)) {
+    if (!requests_per_ip_.take(peer.source, now)) {
       ++counters_.requests_rate_limited;
       return tl::unexpected(ForwardRefusal{http::status::too_many_requests,
                                            "dialback edge: too many requests from this address",
-                                           requests_per_ip_.retry_after(source, now),
+                                           requests_per_ip_.retry_after(peer.source, now),
                                            "rate-limited: public.limits.requests_per_ip"});
     }
   }
@@ -90,8 +93,8 @@ tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestH
   return OpenedStream{std::move(*opened), std::move(via)};
 }
 
-std::optional<std::uint64_t> RequestForwarder::sample_client_log(const std::string& client_ip) {
-  return client_log_.admit(source_key(client_ip), std::chrono::steady_clock::now());
+std::optional<std::uint64_t> RequestForwarder::sample_client_log(const PublicPeer& peer) {
+  return client_log_.admit(peer.source, std::chrono::steady_clock::now());
 }
 
 void RequestForwarder::log(const AccessEntry& entry, int status, std::uint64_t bytes,

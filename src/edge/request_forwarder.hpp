@@ -40,6 +40,13 @@ struct ForwardRefusal {
   std::string via;                 // for the access log
 };
 
+// A public client as its connection sees it, worked out once per connection.
+struct PublicPeer {
+  std::string ip;         // the address as text: logs, forwarding headers
+  std::string source;     // its rate-limit key (source_key: IPv6 by /64)
+  bool trusted = false;   // in public.trusted_proxies
+};
+
 // One request as the access log sees it.
 struct AccessEntry {
   std::string request_id;
@@ -58,26 +65,29 @@ class RequestForwarder {
   const EdgeConfig& config() const { return config_; }
   EdgeCounters& counters() { return counters_; }
 
+  // The connection-level view of a client at `ip`.
+  PublicPeer peer(std::string ip) const;
+
   // A fresh edge request id: 32 hex digits, 128 random bits.
   std::string next_request_id();
 
   // Adds the forwarding headers and trace context to `head` (end-to-end
   // headers only, authority set) and returns the request id in effect: the
   // client's valid X-Request-Id, else `edge_request_id`.
-  std::string add_forwarding(RequestHead& head, const std::string& client_ip, std::string scheme,
+  std::string add_forwarding(RequestHead& head, const PublicPeer& peer, std::string scheme,
                              std::string edge_request_id);
 
   // Routes `head` by authority and opens a stream on a session of its
   // tunnel (a second session is tried once when the first just began
-  // draining). Refused with 429 first when `client_ip` is over
+  // draining). Refused with 429 first when `peer` is over
   // public.limits.requests_per_ip.
   tl::expected<OpenedStream, ForwardRefusal> open(const RequestHead& head, bool end_stream,
-                                                  const std::string& client_ip);
+                                                  const PublicPeer& peer);
 
   // Whether a line about a public client's connection (not a request) may
   // be written now: at most one per client address per 10 s. Returns how
   // many were left out before it, or nullopt to leave this one out.
-  std::optional<std::uint64_t> sample_client_log(const std::string& client_ip);
+  std::optional<std::uint64_t> sample_client_log(const PublicPeer& peer);
 
   // One access log line: `outcome` names how it went (tunnel, session, error).
   void log(const AccessEntry& entry, int status, std::uint64_t bytes, std::string_view outcome);

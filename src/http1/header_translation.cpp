@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "http1/hop_by_hop.hpp"
+#include "http1/request_validation.hpp"
 
 namespace dialback::http1 {
 namespace {
@@ -36,18 +37,6 @@ void copy_end_to_end(const Fields& in, HeaderList& out) {
 std::string forwarded_for(const std::string& ip) {
   if (ip.find(':') != std::string::npos) return "\"[" + ip + "]\"";
   return ip;
-}
-
-// Characters of a host[:port] authority (reg-name, IPv6 literal, port):
-// anything else is not used for routing (nor quoted into Forwarded).
-bool is_authority_text(std::string_view text) {
-  if (text.empty() || text.size() > 255) return false;
-  for (char c : text) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 void take_header(HeaderList& headers, std::string_view name, std::string& value) {
@@ -91,9 +80,10 @@ std::string add_forwarding_headers(RequestHead& head, const ForwardingInfo& info
     host.clear();
   }
   if (info.route_by_forwarded_host && !host.empty()) {
-    // The first entry is the host the original client asked for.
+    // The first entry is the host the original client asked for; anything
+    // an authority cannot hold is not used (nor quoted into Forwarded).
     const std::string_view first = std::string_view(host).substr(0, host.find(','));
-    if (is_authority_text(first)) head.authority = std::string(first);
+    if (!first.empty() && is_valid_authority(first)) head.authority = std::string(first);
   }
   xff += xff.empty() ? info.client_ip : ", " + info.client_ip;
   if (!forwarded.empty()) forwarded += ", ";

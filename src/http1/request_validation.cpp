@@ -35,10 +35,6 @@ bool is_authority_char(unsigned char c) {
          std::string_view::npos;
 }
 
-bool is_valid_authority(std::string_view authority) {
-  return std::all_of(authority.begin(), authority.end(),
-                     [](char c) { return is_authority_char(static_cast<unsigned char>(c)); });
-}
 
 // Splits an absolute-form target "scheme://authority[/path][?query]".
 // Returns false when `target` does not start with http:// or https://.
@@ -108,6 +104,11 @@ std::optional<Rejection> check_framing(const http::request_header<>& request,
 }
 
 }  // namespace
+
+bool is_valid_authority(std::string_view authority) {
+  return std::all_of(authority.begin(), authority.end(),
+                     [](char c) { return is_authority_char(static_cast<unsigned char>(c)); });
+}
 
 // ---- RawHeadScanner ------------------------------------------------------
 

@@ -76,6 +76,10 @@ class RawHeadScanner {
   Rejection rejection_;
 };
 
+// True when every byte of `authority` may stand in an RFC 3986 authority
+// (reg-name, IP-literal, port; no userinfo, no '"', no space).
+bool is_valid_authority(std::string_view authority);
+
 // Checks a head Beast parsed (after RawHeadScanner accepted its bytes).
 // On success returns the request target to forward: origin-form ("/path?q")
 // for an absolute-form target whose authority equals Host, the target as

@@ -81,9 +81,10 @@ struct EngineCallbacks {
         self.peer_goaway_ = true;
         self.observer_.on_goaway(frame->goaway.error_code);
         return 0;
-      case NGHTTP2_RST_STREAM:
-        if (auto* reset = stream_of(session, frame->hd.stream_id)) reset->reset_received = true;
-        return self.on_peer_reset(frame->hd.stream_id);
+      case NGHTTP2_RST_STREAM: {
+        auto* reset = stream_of(session, frame->hd.stream_id);
+        return reset != nullptr ? self.on_peer_reset(*reset) : 0;
+      }
       case NGHTTP2_HEADERS:
       case NGHTTP2_DATA:
         break;
@@ -486,12 +487,11 @@ void H2Engine::reset(H2StreamState& stream, std::uint32_t h2_error_code) {
   notify_output();
 }
 
-int H2Engine::on_peer_reset(std::int32_t id) {
+int H2Engine::on_peer_reset(H2StreamState& stream) {
+  stream.reset_received = true;
   // Only resets of streams whose response is still incomplete count: the
   // flood is the work started for requests the peer abandons at once.
-  if (role_ != Role::server) return 0;
-  auto it = find_stream(id);
-  if (it == streams_.end() || (*it)->out_ended) return 0;
+  if (role_ != Role::server || stream.out_ended) return 0;
   if (peer_resets_.take(now_)) return 0;
   reset_flood_ = true;
   nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);

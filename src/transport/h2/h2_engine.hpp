@@ -91,9 +91,9 @@ class H2Engine {
   friend struct EngineCallbacks;
 
   void close_stream(std::int32_t id, std::uint32_t error_code);
-  // A RST_STREAM arrived for `id`: takes from the reset budget; a nghttp2
-  // callback result.
-  int on_peer_reset(std::int32_t id);
+  // A RST_STREAM arrived for the open `stream`: records it and takes from
+  // the reset budget; a nghttp2 callback result.
+  int on_peer_reset(H2StreamState& stream);
   // settings_.strict: feeds `bytes` frame by frame, checking each HEADERS
   // frame's stream id against those already opened (RFC 9113 §5.1.1).
   Result<void> feed_checking_stream_ids(std::span<const std::uint8_t> bytes);

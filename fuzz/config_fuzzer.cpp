@@ -25,8 +25,9 @@ namespace {
 // ('\\') or another encoding (UTF-16/32: NUL bytes, or a BOM); only then, or
 // when the bytes are there, is the input parsed here to look at the keys.
 bool names_token_file(std::string_view yaml) {
-  const bool maybe = yaml.find("token_file") != std::string_view::npos ||
-                     yaml.find_first_of(std::string_view("\\\0\xfe\xff", 4)) != std::string_view::npos;
+  const bool maybe =
+      yaml.find("token_file") != std::string_view::npos ||
+      yaml.find_first_of(std::string_view("\\\0\xfe\xff", 4)) != std::string_view::npos;
   if (!maybe) return false;
   try {
     const YAML::Node root = YAML::Load(std::string(yaml));

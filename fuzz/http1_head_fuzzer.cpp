@@ -45,10 +45,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               "RawHeadScanner: pieces and whole end in different states");
   if (state != http1::RawHeadScanner::State::complete) return 0;
   const std::size_t head_size = scanner.head_size();
-  fuzz::check(whole.head_size() == head_size, "RawHeadScanner: pieces and whole differ in head_size");
-  fuzz::check(head_size >= 5 && head_size <= received &&
-                  input.substr(head_size - 4, 4) == "\r\n\r\n",
-              "RawHeadScanner: a complete head does not end with CRLF CRLF");
+  fuzz::check(whole.head_size() == head_size,
+              "RawHeadScanner: pieces and whole differ in head_size");
+  fuzz::check(
+      head_size >= 5 && head_size <= received && input.substr(head_size - 4, 4) == "\r\n\r\n",
+      "RawHeadScanner: a complete head does not end with CRLF CRLF");
 
   // As read_request_head(): Beast gets exactly the scanned head.
   http::request_parser<http::empty_body> parser;

@@ -47,8 +47,8 @@ Task<std::optional<UpgradeFailure>> forward_upgrade(beast::tcp_stream& connectio
   connection.expires_after(target.response_timeout);
   co_await http::async_write(connection, request, nothrow(ec));
   if (ec) {
-    logger->warn("{} local service {} closed the connection before the {} upgrade: {}",
-                 request_id, target.label, head.protocol, ec.message());
+    logger->warn("{} local service {} closed the connection before the {} upgrade: {}", request_id,
+                 target.label, head.protocol, ec.message());
     co_return UpgradeFailure{
         502, "dialback agent: the local service closed the connection (" + ec.message() + ")"};
   }

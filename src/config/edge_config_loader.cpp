@@ -35,9 +35,9 @@ PublicLimits parse_public_limits(ParseContext& ctx, const Field& field) {
 
 AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field,
-                {"listen", "cert", "key", "client_ca", "handshake_timeout", "ping_interval", "ping_timeout",
-                 "stream_window", "connection_window",
-                 "max_sessions_per_tunnel", "max_response_header_bytes", "limits"});
+                {"listen", "cert", "key", "client_ca", "handshake_timeout", "ping_interval",
+                 "ping_timeout", "stream_window", "connection_window", "max_sessions_per_tunnel",
+                 "max_response_header_bytes", "limits"});
   AgentListenerConfig out;
   if (auto f = map.find("listen")) out.listen = read_listen_address(ctx, *f);
   out.cert = read_path(ctx, map.require("cert"));
@@ -65,12 +65,12 @@ HttpsListenerConfig parse_https(ParseContext& ctx, const Field& field) {
 }
 
 PublicConfig parse_public(ParseContext& ctx, const Field& field) {
-  MapReader map(ctx, field,
-                {"http", "https", "request_timeout", "max_header_bytes", "max_header_fields",
-                 "max_body_bytes", "header_timeout", "idle_timeout", "stream_idle_timeout",
-                 "max_concurrent_streams", "stream_window", "connection_window",
-                 "first_byte_timeout", "limits", "trusted_proxies", "route_by_forwarded_host",
-                 "verbose_errors"});
+  MapReader map(
+      ctx, field,
+      {"http", "https", "request_timeout", "max_header_bytes", "max_header_fields",
+       "max_body_bytes", "header_timeout", "idle_timeout", "stream_idle_timeout",
+       "max_concurrent_streams", "stream_window", "connection_window", "first_byte_timeout",
+       "limits", "trusted_proxies", "route_by_forwarded_host", "verbose_errors"});
   PublicConfig out;
   if (auto f = map.find("http")) out.http = read_listen_address(ctx, *f);
   if (auto f = map.find("https")) out.https = parse_https(ctx, *f);

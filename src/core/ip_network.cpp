@@ -11,7 +11,8 @@ using Bytes = std::array<unsigned char, 16>;
 
 // The address as 16 bytes; IPv4 as IPv4-mapped IPv6, so both forms compare.
 Bytes bytes_of(const asio::ip::address& address) {
-  if (address.is_v4()) return asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4()).to_bytes();
+  if (address.is_v4())
+    return asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4()).to_bytes();
   return address.to_v6().to_bytes();
 }
 
@@ -36,7 +37,8 @@ std::optional<IpNetwork> IpNetwork::parse(std::string_view text) {
   unsigned prefix = width;
   if (slash != std::string_view::npos) {
     const auto digits = text.substr(slash + 1);
-    const auto [end, parse_ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
+    const auto [end, parse_ec] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
     if (digits.empty() || parse_ec != std::errc{} || end != digits.data() + digits.size() ||
         prefix > width) {
       return std::nullopt;
@@ -52,8 +54,10 @@ std::optional<IpNetwork> IpNetwork::parse(std::string_view text) {
     auto bytes = address.to_v6().to_bytes();
     for (unsigned i = 0; i < 16; ++i) {
       const unsigned first = i * 8;
-      if (first >= prefix) bytes[i] = 0;
-      else if (prefix - first < 8) bytes[i] &= static_cast<unsigned char>(0xff00u >> (prefix - first));
+      if (first >= prefix)
+        bytes[i] = 0;
+      else if (prefix - first < 8)
+        bytes[i] &= static_cast<unsigned char>(0xff00u >> (prefix - first));
     }
     network.base = asio::ip::address_v6(bytes);
   }

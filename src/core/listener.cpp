@@ -83,9 +83,10 @@ Task<void> Listener::back_off(const error_code& ec) {
   }
   const auto now = Clock::now();
   if (now - last_log_ >= kLogInterval) {
-    logger_->warn("{}: accept failed: {} ({} times, {} waiting connections closed unserved; "
-                  "raise the descriptor limit, see docs/configuration.md)",
-                  name_, ec.message(), failures_, shed_);
+    logger_->warn(
+        "{}: accept failed: {} ({} times, {} waiting connections closed unserved; "
+        "raise the descriptor limit, see docs/configuration.md)",
+        name_, ec.message(), failures_, shed_);
     failures_ = 0;
     shed_ = 0;
     last_log_ = now;

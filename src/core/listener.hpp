@@ -51,8 +51,8 @@ class Listener {
   bool stopped_ = false;
   int reserve_fd_ = -1;  // kept open to accept-and-close when descriptors run out
   std::chrono::milliseconds backoff_{0};
-  std::uint64_t failures_ = 0;   // since the last log line
-  std::uint64_t shed_ = 0;       // connections closed unserved since the last log line
+  std::uint64_t failures_ = 0;  // since the last log line
+  std::uint64_t shed_ = 0;      // connections closed unserved since the last log line
   std::chrono::steady_clock::time_point last_log_{};
 };
 

@@ -28,7 +28,8 @@ class LogSampler {
   // out too.
   std::optional<std::uint64_t> admit(const std::string& key, Clock::time_point now) {
     if (entries_.size() >= max_keys_) {
-      std::erase_if(entries_, [&](const auto& entry) { return now - entry.second.written >= interval_; });
+      std::erase_if(entries_,
+                    [&](const auto& entry) { return now - entry.second.written >= interval_; });
     }
     auto [it, added] = entries_.try_emplace(key);
     Entry& entry = it->second;

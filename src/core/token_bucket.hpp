@@ -9,8 +9,8 @@
 namespace dialback {
 
 struct RateLimit {
-  double rate = 0;         // tokens per second
-  std::uint32_t burst = 0; // bucket size; 0: no limit
+  double rate = 0;          // tokens per second
+  std::uint32_t burst = 0;  // bucket size; 0: no limit
   bool enabled() const { return burst > 0; }
 };
 

@@ -25,8 +25,8 @@ void AgentGate::failed(const std::string& source, Clock::time_point now) {
   failures_per_ip_.take(source, now);
 }
 
-void AgentGate::log_refusal(const std::string& source, std::string_view peer,
-                            std::string_view what, Clock::time_point now) {
+void AgentGate::log_refusal(const std::string& source, std::string_view peer, std::string_view what,
+                            Clock::time_point now) {
   const auto left_out = refusal_log_.admit(source, now);
   if (!left_out) return;
   if (*left_out > 0) {

@@ -114,7 +114,8 @@ Task<std::optional<AgentListener::Admitted>> AgentListener::register_agent(tcp::
   if (!gate_.allow_handshake(source, Clock::now())) {
     // Closed before the TLS handshake: a flood costs an accept, not a handshake.
     ++counters_.agent_handshakes_refused;
-    gate_.log_refusal(source, peer, "connection closed before TLS: handshake rate over agents.limits",
+    gate_.log_refusal(source, peer,
+                      "connection closed before TLS: handshake rate over agents.limits",
                       Clock::now());
     co_return std::nullopt;
   }
@@ -128,10 +129,10 @@ Task<std::optional<AgentListener::Admitted>> AgentListener::register_agent(tcp::
   co_await tls.async_handshake(asio::ssl::stream_base::server, nothrow(ec));
   if (ec) {
     ++counters_.agent_handshakes_failed;
-    gate_.log_refusal(source, peer,
-                      std::string("TLS handshake failed: ") +
-                          (watchdog.fired() ? "timed out" : ec.message()),
-                      Clock::now());
+    gate_.log_refusal(
+        source, peer,
+        std::string("TLS handshake failed: ") + (watchdog.fired() ? "timed out" : ec.message()),
+        Clock::now());
     co_return std::nullopt;
   }
   const std::string alpn = negotiated_alpn(tls.native_handle());

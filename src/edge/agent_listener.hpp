@@ -13,9 +13,9 @@
 
 #include "config/edge_config.hpp"
 #include "core/heap_trimmer.hpp"
-#include "edge/agent_gate.hpp"
 #include "core/listener.hpp"
 #include "core/logging.hpp"
+#include "edge/agent_gate.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/session_registry.hpp"
 #include "edge/tunnel_table.hpp"
@@ -61,7 +61,7 @@ class AgentListener {
   SessionRegistry& registry_;
   EdgeCounters& counters_;
   Logger logger_;
-  AgentGate gate_;       // handshake and failure rate limits, sampled refusal log
+  AgentGate gate_;  // handshake and failure rate limits, sampled refusal log
   Listener listener_;
   AsyncEvent sessions_changed_;
   HeapTrimmer trimmer_;  // gives back what ended sessions freed

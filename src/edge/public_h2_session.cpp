@@ -4,8 +4,8 @@
 #include <cctype>
 #include <charconv>
 
-#include "edge/error_page.hpp"
 #include "core/error.hpp"
+#include "edge/error_page.hpp"
 #include "edge/idle_timeout_stream.hpp"
 #include "tunnel/stream_bridge.hpp"
 
@@ -120,10 +120,10 @@ Task<void> PublicH2Session::run(std::string initial) {
   const bool abused = reason == Error::protocol_error;
   if (abused || unserved > 0) {
     if (const auto left_out = forwarder_.sample_client_log(peer_)) {
-      logger_->info("public h2 client {}: {}; {} streams reset before they were forwarded "
-                    "({} similar lines from this address left out)",
-                    peer_.ip, abused ? connection_.last_error() : reason.message(), unserved,
-                    *left_out);
+      logger_->info(
+          "public h2 client {}: {}; {} streams reset before they were forwarded "
+          "({} similar lines from this address left out)",
+          peer_.ip, abused ? connection_.last_error() : reason.message(), unserved, *left_out);
     }
   }
   streams_changed_.notify();
@@ -168,8 +168,7 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
   ++counters.requests;
   streams_changed_.notify();  // the idle watcher sees the connection busy
   RequestHead head = public_stream->request();
-  AccessEntry entry{forwarder_.next_request_id(), peer_.ip, head.method, head.authority,
-                    head.path};
+  AccessEntry entry{forwarder_.next_request_id(), peer_.ip, head.method, head.authority, head.path};
 
   std::string invalid = normalize_request(head);
   if (invalid.empty() && head.method == "CONNECT" && head.protocol.empty()) {

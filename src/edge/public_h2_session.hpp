@@ -29,8 +29,8 @@ namespace dialback::edge {
 
 class PublicH2Session {
  public:
-  PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarder& forwarder,
-                  PublicPeer peer, std::string scheme, Logger logger);
+  PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarder& forwarder, PublicPeer peer,
+                  std::string scheme, Logger logger);
 
   // Serves the connection until it ends and every stream's forwarder has
   // returned. `initial`: bytes already read (the client preface, for h2c).

@@ -247,9 +247,9 @@ Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
     const std::string request_id = forwarder_.next_request_id();
     forwarder_.log_rejected(request_id, peer.ip, 429, "public.limits.connections_per_ip");
     stream.expires_after(config_.public_.header_timeout);
-    co_await send_page(stream, error_page(http::status::too_many_requests, request_id,
-                                          "dialback edge: too many connections from this address",
-                                          false, 1));
+    co_await send_page(
+        stream, error_page(http::status::too_many_requests, request_id,
+                           "dialback edge: too many connections from this address", false, 1));
     stream.close();
     untrack(self);
     co_return;
@@ -305,10 +305,8 @@ Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
 }
 
 Task<void> PublicHttpServer::serve_h2(std::unique_ptr<ByteStream> io, Connection& self,
-                                      PublicPeer peer, std::string scheme,
-                                      std::string initial) {
-  PublicH2Session session(std::move(io), forwarder_, std::move(peer), std::move(scheme),
-                          logger_);
+                                      PublicPeer peer, std::string scheme, std::string initial) {
+  PublicH2Session session(std::move(io), forwarder_, std::move(peer), std::move(scheme), logger_);
   self.h2 = &session;
   co_await session.run(std::move(initial));
   self.h2 = nullptr;
@@ -408,8 +406,7 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   // before the response head, a closed connection after it).
   std::unique_ptr<TunnelStream> tunnel_stream = std::make_unique<IdleTimeoutStream>(
       std::move(opened->stream), executor_, config_.public_.stream_idle_timeout,
-      config_.public_.first_byte_timeout,
-      [&stream](bool response_started) {
+      config_.public_.first_byte_timeout, [&stream](bool response_started) {
         error_code ignored;
         if (response_started) lowest_socket(stream).close(ignored);
       });
@@ -446,8 +443,8 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
     // The upload failed and reset the stream: the client's fault, so a 4xx
     // (a chunked body over public.max_body_bytes, or a body the HTTP/1.1
     // parser rejects: bad chunk sizes or framing, framing fields in the trailer).
-    const TunnelFailure failure = client_body_error(reader.result)
-                                      .value_or(describe_tunnel_failure(response_head.error()));
+    const TunnelFailure failure =
+        client_body_error(reader.result).value_or(describe_tunnel_failure(response_head.error()));
     forwarder_.log(entry, static_cast<int>(failure.status), 0, via + " error=" + failure.reason);
     const bool upload_pending = !reader.body_done;
     error_code ignored;

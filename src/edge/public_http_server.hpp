@@ -61,8 +61,8 @@ class PublicHttpServer {
   // Forwards one request; returns false when the connection must close.
   template <class Stream>
   Task<bool> forward(Stream& stream, beast::flat_buffer& buffer,
-                     http::request_parser<http::buffer_body>& parser,
-                     const PublicPeer& peer, const char* scheme);
+                     http::request_parser<http::buffer_body>& parser, const PublicPeer& peer,
+                     const char* scheme);
   ConnectionRef track(tcp::socket& socket);
   void untrack(ConnectionRef connection);
   // public.limits.connections_per_ip: takes a slot for `source`; false when

@@ -2,7 +2,6 @@
 
 #include <openssl/rand.h>
 
-
 #include "core/ip_network.hpp"
 #include "http1/header_translation.hpp"
 

@@ -42,9 +42,9 @@ struct ForwardRefusal {
 
 // A public client as its connection sees it, worked out once per connection.
 struct PublicPeer {
-  std::string ip;         // the address as text: logs, forwarding headers
-  std::string source;     // its rate-limit key (source_key: IPv6 by /64)
-  bool trusted = false;   // in public.trusted_proxies
+  std::string ip;        // the address as text: logs, forwarding headers
+  std::string source;    // its rate-limit key (source_key: IPv6 by /64)
+  bool trusted = false;  // in public.trusted_proxies
 };
 
 // One request as the access log sees it.

@@ -73,7 +73,8 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
   // Chunk framing is checked on the raw bytes before Beast sees them.
   std::optional<ChunkedFraming> framing;
   if (parser.chunked()) framing.emplace();
-  if (!check_framing(framing, buffer, buffer.size())) co_return fail(error_code(http::error::bad_chunk));
+  if (!check_framing(framing, buffer, buffer.size()))
+    co_return fail(error_code(http::error::bad_chunk));
   while (!parser.is_done()) {
     parser.get().body().data = chunk.get();
     parser.get().body().size = chunk_size;
@@ -86,7 +87,8 @@ Task<Result<void>> pump_body_to_tunnel(Socket& socket, beast::flat_buffer& buffe
     if (parser.get().body().size == chunk_size && !parser.is_done()) {
       // read_some, not read: forward whatever arrived at once (server-sent
       // events, streamed responses) instead of waiting for the chunk to fill.
-      const std::size_t n = co_await socket.async_read_some(buffer.prepare(kBodyChunk), nothrow(ec));
+      const std::size_t n =
+          co_await socket.async_read_some(buffer.prepare(kBodyChunk), nothrow(ec));
       buffer.commit(n);
       if (ec == asio::error::eof) {
         parser.put_eof(ec);  // ends a body delimited by the close, else partial_message

@@ -109,10 +109,8 @@ std::size_t ChunkedFraming::scan(std::string_view bytes) {
         if (c != '\n') return fail("CR without LF at the end of the chunked body");
         state_ = State::done;
         return i + 1;
-      case State::done:
-        return i;
-      case State::failed:
-        return 0;
+      case State::done: return i;
+      case State::failed: return 0;
     }
     // Chunk lines and trailer sections are bounded: nothing buffers without limit.
     if (state_ == State::size || state_ == State::extension || state_ == State::size_lf) {

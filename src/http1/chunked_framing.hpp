@@ -35,11 +35,11 @@ class ChunkedFraming {
 
  private:
   enum class State {
-    size,         // chunk-size digits
-    extension,    // after the digits, up to CR
-    size_lf,      // CR seen at the end of a chunk line
-    data,         // chunk-data: remaining_ bytes
-    data_cr,      // CR after chunk-data
+    size,       // chunk-size digits
+    extension,  // after the digits, up to CR
+    size_lf,    // CR seen at the end of a chunk line
+    data,       // chunk-data: remaining_ bytes
+    data_cr,    // CR after chunk-data
     data_lf,
     trailer_start,  // start of a trailer line or of the final CRLF
     trailer,        // inside a trailer field line

@@ -35,7 +35,6 @@ bool is_authority_char(unsigned char c) {
          std::string_view::npos;
 }
 
-
 // Splits an absolute-form target "scheme://authority[/path][?query]".
 // Returns false when `target` does not start with http:// or https://.
 bool split_absolute(std::string_view target, std::string_view& authority, std::string_view& rest) {

@@ -254,7 +254,6 @@ TEST(H2EnginePair, TerminateFailsOpenStreamsAndLaterDrainIsSafe) {
   EXPECT_EQ(pair.agent.open_streams(), 0u);
 }
 
-
 // Rapid reset: the server counts streams the client reset before their
 // response ended; past the budget it ends the session with ENHANCE_YOUR_CALM.
 TEST(H2EnginePair, ResetFloodEndsTheSessionWithEnhanceYourCalm) {
@@ -337,19 +336,23 @@ TEST(H2EnginePair, StreamErrorsSayWhoEndedTheStream) {
   auto too_large = *pair.edge.open_stream(make_request("GET", "/b"), true);
   ASSERT_TRUE(pair.pump());
   HeaderList big;
-  for (int i = 0; i < 20; ++i) big.push_back({"x-filler-" + std::to_string(i), std::string(400, 'v')});
-  ASSERT_TRUE(pair.agent.respond(*pair.agent_events.requests.back(), make_response(200, big), true));
+  for (int i = 0; i < 20; ++i)
+    big.push_back({"x-filler-" + std::to_string(i), std::string(400, 'v')});
+  ASSERT_TRUE(
+      pair.agent.respond(*pair.agent_events.requests.back(), make_response(200, big), true));
   ASSERT_TRUE(pair.pump());
   EXPECT_TRUE(too_large->closed);
   EXPECT_FALSE(too_large->head_received);
   EXPECT_EQ(too_large->error, make_error_code(Error::header_limit));
 }
 
-
 // A HEADERS frame: GET / for a.test on `id`.
 std::string headers_frame(std::uint32_t id, bool end_stream, bool trailers = false) {
   const std::string block = trailers ? std::string("\x00\x01x\x01y", 5)
-                                     : std::string("\x82\x86\x84\x01\x06" "a.test", 11);
+                                     : std::string(
+                                           "\x82\x86\x84\x01\x06"
+                                           "a.test",
+                                           11);
   std::string frame;
   frame += static_cast<char>(0);
   frame += static_cast<char>(block.size() >> 8);

@@ -80,7 +80,8 @@ TEST_F(RoundTripTest, TrustedProxyForwardingHeadersAreExtended) {
   EXPECT_TRUE(has_line(seen, "x-real-ip: 203.0.113.7")) << seen;
   EXPECT_TRUE(has_line(seen, "x-forwarded-proto: https")) << seen;
   EXPECT_TRUE(has_line(seen, "x-forwarded-host: lb.example")) << seen;
-  EXPECT_TRUE(has_line(seen, "forwarded: for=203.0.113.7, for=127.0.0.1;host=\"app.test\";proto=http"))
+  EXPECT_TRUE(
+      has_line(seen, "forwarded: for=203.0.113.7, for=127.0.0.1;host=\"app.test\";proto=http"))
       << seen;
 }
 

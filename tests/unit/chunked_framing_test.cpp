@@ -26,20 +26,20 @@ const FramingCase kCases[] = {
     {"A\r\n0123456789\r\n0\r\n\r\n", true, true, 20},
     {"0\r\nExpires: never\r\n\r\n", true, true, 21},
     {"000\r\n\r\n", true, true, 7},
-    {"5\r\nhel", true, false, 6},  // incomplete: more to come
+    {"5\r\nhel", true, false, 6},                        // incomplete: more to come
     {with_next("1\r\nx\r\n0\r\n\r\n"), true, true, 11},  // the rest is the next request
-    {"5\nhello\n0\n\n", false, false, 0},                 // bare LF (the reported hang)
+    {"5\nhello\n0\n\n", false, false, 0},                // bare LF (the reported hang)
     {"5\r\nhello\n0\r\n\r\n", false, false, 0},          // data not followed by CRLF
     {"5\r\nhelloX\r\n", false, false, 0},
-    {"5\rhello", false, false, 0},                        // CR without LF
+    {"5\rhello", false, false, 0},  // CR without LF
     {"zz\r\n", false, false, 0},
-    {"\r\n", false, false, 0},                            // no size
+    {"\r\n", false, false, 0},  // no size
     {"-1\r\n", false, false, 0},
     {"0x5\r\n", false, false, 0},
-    {"12345678901234567\r\n", false, false, 0},           // over 64 bits
-    {"5;a\x01\r\n", false, false, 0},                     // control byte in an extension
-    {"5;a\rb\r\n", false, false, 0},                      // bare CR in an extension
-    {"0\r\nX: y\n\r\n", false, false, 0},                 // bare LF in a trailer
+    {"12345678901234567\r\n", false, false, 0},  // over 64 bits
+    {"5;a\x01\r\n", false, false, 0},            // control byte in an extension
+    {"5;a\rb\r\n", false, false, 0},             // bare CR in an extension
+    {"0\r\nX: y\n\r\n", false, false, 0},        // bare LF in a trailer
     {"0\r\n\n", false, false, 0},
     {"0\r\n\r\r", false, false, 0},
     {"0\r\nX: \x7f\r\n\r\n", false, false, 0},

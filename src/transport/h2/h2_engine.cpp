@@ -568,8 +568,7 @@ void H2Engine::close_stream(std::int32_t id, std::uint32_t error_code) {
   if (!stream->error) {
     if (error_code == NGHTTP2_REFUSED_STREAM) {
       stream->error = Error::stream_refused;
-    } else if (stream->reset_received ||
-               (error_code == NGHTTP2_NO_ERROR && !stream->body_ended)) {
+    } else if (stream->reset_received || (error_code == NGHTTP2_NO_ERROR && !stream->body_ended)) {
       stream->error = Error::stream_reset;
     } else if (error_code != NGHTTP2_NO_ERROR) {
       stream->error = Error::stream_invalid;  // nghttp2 reset it: the peer broke HTTP/2

@@ -116,9 +116,9 @@ class H2Engine {
   std::vector<std::shared_ptr<H2StreamState>> streams_;
   // Closed streams' states, reused by new_stream_state() once no handle holds them.
   std::vector<std::shared_ptr<H2StreamState>> spare_;
-  TokenBucket peer_resets_;          // settings_.peer_resets
+  TokenBucket peer_resets_;                      // settings_.peer_resets
   std::chrono::steady_clock::time_point now_{};  // of the bytes being fed
-  bool reset_flood_ = false;         // the peer used up peer_resets_: GOAWAY queued
+  bool reset_flood_ = false;                     // the peer used up peer_resets_: GOAWAY queued
   std::vector<nghttp2_nv> fields_;   // header list being submitted; keeps its capacity
   std::size_t magic_to_skip_ = 0;    // client in reversed mode: preface bytes still expected
   std::size_t magic_to_drop_ = 0;    // client in reversed mode: our own preface bytes to drop

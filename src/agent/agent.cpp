@@ -5,16 +5,13 @@
 #include "agent/backoff.hpp"
 #include "agent/make_upstream.hpp"
 #include "agent/upstream_router.hpp"
-#include "core/watchdog.hpp"
-#include "tls/tls_stream.hpp"
-#include "tunnel/registration_request.hpp"
-#include "tunnel/registration_response.hpp"
+#include "transport/h2/registration_dialer.hpp"
+#include "transport/rhttp/rhttp_dialer.hpp"
 
 namespace dialback::agent {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kDialTimeout = std::chrono::seconds(10);
 constexpr auto kHealthyAfter = std::chrono::minutes(1);
 
 bool is_fatal(const RegistrationRejection& rejection) {
@@ -47,6 +44,8 @@ Agent::Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
       rng_(std::random_device{}()),
       changed_(executor_),
       trimmer_(executor_) {
+  add_dialer(AgentTransport::h2, std::make_unique<h2::RegistrationDialer>());
+  add_dialer(AgentTransport::rhttp, std::make_unique<rhttp::RhttpDialer>());
   if (!handler_) {
     const UpstreamTimeouts timeouts{config_.upstream_connect_timeout,
                                     config_.upstream_response_timeout};
@@ -65,10 +64,18 @@ Agent::Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
 
 Agent::~Agent() = default;
 
+void Agent::add_dialer(AgentTransport transport, std::unique_ptr<SessionDialer> dialer) {
+  dialers_[transport] = std::move(dialer);
+}
+
 tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& pem) {
-  const AlpnSet alpn = config_.edges.front().transport == AgentTransport::rhttp
-                           ? AlpnSet::rhttp_client
-                           : AlpnSet::h2_transport_client;
+  for (const auto& edge : config_.edges) {
+    if (!dialers_.contains(edge.transport)) {
+      return tl::unexpected("no dialer for transport " + std::string(to_string(edge.transport)));
+    }
+  }
+  // Each dialer offers its own ALPN on its connections.
+  const AlpnSet alpn = AlpnSet::none;
   Result<asio::ssl::context> tls = [&] {
     if (pem) return make_client_context(*pem, alpn);
     ClientTlsFiles files;
@@ -95,10 +102,9 @@ Task<void> Agent::shutdown(Clock::time_point deadline) {
   stopping_ = true;
   changed_.notify();
   logger_->info("agent draining {} session(s)", live_.size());
-  error_code ignored;
-  for (auto* socket : *dialing_) socket->close(ignored);  // dials in progress fail now
-  for (auto* connection : live_) {
-    asio::co_spawn(executor_, connection->drain(deadline), asio::detached);
+  dialing_.close_all();  // dials in progress fail now
+  for (auto* session : live_) {
+    asio::co_spawn(executor_, session->drain(deadline), asio::detached);
   }
   while (!live_.empty()) co_await changed_.wait();
   // The sessions are gone: requests still being served were cut off. Make
@@ -112,7 +118,7 @@ void Agent::fatal(const RegistrationRejection& rejection) {
   if (stopping_) return;
   stopping_ = true;
   changed_.notify();
-  for (auto* connection : live_) connection->close(Error::cancelled);
+  for (auto* session : live_) session->close(Error::cancelled);
   if (on_fatal_) on_fatal_(rejection);
 }
 
@@ -171,142 +177,61 @@ Task<void> Agent::run_slot(std::size_t edge_index) {
 Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
                                          std::shared_ptr<SlotSignal> signal) {
   Attempt result;
-  const std::string where = edge.host + ":" + std::to_string(edge.port);
-  error_code ec;
-  std::vector<tcp::endpoint> endpoints;
-  const auto literal = asio::ip::make_address(edge.host, ec);
-  if (!ec) {
-    // No lookup for an IP literal: Asio's resolver runs getaddrinfo on a
-    // thread of its own, started on first use and kept for the process.
-    endpoints.emplace_back(literal, edge.port);
-  } else {
-    tcp::resolver resolver(executor_);
-    const std::string port = std::to_string(edge.port);
-    auto resolved = co_await resolver.async_resolve(edge.host, port, nothrow(ec));
-    if (ec) {
-      logger_->warn("cannot resolve edge {}: {}", where, ec.message());
-      co_return result;
-    }
-    for (const auto& entry : resolved) endpoints.push_back(entry.endpoint());
-  }
-  TlsStream tls(executor_, *tls_);
-  struct Dialing {  // listed in dialing_ while this dial is in progress
-    std::shared_ptr<std::list<tcp::socket*>> list;
-    std::list<tcp::socket*>::iterator it;
-    ~Dialing() { list->erase(it); }
-  } dialing{dialing_, dialing_->insert(dialing_->end(), &tls.next_layer())};
-  Watchdog watchdog(executor_, kDialTimeout, [&tls] {
-    error_code ignored;
-    tls.next_layer().close(ignored);
-  });
-  co_await asio::async_connect(tls.next_layer(), endpoints, nothrow(ec));
-  if (ec) {
-    logger_->warn("cannot connect to edge {}: {}", where, watchdog.fired() ? "timed out" : ec.message());
-    co_return result;
-  }
-  tls.next_layer().set_option(tcp::no_delay(true), ec);
-  if (auto prepared = prepare_client_stream(tls.native_handle(), edge.tls_name()); !prepared) {
-    logger_->error("TLS setup for edge {}: {}", where, prepared.error().message());
-    co_return result;
-  }
-  co_await tls.async_handshake(asio::ssl::stream_base::client, nothrow(ec));
-  if (ec) {
-    logger_->error("TLS handshake with edge {} failed: {}", where,
-                   watchdog.fired() ? "timed out" : ec.message());
-    co_return result;
-  }
-
-  SessionIdentity identity;
-  identity.tunnel = config_.tunnel;
-  identity.node = config_.agent.node;
-  identity.cluster = config_.agent.cluster.empty() ? config_.tunnel : config_.agent.cluster;
-  identity.tenant = config_.agent.tenant;
-  identity.labels = config_.agent.labels;
-  identity.session_id = generate_session_id();
-  identity.peer_address = where;
-  std::string initial;
-
-  if (edge.transport == AgentTransport::h2) {
-    RegistrationRequest registration;
-    registration.host = edge.tls_name();
-    registration.tunnel = identity.tunnel;
-    registration.node = identity.node;
-    registration.cluster = identity.cluster;
-    registration.tenant = identity.tenant;
-    registration.labels = identity.labels;
-    registration.session_id = identity.session_id;
-    if (!config_.token.empty()) registration.authorization = "Bearer " + config_.token;
-    registration.user_agent = "dialback-agent/0.1";
-    auto request = build_registration_request(registration);
-    co_await http::async_write(tls, request, nothrow(ec));
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024);
-    if (!ec) co_await http::async_read_header(tls, buffer, parser, nothrow(ec));
-    if (!ec && !parser.is_done()) co_await http::async_read(tls, buffer, parser, nothrow(ec));
-    if (ec) {
-      logger_->warn("registration with edge {} failed: {}", where,
-                    watchdog.fired() ? "timed out" : ec.message());
-      co_return result;
-    }
-    auto outcome = parse_registration_response(parser.get());
-    if (!outcome) {
-      const auto& rejection = outcome.error();
-      if (is_fatal(rejection)) {
-        logger_->error("edge {} refused tunnel '{}': {} {}: {}", where, config_.tunnel,
-                       rejection.status, rejection.code, rejection.message);
-        result.fatal = rejection;
-      } else {
-        logger_->warn("edge {} refused the session for now: {} {}: {}", where, rejection.status,
-                      rejection.code, rejection.message);
-        result.retry_after_seconds = rejection.retry_after_seconds;
-      }
-      co_return result;
-    }
-    initial.assign(static_cast<const char*>(buffer.data().data()), buffer.size());
-    logger_->debug("edge {} ({}) accepted session {}; routes: {}", where, outcome->edge_id,
-                   identity.session_id, outcome->routes);
-  }
-  watchdog.disarm();
-  if (stopping_) co_return result;
-
-  h2::H2Connection::Options options;
-  options.role = h2::Role::server;
-  options.preface = edge.transport == AgentTransport::rhttp ? h2::PrefaceMode::reversed
-                                                            : h2::PrefaceMode::standard;
-  options.liveness = {config_.ping_interval, config_.ping_timeout};
-  // Conformant toward the edge as toward any HTTP/2 client (late frames on
-  // closed streams get STREAM_CLOSED, decreasing stream ids are refused):
-  // the agent has a handful of sessions, so their closed streams cost little.
-  options.h2.strict = true;
-  options.h2.stream_window = config_.windows.stream;
-  options.h2.connection_window = config_.windows.connection;
-  auto connection = std::make_unique<h2::H2Connection>(
-      std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)), options, std::move(identity),
-      logger_);
-  connection->set_incoming_handler(
-      [this](std::unique_ptr<IncomingStream> stream) { serve_stream(std::move(stream)); });
-  connection->set_goaway_handler([signal] {
+  DialRequest request;
+  request.executor = executor_;
+  request.tls = &*tls_;
+  request.identity.tunnel = config_.tunnel;
+  request.identity.node = config_.agent.node;
+  request.identity.cluster = config_.agent.cluster.empty() ? config_.tunnel : config_.agent.cluster;
+  request.identity.tenant = config_.agent.tenant;
+  request.identity.labels = config_.agent.labels;
+  request.identity.session_id = generate_session_id();
+  request.token = config_.token;
+  request.settings.ping_interval = config_.ping_interval;
+  request.settings.ping_timeout = config_.ping_timeout;
+  request.settings.windows = config_.windows;
+  request.logger = logger_;
+  request.pending = &dialing_;
+  request.on_stream = [this](std::unique_ptr<IncomingStream> stream) {
+    serve_stream(std::move(stream));
+  };
+  request.on_goaway = [signal] {
     signal->goaway = true;
     signal->event.notify();
-  });
-  asio::co_spawn(executor_, run_connection(std::move(connection), std::move(initial), signal),
-                 asio::detached);
+  };
+  DialOutcome outcome = co_await dialers_.at(edge.transport)->dial(edge, std::move(request));
+  const std::string where = edge.host + ":" + std::to_string(edge.port);
+  if (outcome.rejection) {
+    const auto& rejection = *outcome.rejection;
+    if (is_fatal(rejection)) {
+      logger_->error("edge {} refused tunnel '{}': {} {}: {}", where, config_.tunnel,
+                     rejection.status, rejection.code, rejection.message);
+      result.fatal = rejection;
+    } else {
+      logger_->warn("edge {} refused the session for now: {} {}: {}", where, rejection.status,
+                    rejection.code, rejection.message);
+      result.retry_after_seconds = rejection.retry_after_seconds;
+    }
+    co_return result;
+  }
+  if (!outcome.session) co_return result;
+  if (stopping_) co_return result;
+  spawn_tracked(run_session(std::move(outcome.session), signal));
   result.connected = true;
   co_return result;
 }
 
-Task<void> Agent::run_connection(std::unique_ptr<h2::H2Connection> connection,
-                                 std::string initial, std::shared_ptr<SlotSignal> signal) {
-  const auto& id = connection->identity();
-  auto self = live_.insert(live_.end(), connection.get());
-  // shutdown() ran between open_session() and here: it did not see this session.
-  if (stopping_) connection->close(Error::cancelled);
+Task<void> Agent::run_session(std::unique_ptr<Session> session,
+                              std::shared_ptr<SlotSignal> signal) {
+  const auto& id = session->identity();
+  auto self = live_.insert(live_.end(), session.get());
+  // shutdown() ran between the dial and here: it did not see this session.
+  if (stopping_) session->close(Error::cancelled);
   ++connected_;
   changed_.notify();
   logger_->info("session {} connected to {} (tunnel={} node={})", id.session_id, id.peer_address,
                 id.tunnel, id.node);
-  const auto reason = co_await connection->run(std::move(initial));
+  const auto reason = co_await session->run();
   --connected_;
   live_.erase(self);
   changed_.notify();

@@ -1,12 +1,14 @@
 // Agent: the composition root of `dialback agent`, and the embeddable
 // library entry point. Keeps `connections` sessions open to every edge,
-// reconnecting with jittered backoff, and hands every incoming tunnel
-// stream to a StreamHandler (by default the UpstreamRouter over the
-// config's routes). All work runs on one executor.
+// each through the dialer of its transport (add_dialer(); the built-in ones
+// are registered by the constructor), reconnecting with jittered backoff,
+// and hands every incoming tunnel stream to a StreamHandler (by default the
+// UpstreamRouter over the config's routes). All work runs on one executor.
 #pragma once
 
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -16,7 +18,8 @@
 #include "core/heap_trimmer.hpp"
 #include "core/logging.hpp"
 #include "tls/tls_context.hpp"
-#include "transport/h2/h2_connection.hpp"
+#include "transport/pending_dials.hpp"
+#include "transport/session_dialer.hpp"
 #include "tunnel/incoming_stream.hpp"
 #include "tunnel/registration.hpp"
 
@@ -35,6 +38,9 @@ class Agent {
   // Builds the TLS context (from the config's files, or `pem`) and starts
   // dialing every edge. Errors carry a message for the user.
   tl::expected<void, std::string> start(const std::optional<ClientTlsPem>& pem = std::nullopt);
+
+  // The dialer of `transport` (replacing the built-in one); before start().
+  void add_dialer(AgentTransport transport, std::unique_ptr<SessionDialer> dialer);
 
   // Graceful stop: GOAWAY on every session, in-flight streams finish until
   // `deadline`, then the sessions close and requests still being served are
@@ -59,8 +65,7 @@ class Agent {
 
   Task<void> run_slot(std::size_t edge_index);
   Task<Attempt> open_session(const EdgeTargetConfig& edge, std::shared_ptr<SlotSignal> signal);
-  Task<void> run_connection(std::unique_ptr<h2::H2Connection> connection, std::string initial,
-                            std::shared_ptr<SlotSignal> signal);
+  Task<void> run_session(std::unique_ptr<Session> session, std::shared_ptr<SlotSignal> signal);
   void serve_stream(std::unique_ptr<IncomingStream> stream);
   // Spawns `task`, counted in tasks_running_ until it ends.
   void spawn_tracked(Task<void> task);
@@ -73,16 +78,15 @@ class Agent {
   StreamHandler handler_;
   std::optional<asio::ssl::context> tls_;
   std::mt19937_64 rng_;
-  std::list<h2::H2Connection*> live_;
+  std::map<AgentTransport, std::unique_ptr<SessionDialer>> dialers_;
+  std::list<Session*> live_;
   AsyncEvent changed_;
   std::function<void(const RegistrationRejection&)> on_fatal_;
   std::size_t connected_ = 0;
   int tasks_running_ = 0;             // slot loops and stream handlers; shutdown() waits for them
   int streams_serving_ = 0;           // stream handlers running
   HeapTrimmer trimmer_;               // gives back a burst's memory once no stream is served
-  // Sockets of dials in progress; shutdown() closes them. Shared with the
-  // dialing coroutines, whose frames may be destroyed after the Agent.
-  std::shared_ptr<std::list<tcp::socket*>> dialing_ = std::make_shared<std::list<tcp::socket*>>();
+  PendingDials dialing_;  // sockets of dials in progress; shutdown() closes them
   bool stopping_ = false;
 };
 

@@ -92,7 +92,7 @@ Task<void> H2cUpstream::serve(std::unique_ptr<IncomingStream> stream) {
       connect_error = usable.error();
       break;
     }
-    opened = (*usable)->open_stream(head, !stream->has_body());
+    opened = (*usable)->start_stream(head, !stream->has_body());
   }
   if (!opened) {
     const std::string why = connect_error ? connect_error.message() : opened.error().message();

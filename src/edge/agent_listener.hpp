@@ -1,17 +1,19 @@
-// AgentListener: the TLS listener agents dial. Dispatches each connection
-// on its ALPN: "http/1.1" is the `h2` transport (registration handshake,
-// then reversed HTTP/2), "h2" is `rhttp` (identity from the client
-// certificate). Every accepted session runs as an H2Connection registered
-// in the SessionRegistry for as long as it lives. AgentGate limits the rate
-// of handshakes and of failed registrations per source address.
+// AgentListener: the TLS listener agents dial. After TLS it reads the
+// agent's first bytes and hands the connection to the first acceptor of
+// its table that claims them (one per transport, registered by
+// add_acceptor()); every accepted session is registered in the
+// SessionRegistry under its tunnel's id for as long as it runs. It is the
+// Admission every acceptor asks: AgentGate's rate limits, then the pure
+// decision of edge/admission.hpp.
 #pragma once
 
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/edge_config.hpp"
+#include "core/async_event.hpp"
 #include "core/heap_trimmer.hpp"
 #include "core/listener.hpp"
 #include "core/logging.hpp"
@@ -19,15 +21,18 @@
 #include "edge/edge_counters.hpp"
 #include "edge/session_registry.hpp"
 #include "edge/tunnel_table.hpp"
-#include "transport/h2/h2_connection.hpp"
+#include "transport/session_acceptor.hpp"
 
 namespace dialback::edge {
 
-class AgentListener {
+class AgentListener final : private Admission {
  public:
   AgentListener(asio::any_io_executor executor, asio::ssl::context& tls,
                 const EdgeConfig& config, const TunnelTable& tunnels, SessionRegistry& registry,
                 EdgeCounters& counters, Logger logger);
+
+  // Appends a transport; connections go to the first one that claims them.
+  void add_acceptor(std::unique_ptr<SessionAcceptor> acceptor);
 
   // Binds the listening socket.
   Result<tcp::endpoint> listen(const tcp::endpoint& endpoint);
@@ -41,18 +46,16 @@ class AgentListener {
 
  private:
   Task<void> serve(tcp::socket socket);
-  // An agent connection past its TLS handshake and registration.
-  struct Admitted {
-    std::unique_ptr<h2::H2Connection> connection;
-    std::size_t tunnel = 0;
-    std::string initial;  // bytes read after the registration request
-  };
-  // Handshake and registration; nullopt when refused or failed. A separate
-  // coroutine so that its frame (parser, watchdog, credentials: ~2 KiB) is
-  // gone while the session runs.
-  Task<std::optional<Admitted>> register_agent(tcp::socket socket);
-  Task<void> run_session(std::unique_ptr<h2::H2Connection> connection, std::size_t tunnel,
-                         std::string initial);
+  // TLS and the first bytes, then the claiming acceptor's registration;
+  // an empty session when refused or failed. A separate coroutine so that
+  // its frame is gone while the session runs.
+  Task<AcceptedSession> register_agent(tcp::socket socket);
+  Task<void> run_session(AcceptedSession accepted);
+
+  // Admission
+  tl::expected<AdmissionGrant, RegistrationRejection> admit(const AgentConnection& from,
+                                                            std::string_view transport,
+                                                            const ParsedClaim& claim) override;
 
   asio::any_io_executor executor_;
   asio::ssl::context& tls_;
@@ -61,6 +64,7 @@ class AgentListener {
   SessionRegistry& registry_;
   EdgeCounters& counters_;
   Logger logger_;
+  std::vector<std::unique_ptr<SessionAcceptor>> acceptors_;
   AgentGate gate_;  // handshake and failure rate limits, sampled refusal log
   Listener listener_;
   AsyncEvent sessions_changed_;

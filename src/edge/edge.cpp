@@ -1,6 +1,8 @@
 #include "edge/edge.hpp"
 
 #include "tls/tls_context.hpp"
+#include "transport/h2/registration_acceptor.hpp"
+#include "transport/rhttp/rhttp_acceptor.hpp"
 
 namespace dialback::edge {
 namespace {
@@ -30,9 +32,8 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   auto table = TunnelTable::build(config_.tunnels);
   if (!table) return tl::unexpected(table.error());
   tunnels_ = std::move(*table);
-  std::vector<BalancePolicy> policies;
-  for (const auto& tunnel : config_.tunnels) policies.push_back(tunnel.balance);
-  registry_ = std::make_unique<SessionRegistry>(policies);
+  registry_ = std::make_unique<SessionRegistry>();
+  for (const auto& tunnel : config_.tunnels) registry_->set_policy(tunnel.name, tunnel.balance);
 
   Result<asio::ssl::context> tls =
       pem ? make_server_context(
@@ -59,6 +60,14 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   if (!agent_ep) return tl::unexpected("agents.listen: " + agent_ep.error());
   agents_ = std::make_unique<AgentListener>(executor_, *agent_tls_, config_, tunnels_, *registry_,
                                             counters_, logger_);
+  SessionSettings session;
+  session.ping_interval = config_.agents.ping_interval;
+  session.ping_timeout = config_.agents.ping_timeout;
+  session.windows = config_.agents.windows;
+  session.max_header_bytes = config_.agents.max_response_header_bytes;
+  // First claim wins: rhttp takes the HTTP/2 preface, h2 everything else.
+  agents_->add_acceptor(std::make_unique<rhttp::RhttpAcceptor>(session, logger_));
+  agents_->add_acceptor(std::make_unique<h2::RegistrationAcceptor>(session, logger_));
   auto bound = agents_->listen(*agent_ep);
   if (!bound) {
     return tl::unexpected("agents.listen " + to_string(config_.agents.listen) + ": " +
@@ -126,8 +135,7 @@ Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
 }
 
 std::size_t Edge::session_count(std::string_view tunnel) const {
-  auto index = tunnels_.find(tunnel);
-  return index && registry_ ? registry_->count(*index) : 0;
+  return registry_ ? registry_->count(tunnel) : 0;
 }
 
 }  // namespace dialback::edge

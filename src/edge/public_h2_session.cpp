@@ -87,14 +87,15 @@ std::optional<std::uint64_t> declared_length(const RequestHead& head) {
 
 }  // namespace
 
-PublicH2Session::PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarder& forwarder,
-                                 PublicPeer peer, std::string scheme, Logger logger)
+PublicH2Session::PublicH2Session(std::unique_ptr<ByteStream> io, std::string initial,
+                                 RequestForwarder& forwarder, PublicPeer peer, std::string scheme,
+                                 Logger logger)
     : forwarder_(forwarder),
       peer_(std::move(peer)),
       scheme_(std::move(scheme)),
       logger_(logger),
       connection_(std::move(io), public_options(forwarder.config().public_),
-                  public_identity(peer_.ip), std::move(logger)),
+                  public_identity(peer_.ip), std::move(logger), std::move(initial)),
       executor_(connection_.executor()),
       streams_changed_(executor_) {
   connection_.set_incoming_handler([this](std::unique_ptr<IncomingStream> stream) {
@@ -106,13 +107,13 @@ PublicH2Session::PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarde
   });
 }
 
-Task<void> PublicH2Session::run(std::string initial) {
+Task<void> PublicH2Session::run() {
   ++streams_running_;  // the idle watcher counts as one until it returns
   asio::co_spawn(executor_, close_when_idle(), [this](std::exception_ptr) {
     --streams_running_;
     streams_changed_.notify();
   });
-  const auto reason = co_await connection_.run(std::move(initial));
+  const auto reason = co_await connection_.run();
   ended_ = true;
   // At most one line per client address per interval, not one per stream
   // or connection: a rapid-reset flood must not flood the log too.
@@ -195,7 +196,7 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
 
   entry.request_id = forwarder_.add_forwarding(head, peer_, scheme_, entry.request_id);
   const bool has_body = public_stream->has_body();
-  auto opened = forwarder_.open(head, !has_body, peer_);
+  auto opened = co_await forwarder_.open(head, !has_body, peer_);
   if (!opened) {
     ForwardRefusal refusal = std::move(opened.error());
     co_await respond_error(*public_stream, entry, refusal.status, std::move(refusal.message),

@@ -29,12 +29,14 @@ namespace dialback::edge {
 
 class PublicH2Session {
  public:
-  PublicH2Session(std::unique_ptr<ByteStream> io, RequestForwarder& forwarder, PublicPeer peer,
-                  std::string scheme, Logger logger);
+  // `initial`: bytes already read from `io` (the client preface, for h2c).
+  PublicH2Session(std::unique_ptr<ByteStream> io, std::string initial,
+                  RequestForwarder& forwarder, PublicPeer peer, std::string scheme,
+                  Logger logger);
 
   // Serves the connection until it ends and every stream's forwarder has
-  // returned. `initial`: bytes already read (the client preface, for h2c).
-  Task<void> run(std::string initial);
+  // returned.
+  Task<void> run();
   // GOAWAY now: streams in flight finish until `deadline`, then the
   // connection closes. Only while run() runs.
   void shut_down(std::chrono::steady_clock::time_point deadline);

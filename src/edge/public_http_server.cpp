@@ -306,9 +306,10 @@ Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
 
 Task<void> PublicHttpServer::serve_h2(std::unique_ptr<ByteStream> io, Connection& self,
                                       PublicPeer peer, std::string scheme, std::string initial) {
-  PublicH2Session session(std::move(io), forwarder_, std::move(peer), std::move(scheme), logger_);
+  PublicH2Session session(std::move(io), std::move(initial), forwarder_, std::move(peer),
+                          std::move(scheme), logger_);
   self.h2 = &session;
-  co_await session.run(std::move(initial));
+  co_await session.run();
   self.h2 = nullptr;
 }
 
@@ -394,7 +395,7 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   if (upgrade) forwarded = http1::extended_connect(std::move(forwarded), *upgrade);
   const bool end_stream = !has_body && !upgrade;
 
-  auto opened = forwarder_.open(forwarded, end_stream, peer);
+  auto opened = co_await forwarder_.open(forwarded, end_stream, peer);
   if (!opened) {
     ForwardRefusal refusal = std::move(opened.error());
     forwarder_.log(entry, static_cast<int>(refusal.status), 0, refusal.via);

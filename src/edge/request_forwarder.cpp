@@ -48,14 +48,14 @@ std::string RequestForwarder::add_forwarding(RequestHead& head, const PublicPeer
              peer.trusted && config_.public_.route_by_forwarded_host});
 }
 
-tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestHead& head,
+Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(const RequestHead& head,
                                                                   bool end_stream,
                                                                   const PublicPeer& peer) {
   if (requests_per_ip_.enabled()) {
     const auto now = std::chrono::steady_clock::now();
     if (!requests_per_ip_.take(peer.source, now)) {
       ++counters_.requests_rate_limited;
-      return tl::unexpected(ForwardRefusal{http::status::too_many_requests,
+      co_return tl::unexpected(ForwardRefusal{http::status::too_many_requests,
                                            "dialback edge: too many requests from this address",
                                            requests_per_ip_.retry_after(peer.source, now),
                                            "rate-limited: public.limits.requests_per_ip"});
@@ -66,22 +66,22 @@ tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestH
     ++counters_.requests_no_route;
     std::string page = "dialback edge: no tunnel serves this host";
     if (config_.public_.verbose_errors) page += " ('" + head.authority + "')";
-    return tl::unexpected(
+    co_return tl::unexpected(
         ForwardRefusal{http::status::not_found, std::move(page), std::nullopt, "no-route"});
   }
   const std::string& tunnel_name = tunnels_[*tunnel].name;
-  TunnelSession* session = registry_.pick(*tunnel);
+  TunnelSession* session = registry_.pick(tunnel_name);
   Result<std::unique_ptr<TunnelStream>> opened = fail(Error::no_session);
-  if (session != nullptr) opened = session->open_stream(head, end_stream);
+  if (session != nullptr) opened = co_await session->open_stream(head, end_stream);
   if (!opened && session != nullptr) {  // the session just began draining: try another once
-    session = registry_.pick(*tunnel);
-    if (session != nullptr) opened = session->open_stream(head, end_stream);
+    session = registry_.pick(tunnel_name);
+    if (session != nullptr) opened = co_await session->open_stream(head, end_stream);
   }
   if (!opened) {
     ++counters_.requests_no_session;
     std::string page = "dialback edge: no agent is connected for this host";
     if (config_.public_.verbose_errors) page += " (tunnel '" + tunnel_name + "')";
-    return tl::unexpected(ForwardRefusal{http::status::service_unavailable, std::move(page), 5,
+    co_return tl::unexpected(ForwardRefusal{http::status::service_unavailable, std::move(page), 5,
                                          "tunnel=" + tunnel_name + " no-session"});
   }
   // Only for the access log: not built when it is off (every request pays it).
@@ -89,7 +89,7 @@ tl::expected<OpenedStream, ForwardRefusal> RequestForwarder::open(const RequestH
   if (access_log_->should_log(spdlog::level::info)) {
     via = "tunnel=" + tunnel_name + " session=" + session->identity().session_id;
   }
-  return OpenedStream{std::move(*opened), std::move(via)};
+  co_return OpenedStream{std::move(*opened), std::move(via)};
 }
 
 std::optional<std::uint64_t> RequestForwarder::sample_client_log(const PublicPeer& peer) {

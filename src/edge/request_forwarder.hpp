@@ -80,9 +80,10 @@ class RequestForwarder {
   // Routes `head` by authority and opens a stream on a session of its
   // tunnel (a second session is tried once when the first just began
   // draining). Refused with 429 first when `peer` is over
-  // public.limits.requests_per_ip.
-  tl::expected<OpenedStream, ForwardRefusal> open(const RequestHead& head, bool end_stream,
-                                                  const PublicPeer& peer);
+  // public.limits.requests_per_ip. `head` and `peer` must live until the
+  // task completes.
+  Task<tl::expected<OpenedStream, ForwardRefusal>> open(const RequestHead& head, bool end_stream,
+                                                        const PublicPeer& peer);
 
   // Whether a line about a public client's connection (not a request) may
   // be written now: at most one per client address per 10 s. Returns how

@@ -1,8 +1,12 @@
 // SessionRegistry: the live sessions of every tunnel and the choice among
-// them. Owned by the Edge; sessions register for as long as they run.
+// them, keyed by the tunnel's stable id (its name), not its position in the
+// config file, so that a new tunnel table can replace the old one under
+// live sessions. Owned by the Edge; sessions register for as long as they run.
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/balance_policy.hpp"
@@ -13,24 +17,32 @@ namespace dialback::edge {
 
 class SessionRegistry {
  public:
-  SessionRegistry(const std::vector<BalancePolicy>& policies);
+  // The balancing policy of a tunnel; tunnels not named use least_inflight.
+  void set_policy(std::string_view tunnel, BalancePolicy policy);
 
-  void add(std::size_t tunnel, TunnelSession* session);
-  void remove(std::size_t tunnel, TunnelSession* session);
+  void add(std::string_view tunnel, TunnelSession* session);
+  void remove(std::string_view tunnel, TunnelSession* session);
 
   // A session of `tunnel` that accepts new streams, by the tunnel's policy.
-  TunnelSession* pick(std::size_t tunnel);
-  std::size_t count(std::size_t tunnel) const { return tunnels_[tunnel].sessions.size(); }
+  TunnelSession* pick(std::string_view tunnel);
+  std::size_t count(std::string_view tunnel) const;
   std::vector<TunnelSession*> all() const;
 
  private:
   struct Tunnel {
-    explicit Tunnel(PickPolicy policy) : picker(policy) {}
     std::vector<TunnelSession*> sessions;
     std::vector<PickCandidate> candidates;  // scratch, reused per pick
-    SessionPicker picker;
+    SessionPicker picker{PickPolicy::least_inflight};
   };
-  std::vector<Tunnel> tunnels_;
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
+  Tunnel& tunnel(std::string_view name);
+
+  std::unordered_map<std::string, Tunnel, NameHash, std::equal_to<>> tunnels_;
 };
 
 }  // namespace dialback::edge

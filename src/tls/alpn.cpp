@@ -62,6 +62,20 @@ Result<void> install_alpn(SSL_CTX* ctx, AlpnSet set, bool server) {
   return fail(std::make_error_code(std::errc::invalid_argument));
 }
 
+Result<void> offer_alpn(SSL* ssl, AlpnSet set) {
+  if (!is_client_alpn(set)) return fail(std::make_error_code(std::errc::invalid_argument));
+  int failed = 0;
+  switch (set) {
+    case AlpnSet::h2_transport_client:
+      failed = SSL_set_alpn_protos(ssl, kHttp11Only, sizeof kHttp11Only);
+      break;
+    case AlpnSet::rhttp_client: failed = SSL_set_alpn_protos(ssl, kH2Only, sizeof kH2Only); break;
+    default: failed = SSL_set_alpn_protos(ssl, nullptr, 0); break;
+  }
+  if (failed != 0) return fail(take_openssl_error());
+  return {};
+}
+
 std::string negotiated_alpn(const SSL* ssl) {
   const unsigned char* data = nullptr;
   unsigned int length = 0;

@@ -37,6 +37,10 @@ constexpr bool is_client_alpn(AlpnSet set) {
 // when `server` does not match the kind of `set`.
 Result<void> install_alpn(SSL_CTX* ctx, AlpnSet set, bool server);
 
+// Offers the protocols of client set `set` on one connection, whatever its
+// context offers (each agent transport owns its ALPN).
+Result<void> offer_alpn(SSL* ssl, AlpnSet set);
+
 // The protocol selected on a finished handshake; empty when none.
 std::string negotiated_alpn(const SSL* ssl);
 

@@ -61,7 +61,7 @@ H2Client::~H2Client() {
 }
 
 Result<std::unique_ptr<TunnelStream>> H2Client::open(const RequestHead& head, bool end_stream) {
-  return connection_->open_stream(head, end_stream);
+  return connection_->start_stream(head, end_stream);
 }
 
 Task<H2Result> H2Client::read_all(TunnelStream& stream) {

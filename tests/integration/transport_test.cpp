@@ -40,5 +40,24 @@ TEST_F(TransportTest, RhttpAgentWithUnlistedCertificateIsRefused) {
   EXPECT_EQ(edge_->counters().sessions_accepted, 0u);
 }
 
+// Each dialer offers its own ALPN: an agent's edges may mix transports in
+// any order and every session comes up.
+TEST_F(TransportTest, AgentMixingTransportsBringsUpEverySession) {
+  start_edge();
+  start_agent({.transport = AgentTransport::h2,
+               .more_edges = {AgentTransport::rhttp},
+               .cert = ClientCert::trusted});
+  start_agent({.transport = AgentTransport::rhttp,
+               .more_edges = {AgentTransport::h2},
+               .cert = ClientCert::trusted});
+  ASSERT_TRUE(run_until([&] { return edge_->session_count(kTunnel) == 4; }));
+  EXPECT_EQ(edge_->counters().registrations_rejected, 0u);
+  for (int i = 0; i < 8; ++i) {
+    auto hello = run(fetch_get(public_endpoint(), "/hello"));
+    ASSERT_FALSE(hello.ec) << hello.ec.message();
+    EXPECT_EQ(hello.status(), 200);
+  }
+}
+
 }  // namespace
 }  // namespace dialback::test

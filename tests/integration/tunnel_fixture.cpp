@@ -47,7 +47,7 @@ struct EdgeRegistry {
   friend type member_of(EdgeRegistry);
 };
 struct AgentLiveSessions {
-  using type = std::list<h2::H2Connection*> agent::Agent::*;
+  using type = std::list<Session*> agent::Agent::*;
   friend type member_of(AgentLiveSessions);
 };
 template struct PrivateMember<EdgeRegistry, &edge::Edge::registry_>;
@@ -198,6 +198,10 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   target.connections = options.connections;
   target.transport = options.transport;
   config.edges.push_back(target);
+  for (const AgentTransport transport : options.more_edges) {
+    target.transport = transport;
+    config.edges.push_back(target);
+  }
   config.routes = options.routes;
   if (config.routes.empty()) {
     auto upstream = parse_upstream_url(options.upstream_url.value_or(upstream_->url()));
@@ -287,7 +291,7 @@ std::size_t TunnelFixture::agent_inflight() const {
   std::size_t n = 0;
   for (const auto& agent : agents_) {
     if (!agent) continue;
-    for (const h2::H2Connection* session : (*agent).*member_of(AgentLiveSessions{})) {
+    for (const Session* session : (*agent).*member_of(AgentLiveSessions{})) {
       n += session->stats().inflight;
     }
   }

@@ -76,6 +76,8 @@ enum class ClientCert { none, trusted, rogue };
 struct AgentOptions {
   int connections = 1;
   AgentTransport transport = AgentTransport::h2;
+  // Further entries of `edges` to the same edge, each with its own transport.
+  std::vector<AgentTransport> more_edges{};
   std::string token = std::string(kToken);
   ClientCert cert = ClientCert::none;
   std::string node{};                         // empty: "node-<index>"

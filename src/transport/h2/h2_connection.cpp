@@ -10,8 +10,9 @@ namespace dialback::h2 {
 using Clock = std::chrono::steady_clock;
 
 H2Connection::H2Connection(std::unique_ptr<ByteStream> io, const Options& options,
-                           SessionIdentity identity, Logger logger)
+                           SessionIdentity identity, Logger logger, std::string initial)
     : io_(std::move(io)),
+      initial_(std::move(initial)),
       executor_(io_->executor()),
       identity_(std::move(identity)),
       logger_(std::move(logger)),
@@ -35,14 +36,19 @@ SessionStats H2Connection::stats() const {
   return s;
 }
 
-Result<std::unique_ptr<TunnelStream>> H2Connection::open_stream(const RequestHead& head,
-                                                               bool end_stream) {
+Result<std::unique_ptr<TunnelStream>> H2Connection::start_stream(const RequestHead& head,
+                                                                bool end_stream) {
   if (closing_) return fail(Error::session_closed);
   auto state = engine_.open_stream(head, end_stream);
   if (!state) return fail(state.error());
   ++streams_total_;
   return std::unique_ptr<TunnelStream>(
       std::make_unique<H2TunnelStream>(std::move(*state), executor_));
+}
+
+Task<Result<std::unique_ptr<TunnelStream>>> H2Connection::open_stream(const RequestHead& head,
+                                                                     bool end_stream) {
+  co_return start_stream(head, end_stream);
 }
 
 void H2Connection::go_away() { engine_.go_away(); }
@@ -84,7 +90,9 @@ void H2Connection::on_goaway(std::uint32_t error_code) {
   }
 }
 
-Task<std::error_code> H2Connection::run(std::string initial) {
+Task<std::error_code> H2Connection::run() {
+  const std::string initial = std::move(initial_);
+  initial_.clear();
   if (!initial.empty()) {
     bytes_in_ += initial.size();
     auto fed = engine_.feed({reinterpret_cast<const std::uint8_t*>(initial.data()), initial.size()},

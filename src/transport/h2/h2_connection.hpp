@@ -36,8 +36,10 @@ class H2Connection final : public TunnelSession, private EngineObserver {
     bool log_protocol_errors = true;
   };
 
+  // `initial` holds bytes already read from `io` (after a handshake); they
+  // are fed to the engine first.
   H2Connection(std::unique_ptr<ByteStream> io, const Options& options, SessionIdentity identity,
-               Logger logger);
+               Logger logger, std::string initial = {});
   ~H2Connection() override;
 
   // Server role: receives each incoming stream (called on the executor, never inline in a read).
@@ -45,18 +47,10 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   // Called once when the peer sends GOAWAY.
   void set_goaway_handler(std::function<void()> handler) { on_peer_goaway_ = std::move(handler); }
 
-  // Runs the session until it ends; `initial` holds bytes already read from
-  // the socket (after a handshake). Returns why the session ended
-  // (session_closed for an orderly end).
-  Task<std::error_code> run(std::string initial = {});
-
-  // Sends GOAWAY, waits until the open streams finish or `deadline`, then
-  // closes. Returns the number of streams cut off at the deadline. Call it
-  // only while run() is running; the task may be spawned detached (run()
-  // does not return while it is pending) but must be started.
-  Task<std::size_t> drain(std::chrono::steady_clock::time_point deadline) override;
-  // Closes now; open streams fail with `reason`.
-  void close(Error reason);
+  // Opens a stream now (nghttp2 queues it when the peer's stream limit is
+  // reached): open_stream() without the coroutine, for callers that hold the
+  // connection itself.
+  Result<std::unique_ptr<TunnelStream>> start_stream(const RequestHead& head, bool end_stream);
 
   std::size_t open_streams() const { return engine_.open_streams(); }
   // Why the peer's input was refused (nghttp2's words or ours), for logs.
@@ -64,14 +58,20 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   // Server role: streams the peer reset before their handler started; they
   // were never handed to it.
   std::uint64_t streams_reset_unserved() const { return streams_reset_unserved_; }
-  asio::any_io_executor executor() const { return executor_; }
 
-  // TunnelSession
+  // Session
+  Task<std::error_code> run() override;
+  void close(Error reason) override;
+  // The task must be started once created (run() waits for it).
+  Task<std::size_t> drain(std::chrono::steady_clock::time_point deadline) override;
   const SessionIdentity& identity() const override { return identity_; }
   SessionStats stats() const override;
+  asio::any_io_executor executor() const override { return executor_; }
+
+  // TunnelSession
   bool accepting() const override { return !closing_ && !engine_.going_away(); }
-  Result<std::unique_ptr<TunnelStream>> open_stream(const RequestHead& head,
-                                                    bool end_stream) override;
+  Task<Result<std::unique_ptr<TunnelStream>>> open_stream(const RequestHead& head,
+                                                          bool end_stream) override;
   void go_away() override;
 
  private:
@@ -90,6 +90,7 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   void loop_finished();
 
   std::unique_ptr<ByteStream> io_;
+  std::string initial_;  // fed before the first read; empty once run() started
   asio::any_io_executor executor_;
   SessionIdentity identity_;
   Logger logger_;

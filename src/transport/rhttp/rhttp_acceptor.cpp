@@ -1,0 +1,41 @@
+#include "transport/rhttp/rhttp_acceptor.hpp"
+
+#include "transport/h2/tunnel_options.hpp"
+
+namespace dialback::rhttp {
+namespace {
+
+constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+}  // namespace
+
+SessionAcceptor::Claim RhttpAcceptor::claims(std::string_view /*alpn*/,
+                                             std::string_view first_bytes) const {
+  const std::size_t n = std::min(first_bytes.size(), kHttp2Preface.size());
+  if (first_bytes.substr(0, n) != kHttp2Preface.substr(0, n)) return Claim::no;
+  return n == kHttp2Preface.size() ? Claim::yes : Claim::need_more_bytes;
+}
+
+Task<AcceptedSession> RhttpAcceptor::accept(AgentConnection connection, Admission& admission) {
+  AdmissionClaim claim;
+  claim.named_by = TunnelNamedBy::certificate;
+  claim.credentials.cert_names = connection.cert_names;
+  if (!connection.cert_names.empty()) claim.identity.node = connection.cert_names.front();
+  claim.identity.tenant = std::string(kDefaultTenant);
+  claim.identity.session_id = generate_session_id();
+  claim.identity.peer_address = connection.peer;
+  auto grant = admission.admit(connection, name(), claim);
+  // Nothing to answer in HTTP/2 before a session exists: a refusal closes.
+  if (!grant) co_return AcceptedSession{};
+  claim.identity.tunnel = grant->tunnel;
+  claim.identity.cluster = grant->tunnel;
+  AcceptedSession accepted;
+  accepted.tunnel = grant->tunnel;
+  accepted.session = std::make_unique<h2::H2Connection>(
+      std::make_unique<SocketByteStream<TlsStream>>(std::move(connection.tls)),
+      h2::tunnel_options(h2::Role::client, h2::PrefaceMode::reversed, settings_),
+      std::move(claim.identity), logger_, std::move(connection.initial));
+  co_return accepted;
+}
+
+}  // namespace dialback::rhttp

@@ -1,0 +1,90 @@
+// SessionAcceptor: the edge side of one agent transport. The agent listener
+// completes TLS, reads the agent's first bytes, and hands the connection to
+// the first acceptor of its table that claims them; the acceptor runs the
+// transport's registration (asking Admission for the decision) and yields
+// the session. See docs/architecture.md, "Transports".
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "auth/authorize.hpp"
+#include "tls/tls_stream.hpp"
+#include "tunnel/registration.hpp"
+#include "tunnel/session_identity.hpp"
+#include "tunnel/tunnel_session.hpp"
+
+namespace dialback {
+
+// An agent connection past TLS, as the listener hands it over.
+struct AgentConnection {
+  TlsStream tls;
+  std::string alpn;         // negotiated; empty when none
+  std::string initial;      // bytes read after the handshake, not consumed
+  std::string peer;         // "ip:port"
+  std::string source;       // the rate-limit key of the address (core/ip_network.hpp)
+  std::vector<std::string> cert_names;  // of a verified client certificate
+  // What is left of agents.handshake_timeout: registration must finish by then.
+  std::chrono::steady_clock::time_point deadline;
+};
+
+// How a registration names its tunnel.
+enum class TunnelNamedBy {
+  name,         // identity.tunnel (the dialback registration)
+  certificate,  // the tunnel whose client_names list the certificate (rhttp)
+};
+
+// What a transport learned from the agent's registration.
+struct AdmissionClaim {
+  SessionIdentity identity;  // tunnel (when named by name), node, cluster, tenant, labels
+  Credentials credentials;
+  TunnelNamedBy named_by = TunnelNamedBy::name;
+};
+
+// The edge's answer to an accepted claim.
+struct AdmissionGrant {
+  std::string tunnel;  // the tunnel's stable id (its name)
+  std::string routes;  // its public hosts, comma separated, for the agent to show
+  std::string edge_id;
+};
+
+// A claim, or why the transport could not even parse one (400, 404).
+using ParsedClaim = tl::expected<AdmissionClaim, RegistrationRejection>;
+
+// The decision every transport asks for. The edge implements it (rate
+// limits, credentials, tunnel lookup, session limits, draining; counting
+// and logging the refusal included), so the statuses are the same on every
+// transport. A malformed registration goes through it too: it counts
+// against the source's failure budget, and over that budget the answer is
+// 429 whatever was sent.
+class Admission {
+ public:
+  virtual ~Admission() = default;
+  virtual tl::expected<AdmissionGrant, RegistrationRejection> admit(const AgentConnection& from,
+                                                                    std::string_view transport,
+                                                                    const ParsedClaim& claim) = 0;
+};
+
+// An accepted session and the tunnel it serves.
+struct AcceptedSession {
+  std::unique_ptr<TunnelSession> session;
+  std::string tunnel;  // stable id
+};
+
+class SessionAcceptor {
+ public:
+  enum class Claim { yes, no, need_more_bytes };
+
+  virtual ~SessionAcceptor() = default;
+  // The transport's name for logs ("h2", "rhttp", ...).
+  virtual std::string_view name() const = 0;
+  // Whether the transport speaks what the agent sent first.
+  virtual Claim claims(std::string_view alpn, std::string_view first_bytes) const = 0;
+  // Registers the agent; nullptr session when refused or failed (the
+  // acceptor has answered the agent and logged through Admission).
+  virtual Task<AcceptedSession> accept(AgentConnection connection, Admission& admission) = 0;
+};
+
+}  // namespace dialback

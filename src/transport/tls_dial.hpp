@@ -1,0 +1,34 @@
+// The TCP + TLS dial that every TLS-based agent transport starts with:
+// resolve (no lookup for an IP literal), connect, verify the edge's
+// certificate against the edge's TLS name, offer the transport's ALPN.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+#include "config/agent_config.hpp"
+#include "core/logging.hpp"
+#include "core/watchdog.hpp"
+#include "tls/alpn.hpp"
+#include "tls/tls_stream.hpp"
+#include "transport/pending_dials.hpp"
+
+namespace dialback {
+
+// A dialed TLS connection and the deadline that still bounds its registration.
+struct DialedTls {
+  std::unique_ptr<TlsStream> tls;  // heap: the watchdog holds its socket's address
+  std::unique_ptr<Watchdog> watchdog;  // closes the socket when the dial timeout passes
+  std::unique_ptr<PendingDials::Entry> pending;  // until the session owns the socket
+  std::string where;                   // "host:port" for logs
+};
+
+// Dials `edge`; nullopt on failure (logged). The watchdog and the pending
+// entry stay with the result: the caller's registration is bounded by the
+// same timeout and failed by the same shutdown. Release both before the
+// stream moves into a session.
+Task<std::optional<DialedTls>> dial_tls(asio::any_io_executor executor, asio::ssl::context& tls,
+                                        const EdgeTargetConfig& edge, AlpnSet alpn,
+                                        PendingDials* pending, const Logger& logger);
+
+}  // namespace dialback

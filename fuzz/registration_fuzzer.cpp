@@ -1,4 +1,4 @@
-// The registration handshake (PROTOCOL.md §2) from both ends, on the same
+// The registration handshake (docs/protocol.md §2) from both ends, on the same
 // bytes: as the agent's request read by the edge (edge/agent_listener.cpp)
 // and as the edge's response read by the agent (agent/agent.cpp). Beast
 // parses first, with the limits those callers set; what Beast rejects never

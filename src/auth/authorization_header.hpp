@@ -1,4 +1,4 @@
-// Extracting a token from an HTTP Authorization header (PROTOCOL.md §2).
+// Extracting a token from an HTTP Authorization header (docs/protocol.md §2).
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// The registration-time authorization decision (PROTOCOL.md §2, §5).
+// The registration-time authorization decision (docs/protocol.md §2, §5).
 //
 // Pure logic: the edge extracts the credentials from the request and the TLS
 // connection, picks the policy of the requested tunnel, and maps the outcome

@@ -17,13 +17,13 @@
 
 namespace dialback {
 
-// How an agent session reaches the edge (PROTOCOL.md §1).
+// How an agent session reaches the edge (docs/protocol.md §1).
 enum class AgentTransport { h2, rhttp };
 
 std::string_view to_string(AgentTransport transport) noexcept;
 std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexcept;
 
-// Identity headers sent at registration (PROTOCOL.md §2).
+// Identity headers sent at registration (docs/protocol.md §2).
 struct AgentIdentityConfig {
   std::string node;     // the loader defaults it to "<hostname>-<pid>"
   std::string cluster;  // empty: the agent uses the tunnel name

@@ -1,5 +1,5 @@
 // How the edge picks a session among the eligible sessions of a tunnel
-// (PROTOCOL.md §4). Shared by config (parsing) and routing (selection).
+// (docs/protocol.md §4). Shared by config (parsing) and routing (selection).
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// Value rules shared by the edge and agent validators (PROTOCOL.md §2).
+// Value rules shared by the edge and agent validators (docs/protocol.md §2).
 #pragma once
 
 #include "core/identity.hpp"

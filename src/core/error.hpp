@@ -9,7 +9,7 @@ namespace dialback {
 
 enum class Error {
   ok = 0,
-  // registration (PROTOCOL.md §2)
+  // registration (docs/protocol.md §2)
   bad_request,         // 400
   unauthorized,        // 401
   forbidden,           // 403

@@ -1,5 +1,5 @@
 // Identity values (tunnel, node, cluster, tenant, label keys and values):
-// 1-63 characters of [A-Za-z0-9._-] (PROTOCOL.md §2). Shared by the config
+// 1-63 characters of [A-Za-z0-9._-] (docs/protocol.md §2). Shared by the config
 // loader and the registration handshake.
 #pragma once
 

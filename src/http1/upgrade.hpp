@@ -1,4 +1,4 @@
-// HTTP/1.1 Upgrade <-> tunnel extended CONNECT (RFC 8441, PROTOCOL.md §3).
+// HTTP/1.1 Upgrade <-> tunnel extended CONNECT (RFC 8441, docs/protocol.md §3).
 //
 // Edge: a public `GET` with `Upgrade: websocket` becomes a CONNECT stream
 // with `:protocol = websocket`; the tunnel's 200 becomes the public 101.

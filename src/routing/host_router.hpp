@@ -1,4 +1,4 @@
-// Maps public host names to tunnels (PROTOCOL.md §4, step 1: by Host).
+// Maps public host names to tunnels (docs/protocol.md §4, step 1: by Host).
 // Pure logic: built once per config snapshot, then read-only; match() may be
 // called from any thread once no add() can run concurrently.
 #pragma once

@@ -1,4 +1,4 @@
-// Chooses one session of a tunnel for a public request (PROTOCOL.md §4,
+// Chooses one session of a tunnel for a public request (docs/protocol.md §4,
 // step 3). Pure logic; one picker per tunnel, used from one thread.
 #pragma once
 

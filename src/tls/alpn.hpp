@@ -1,4 +1,4 @@
-// ALPN sets for every TLS role in dialback (PROTOCOL.md §1).
+// ALPN sets for every TLS role in dialback (docs/protocol.md §1).
 #pragma once
 
 #include <string>
@@ -16,7 +16,7 @@ inline constexpr std::string_view kAlpnHttp11 = "http/1.1";
 enum class AlpnSet {
   agent_listener,       // server: selects "h2" (rhttp agents) or "http/1.1" (h2 transport)
   public_https,         // server: selects "h2", else "http/1.1"
-  h2_transport_client,  // client: offers "http/1.1" (then upgrades, PROTOCOL.md §2)
+  h2_transport_client,  // client: offers "http/1.1" (then upgrades, docs/protocol.md §2)
   rhttp_client,         // client: offers "h2"
   none,                 // no ALPN at all (either side)
 };

@@ -18,7 +18,7 @@ struct PkiPaths {
 };
 
 // True for 1-63 characters of [A-Za-z0-9._-] (the identity alphabet of
-// PROTOCOL.md §2), excluding "ca" in any case, which names the CA's files.
+// docs/protocol.md §2), excluding "ca" in any case, which names the CA's files.
 bool is_valid_pki_name(std::string_view name);
 
 // Creates `dir` (mode 0700 when created here) and a new CA in dir/ca.crt and

@@ -1,4 +1,4 @@
-// Registration handshake of PROTOCOL.md §2: the values both sides exchange,
+// Registration handshake of docs/protocol.md §2: the values both sides exchange,
 // the fixed names, and the validation rules they share. The HTTP/1.1 forms
 // live in registration_request.hpp (agent -> edge) and
 // registration_response.hpp (edge -> agent).

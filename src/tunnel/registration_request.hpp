@@ -1,4 +1,4 @@
-// The agent's registration request (PROTOCOL.md §2): built by the agent,
+// The agent's registration request (docs/protocol.md §2): built by the agent,
 // parsed and validated by the edge before any credential check.
 #pragma once
 

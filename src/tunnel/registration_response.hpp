@@ -1,4 +1,4 @@
-// The edge's answer to a registration request (PROTOCOL.md §2): built by the
+// The edge's answer to a registration request (docs/protocol.md §2): built by the
 // edge, parsed by the agent.
 #pragma once
 

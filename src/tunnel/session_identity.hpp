@@ -1,4 +1,4 @@
-// Who is on the other end of a tunnel session (PROTOCOL.md §2).
+// Who is on the other end of a tunnel session (docs/protocol.md §2).
 #pragma once
 
 #include <string>

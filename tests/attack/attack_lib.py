@@ -984,7 +984,7 @@ def h2c_request(port, fields, body=None, timeout=5.0):
 
 
 # --------------------------------------------------------------------------
-# The agent side of the registration handshake (PROTOCOL.md §2)
+# The agent side of the registration handshake (docs/protocol.md §2)
 
 REGISTRATION_PATH = "/.well-known/dialback/v1/tunnel"
 

@@ -1,4 +1,4 @@
-// Who may register a session (PROTOCOL.md §2, §5): tokens and client certificates.
+// Who may register a session (docs/protocol.md §2, §5): tokens and client certificates.
 #include "tunnel_fixture.hpp"
 
 namespace dialback::test {

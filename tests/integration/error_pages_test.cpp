@@ -1,5 +1,5 @@
 // The edge's and the agent's own answers when a request cannot be served
-// (PROTOCOL.md §4: each error page says which hop failed).
+// (docs/protocol.md §4: each error page says which hop failed).
 #include <set>
 
 #include "tunnel_fixture.hpp"

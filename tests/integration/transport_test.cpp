@@ -1,4 +1,4 @@
-// The rhttp transport (PROTOCOL.md §5): ALPN h2, the agent writes the
+// The rhttp transport (docs/protocol.md §5): ALPN h2, the agent writes the
 // preface, the client certificate is the identity.
 #include "tunnel_fixture.hpp"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rhttp wire compatibility (PROTOCOL.md §5) against scripted peers that no
+# rhttp wire compatibility (docs/protocol.md §5) against scripted peers that no
 # dialback code drives (python3-h2, Debian's /usr/bin/python3):
 #   1. our agent (--transport rhttp) serving a scripted HAProxy-style edge;
 #   2. a scripted reverse-http worker registered on our edge, reached by curl.

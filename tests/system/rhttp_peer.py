@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Scripted HAProxy-style rhttp peers for the system tests, built on python3-h2.
 
-No dialback code drives these peers; they follow PROTOCOL.md section 5 alone:
+No dialback code drives these peers; they follow docs/protocol.md section 5 alone:
 the worker (agent) dials TLS with ALPN h2 and a client certificate, writes the
 HTTP/2 connection preface, and then answers odd-numbered streams that the edge
 opens; the edge writes SETTINGS but no preface.

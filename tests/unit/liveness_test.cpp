@@ -60,7 +60,7 @@ TEST(Liveness, ExpiresWhenNoAckWithinTimeout) {
 }
 
 TEST(Liveness, OtherReadsDoNotExcuseAMissingAck) {
-  // PROTOCOL.md §3: no ACK within ping_timeout closes the session.
+  // docs/protocol.md §3: no ACK within ping_timeout closes the session.
   Liveness liveness(settings(), t0);
   ASSERT_EQ(liveness.poll(t0 + 15s), Action::send_ping);
   liveness.on_read(t0 + 20s);

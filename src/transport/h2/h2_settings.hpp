@@ -1,4 +1,4 @@
-// Tunables of one reversed-HTTP/2 session (PROTOCOL.md §3).
+// Tunables of one reversed-HTTP/2 session (docs/protocol.md §3).
 #pragma once
 
 #include <chrono>
@@ -15,7 +15,7 @@ enum class Role {
 
 // Which side writes the 24-byte connection preface. In the `h2` transport the
 // client (edge) writes it, as in RFC 9113. In `rhttp` the agent writes it and
-// the edge only answers with SETTINGS (PROTOCOL.md §5).
+// the edge only answers with SETTINGS (docs/protocol.md §5).
 enum class PrefaceMode { standard, reversed };
 
 struct H2Settings {

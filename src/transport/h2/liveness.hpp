@@ -1,5 +1,5 @@
 // Liveness: when to PING and when to give up on a silent peer
-// (PROTOCOL.md §3). Pure logic; the driver passes the time in.
+// (docs/protocol.md §3). Pure logic; the driver passes the time in.
 #pragma once
 
 #include <chrono>

@@ -1,19 +1,12 @@
 #include "auth/authorize.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <string_view>
+
+#include "core/ascii.hpp"
 
 namespace dialback {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 bool name_allowed(const std::vector<std::string>& allowed, std::string_view name) {
   if (name.empty()) return false;

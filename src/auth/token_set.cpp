@@ -5,20 +5,13 @@
 #include <openssl/crypto.h>
 
 #include "auth/token.hpp"
+#include "core/ascii.hpp"
 
 namespace dialback {
 namespace {
 
 constexpr std::string_view kHashPrefix = "sha256:";
 constexpr std::size_t kHexDigits = 64;
-
-bool has_hash_prefix(std::string_view entry) {
-  if (entry.size() < kHashPrefix.size()) return false;
-  for (std::size_t i = 0; i < kHashPrefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(entry[i])) != kHashPrefix[i]) return false;
-  }
-  return true;
-}
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
@@ -29,7 +22,7 @@ std::string normalise_hash(std::string_view entry) {
   std::string out(kHashPrefix);
   for (char c : hex) {
     if (std::isxdigit(static_cast<unsigned char>(c)) == 0) return {};
-    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    out.push_back(ascii_lower(c));
   }
   return out;
 }
@@ -47,7 +40,7 @@ tl::expected<TokenSet, std::string> TokenSet::from_entries(
     if (is_space(entry.front()) || is_space(entry.back())) {
       return tl::unexpected(where + "token has leading or trailing whitespace");
     }
-    if (has_hash_prefix(entry)) {
+    if (istarts_with(entry, kHashPrefix)) {
       std::string hash = normalise_hash(entry);
       if (hash.empty()) {
         return tl::unexpected(where + "\"sha256:\" must be followed by exactly 64 hex digits");

@@ -69,14 +69,6 @@ bool is_printable_token(std::string_view value) noexcept {
   return true;
 }
 
-std::string to_lower_ascii(std::string_view value) {
-  std::string out(value);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::string default_edge_id() { return hostname_identity(kMaxIdentityLength); }
 
 std::string default_agent_node() {

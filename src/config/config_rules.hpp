@@ -1,6 +1,7 @@
 // Value rules shared by the edge and agent validators (docs/protocol.md §2).
 #pragma once
 
+#include "core/ascii.hpp"  // to_lower_ascii, for the loaders' lower-case normalisation
 #include "core/identity.hpp"
 
 #include <optional>
@@ -23,9 +24,6 @@ std::optional<std::string> check_token_spec(std::string_view value);
 // Printable ASCII without spaces, non-empty (bearer tokens, client names,
 // TLS server names).
 bool is_printable_token(std::string_view value) noexcept;
-
-// ASCII lower-case copy.
-std::string to_lower_ascii(std::string_view value);
 
 // Identity derived from this machine's host name: invalid characters become
 // '-', cut to 63 characters; "localhost" when the name is unavailable.

@@ -69,6 +69,10 @@ TunnelFailure describe_tunnel_failure(std::error_code error) {
   if (error == Error::timeout) {
     return {S::gateway_timeout, "dialback edge: the agent did not answer in time", "timeout"};
   }
+  if (error == Error::limit_exceeded) {
+    return {S::payload_too_large, "dialback edge: request body larger than public.max_body_bytes",
+            "rejected: body over the limit"};
+  }
   if (error == Error::header_limit) {
     return {S::bad_gateway, "dialback edge: the agent's response was refused (headers too large)",
             "refused-response: header block over agents.max_response_header_bytes"};

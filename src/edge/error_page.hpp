@@ -33,6 +33,9 @@ http::response<http::string_body> error_page(http::status status, std::string_vi
 // How a forwarded exchange failed before its response head: the status, the
 // page text (the hop, no internals) and the access log's reason, which says
 // who did what ("client-gone", "agent-reset", "refused-response: ...").
+// The one mapping for both public protocols: 504 for Error::timeout, 413 for
+// Error::limit_exceeded (the request body over public.max_body_bytes, however
+// the edge learnt it: declared, or counted while relaying), 502 otherwise.
 struct TunnelFailure {
   http::status status = http::status::bad_gateway;
   std::string page;

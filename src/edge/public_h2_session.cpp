@@ -1,9 +1,8 @@
 #include "edge/public_h2_session.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <charconv>
 
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 #include "edge/error_page.hpp"
 #include "edge/idle_timeout_stream.hpp"
@@ -36,13 +35,6 @@ SessionIdentity public_identity(const std::string& client_ip) {
   identity.session_id = "public:" + client_ip;
   identity.peer_address = client_ip;
   return identity;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // RFC 9113 §8.3.1 / §8.2.3 on top of what nghttp2 checks: one authority
@@ -188,9 +180,9 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
   const auto length = declared_length(head);
   if (config.max_body_bytes > 0 && length && *length > config.max_body_bytes) {
     ++counters.requests_rejected;
-    co_await respond_error(*public_stream, entry, http::status::payload_too_large,
-                           "dialback edge: request body larger than public.max_body_bytes",
-                           "rejected: body over the limit");
+    TunnelFailure failure = describe_tunnel_failure(Error::limit_exceeded);
+    co_await respond_error(*public_stream, entry, failure.status, std::move(failure.page),
+                           failure.reason);
     co_return;
   }
 
@@ -215,12 +207,9 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
   auto response = co_await bridge.read_response(Clock::now() + config.request_timeout);
   if (!response) {
     ++counters.requests_failed;
-    TunnelFailure failure = describe_tunnel_failure(response.error());
-    if (bridge.body_too_large()) {
-      failure = {http::status::payload_too_large,
-                 "dialback edge: request body larger than public.max_body_bytes",
-                 "rejected: body over the limit"};
-    }
+    // The upload going over the limit reset the tunnel stream: that is the failure.
+    TunnelFailure failure = describe_tunnel_failure(
+        bridge.body_too_large() ? make_error_code(Error::limit_exceeded) : response.error());
     co_await respond_error(*public_stream, entry, failure.status, std::move(failure.page),
                            via + " error=" + failure.reason);
     // A body the client is still sending has nowhere to go: nghttp2 resets

@@ -86,11 +86,7 @@ Task<void> stop_client_reader(Stream& stream, ClientReader& reader) {
 std::optional<TunnelFailure> client_body_error(const Result<void>& relayed) {
   if (relayed) return std::nullopt;
   const std::error_code ec = relayed.error();
-  if (ec == kBodyLimitExceeded) {
-    return TunnelFailure{http::status::payload_too_large,
-                         "dialback edge: request body larger than public.max_body_bytes",
-                         "rejected: body over the limit"};
-  }
+  if (ec == kBodyLimitExceeded) return describe_tunnel_failure(Error::limit_exceeded);
   if (ec.category() == kBodyLimitExceeded.category()) {  // Beast's parser, or chunk framing
     return TunnelFailure{http::status::bad_request,
                          "dialback edge: malformed request body (" + ec.message() + ")",

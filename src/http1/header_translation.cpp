@@ -4,18 +4,12 @@
 #include <cctype>
 #include <iterator>
 
+#include "core/ascii.hpp"
 #include "http1/hop_by_hop.hpp"
 #include "http1/request_validation.hpp"
 
 namespace dialback::http1 {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -28,7 +22,7 @@ bool valid_request_id(std::string_view id) {
 template <class Fields>
 void copy_end_to_end(const Fields& in, HeaderList& out) {
   for (const auto& field : in) {
-    std::string name = lower(field.name_string());
+    std::string name = to_lower_ascii(field.name_string());
     if (is_hop_by_hop(name) || name == "host" || is_named_by_connection(in, name)) continue;
     out.push_back(HeaderField{std::move(name), std::string(field.value())});
   }

@@ -5,16 +5,10 @@
 #include <charconv>
 #include <optional>
 
+#include "core/ascii.hpp"
+
 namespace dialback::http1 {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lx = static_cast<unsigned char>(x | (x >= 'A' && x <= 'Z' ? 0x20 : 0));
-           const auto ly = static_cast<unsigned char>(y | (y >= 'A' && y <= 'Z' ? 0x20 : 0));
-           return lx == ly;
-         });
-}
 
 std::string_view trim_ows(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
@@ -39,9 +33,9 @@ bool is_authority_char(unsigned char c) {
 // Returns false when `target` does not start with http:// or https://.
 bool split_absolute(std::string_view target, std::string_view& authority, std::string_view& rest) {
   std::size_t scheme_end = 0;
-  if (target.size() >= 7 && iequals(target.substr(0, 7), "http://")) {
+  if (istarts_with(target, "http://")) {
     scheme_end = 7;
-  } else if (target.size() >= 8 && iequals(target.substr(0, 8), "https://")) {
+  } else if (istarts_with(target, "https://")) {
     scheme_end = 8;
   } else {
     return false;

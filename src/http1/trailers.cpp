@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <iterator>
 
+#include "core/ascii.hpp"
 #include "http1/hop_by_hop.hpp"
 
 namespace dialback::http1 {
@@ -18,13 +18,6 @@ bool allowed_in_trailers(std::string_view lower_name) {
   return std::find(kForbidden.begin(), kForbidden.end(), lower_name) == kForbidden.end();
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 }  // namespace
 
 HeaderList trailer_fields(const http::fields& fields, std::size_t head_fields) {
@@ -32,7 +25,7 @@ HeaderList trailer_fields(const http::fields& fields, std::size_t head_fields) {
   auto it = fields.begin();
   std::advance(it, std::min<std::size_t>(head_fields, std::distance(fields.begin(), fields.end())));
   for (; it != fields.end(); ++it) {
-    std::string name = lower(it->name_string());
+    std::string name = to_lower_ascii(it->name_string());
     if (allowed_in_trailers(name)) out.push_back({std::move(name), std::string(it->value())});
   }
   return out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ascii.hpp"
 #include "core/error.hpp"
 
 namespace dialback {
@@ -10,13 +11,6 @@ namespace {
 
 constexpr std::size_t kMaxLabel = 63;
 constexpr std::size_t kMaxName = 253;
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool all_digits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
@@ -54,7 +48,7 @@ std::string_view strip_trailing_dot(std::string_view s) {
 // Host part of a Host header / :authority value, lower case, without port,
 // brackets or trailing dot. nullopt when malformed.
 std::optional<std::string> normalize_host(std::string_view raw) {
-  std::string lowered = to_lower(raw);
+  std::string lowered = to_lower_ascii(raw);
   std::string_view host = lowered;
   if (!host.empty() && host.front() == '[') {
     const auto close = host.find(']');
@@ -75,7 +69,7 @@ std::optional<std::string> normalize_host(std::string_view raw) {
 }  // namespace
 
 Result<void> HostRouter::add(std::string_view pattern, std::size_t tunnel) {
-  const std::string lowered = to_lower(pattern);
+  const std::string lowered = to_lower_ascii(pattern);
   std::string_view name = strip_trailing_dot(lowered);
   Table* table = &exact_;
 

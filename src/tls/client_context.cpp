@@ -10,51 +10,83 @@
 namespace dialback {
 namespace {
 
-Result<void> read_optional(const std::optional<std::string>& path,
-                           std::optional<std::string>& out) {
+// Reads `path` into `out` when it is set; the error names the input and the file.
+TlsFilesResult<> read_optional(std::string_view config_section, TlsInput input,
+                               const std::optional<std::string>& path,
+                               std::optional<std::string>& out) {
   if (!path) return {};
   auto content = read_small_file(*path);
-  if (!content) return fail(content.error());
+  if (!content) {
+    return tl::unexpected(describe_read_failure(config_section, input, *path, content.error()));
+  }
   out = std::move(*content);
   return {};
+}
+
+// make_client_context(pem), saying which input a failure is about.
+SetupResult<asio::ssl::context> build_client_context(const ClientTlsPem& pem, AlpnSet alpn) {
+  if (!is_client_alpn(alpn) || pem.cert_pem.has_value() != pem.key_pem.has_value()) {
+    return setup_failed(std::make_error_code(std::errc::invalid_argument));
+  }
+  auto ctx = new_tls_context(TLS_client_method());
+  if (!ctx) return setup_failed(ctx.error());
+  SSL_CTX* native = ctx->native_handle();
+  if (pem.ca_pem) {
+    auto trusted = trust_certificates(*ctx, *pem.ca_pem, TlsInput::ca, false);
+    if (!trusted) return tl::unexpected(trusted.error());
+  } else if (SSL_CTX_set_default_verify_paths(native) != 1) {
+    return setup_failed(take_openssl_error());
+  }
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
+  if (pem.cert_pem) {
+    if (auto loaded = use_certificate_and_key(*ctx, *pem.cert_pem, *pem.key_pem); !loaded) {
+      return tl::unexpected(loaded.error());
+    }
+  }
+  if (auto installed = install_alpn(native, alpn, false); !installed) {
+    return setup_failed(installed.error());
+  }
+  return std::move(*ctx);
+}
+
+std::string path_of(const ClientTlsFiles& files, TlsInput input) {
+  switch (input) {
+    case TlsInput::ca: return files.ca.value_or("");
+    case TlsInput::cert: return files.cert.value_or("");
+    case TlsInput::key: return files.key.value_or("");
+    default: return {};
+  }
 }
 
 }  // namespace
 
 Result<asio::ssl::context> make_client_context(const ClientTlsPem& pem, AlpnSet alpn) {
-  if (!is_client_alpn(alpn) || pem.cert_pem.has_value() != pem.key_pem.has_value()) {
-    return fail(std::make_error_code(std::errc::invalid_argument));
-  }
-  auto ctx = new_tls_context(TLS_client_method());
-  if (!ctx) return ctx;
-  SSL_CTX* native = ctx->native_handle();
-  if (pem.ca_pem) {
-    if (auto trusted = trust_certificates(*ctx, *pem.ca_pem, false); !trusted) {
-      return fail(trusted.error());
-    }
-  } else if (SSL_CTX_set_default_verify_paths(native) != 1) {
-    return fail(take_openssl_error());
-  }
-  SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
-  if (pem.cert_pem) {
-    if (auto loaded = use_certificate_and_key(*ctx, *pem.cert_pem, *pem.key_pem); !loaded) {
-      return fail(loaded.error());
-    }
-  }
-  if (auto installed = install_alpn(native, alpn, false); !installed) {
-    return fail(installed.error());
-  }
-  return ctx;
+  auto ctx = build_client_context(pem, alpn);
+  if (!ctx) return fail(ctx.error().code);
+  return std::move(*ctx);
 }
 
 Result<asio::ssl::context> make_client_context(const ClientTlsFiles& files, AlpnSet alpn) {
+  auto ctx = make_client_context(files, alpn, {});
+  if (!ctx) return fail(ctx.error().code);
+  return std::move(*ctx);
+}
+
+TlsFilesResult<asio::ssl::context> make_client_context(const ClientTlsFiles& files, AlpnSet alpn,
+                                                       std::string_view config_section) {
   ClientTlsPem pem;
-  if (auto read = read_optional(files.ca, pem.ca_pem); !read) return fail(read.error());
-  if (auto read = read_optional(files.cert, pem.cert_pem); !read) return fail(read.error());
-  if (auto read = read_optional(files.key, pem.key_pem); !read) return fail(read.error());
-  auto ctx = make_client_context(pem, alpn);
+  auto read = read_optional(config_section, TlsInput::ca, files.ca, pem.ca_pem);
+  if (read) read = read_optional(config_section, TlsInput::cert, files.cert, pem.cert_pem);
+  if (read) read = read_optional(config_section, TlsInput::key, files.key, pem.key_pem);
+  if (!read) return tl::unexpected(std::move(read.error()));
+  auto ctx = build_client_context(pem, alpn);
   if (pem.key_pem) OPENSSL_cleanse(pem.key_pem->data(), pem.key_pem->size());
-  return ctx;
+  if (!ctx) {
+    const TlsSetupFailure& failure = ctx.error();
+    return tl::unexpected(
+        describe_setup_failure(config_section, failure, path_of(files, failure.input)));
+  }
+  return std::move(*ctx);
 }
 
 Result<void> prepare_client_stream(asio::ssl::stream<tcp::socket>& stream,

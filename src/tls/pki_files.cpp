@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sys/stat.h>
 
+#include "core/ascii.hpp"
 #include "tls/file_io.hpp"
 
 namespace dialback {
@@ -27,9 +28,7 @@ bool is_name_char(char c) {
 bool is_valid_pki_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxName) return false;
   if (!std::all_of(name.begin(), name.end(), is_name_char)) return false;
-  const bool is_ca = name.size() == 2 && (name[0] == 'c' || name[0] == 'C') &&
-                     (name[1] == 'a' || name[1] == 'A');
-  return !is_ca;
+  return !iequals(name, "ca");
 }
 
 PkiResult<PkiPaths> pki_init(const std::filesystem::path& dir, const std::string& common_name) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ascii.hpp"
+
 namespace dialback {
 namespace {
 
@@ -170,9 +172,7 @@ tl::expected<RegistrationRequest, RegistrationRejection> parse_registration_requ
   if (sessions > 1) return reject("duplicate Dialback-Session header");
   const std::string_view session = request[kHeaderSession];
   if (!is_session_id(session)) return reject("Dialback-Session must be 32 hex characters");
-  out.session_id.resize(session.size());
-  std::transform(session.begin(), session.end(), out.session_id.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  out.session_id = to_lower_ascii(session);
 
   const auto authorizations = request.count(http::field::authorization);
   if (authorizations > 1) return reject("duplicate Authorization header");

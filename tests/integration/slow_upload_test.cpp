@@ -4,9 +4,9 @@
 // it while the client is still sending. Each test paces a 320 KiB upload over
 // about 2 s against a 1 s timeout on one side (10 s on the other); the local
 // service reads the whole body and answers with the number of bytes it got.
-#include <cctype>
 #include <charconv>
 
+#include "core/ascii.hpp"
 #include "scripted_service.hpp"
 #include "tunnel_fixture.hpp"
 
@@ -22,8 +22,7 @@ constexpr auto kPace = 100ms;  // between pieces: the upload lasts about 2 s
 Task<void> count_body(Conn& conn) {
   const bool got_head = co_await conn.read_head();
   if (!got_head) co_return;
-  std::string head = conn.head();
-  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string head = to_lower_ascii(conn.head());
   const auto field = head.find("\r\ncontent-length: ");
   std::uint64_t length = 0;
   if (field != std::string::npos) {

@@ -1,12 +1,12 @@
 #include "test_upstream.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <optional>
 
 #include <boost/beast/websocket.hpp>
 #include <openssl/evp.h>
+
+#include "core/ascii.hpp"
 
 namespace dialback::test {
 namespace {
@@ -33,13 +33,6 @@ std::optional<std::uint64_t> query_number(std::string_view target, std::string_v
 }
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 }  // namespace
 
@@ -166,7 +159,7 @@ Task<void> TestUpstream::serve(tcp::socket socket) {
     } else if (path == "/headers") {
       std::string text;
       for (const auto& field : request) {
-        text += lower(field.name_string()) + ": " + std::string(field.value()) + "\n";
+        text += to_lower_ascii(field.name_string()) + ": " + std::string(field.value()) + "\n";
       }
       response.body() = std::move(text);
     } else if (path == "/ws-refuse") {

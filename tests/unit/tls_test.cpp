@@ -1,7 +1,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -288,6 +290,64 @@ TEST_F(TlsTest, ContextErrors) {
   auto client = client_context(AlpnSet::h2_transport_client);
   asio::ssl::stream<tcp::socket> stream(io, client);
   EXPECT_FALSE(prepare_client_stream(stream, "").has_value());
+}
+
+// From files, the error names the input by its config key, and its file:
+// the user learns which setting to fix and what is wrong with it.
+TEST_F(TlsTest, FileErrorsNameTheKeyAndTheFile) {
+  namespace fs = std::filesystem;
+  std::string pattern = (fs::temp_directory_path() / "dialback-tls-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const fs::path dir = pattern;
+  const std::string absent = (dir / "absent" / "x.pem").string();
+  const std::string cert = (dir / "edge.crt").string();
+  const std::string not_pem = (dir / "edge.key").string();
+  const std::string other_key = (dir / "agent.key").string();
+  std::ofstream(cert) << server_.cert_pem;
+  std::ofstream(not_pem) << "not pem\n";
+  std::ofstream(other_key) << agent_.key_pem;
+  const std::string enoent = std::make_error_code(std::errc::no_such_file_or_directory).message();
+
+  const auto no_cert =
+      make_server_context(ServerTlsFiles{absent, not_pem, {}}, AlpnSet::agent_listener, "agents");
+  ASSERT_FALSE(no_cert.has_value());
+  EXPECT_EQ(no_cert.error().code, std::errc::no_such_file_or_directory);
+  EXPECT_EQ(no_cert.error().message(), "agents.cert: cannot read " + absent + ": " + enoent);
+
+  const auto no_client_ca =
+      make_server_context(ServerTlsFiles{cert, not_pem, absent}, AlpnSet::agent_listener, "agents");
+  ASSERT_FALSE(no_client_ca.has_value());
+  EXPECT_EQ(no_client_ca.error().message(),
+            "agents.client_ca: cannot read " + absent + ": " + enoent);
+
+  const auto bad_key =
+      make_server_context(ServerTlsFiles{cert, not_pem, {}}, AlpnSet::public_https, "public.https");
+  ASSERT_FALSE(bad_key.has_value());
+  EXPECT_TRUE(bad_key.error().message().starts_with("public.https.key: " + not_pem +
+                                                    ": not a usable PEM private key ("))
+      << bad_key.error().message();
+
+  // No section: the agent's top-level keys.
+  const auto no_ca = make_client_context(ClientTlsFiles{absent, {}, {}}, AlpnSet::rhttp_client, "");
+  ASSERT_FALSE(no_ca.has_value());
+  EXPECT_EQ(no_ca.error().message(), "ca: cannot read " + absent + ": " + enoent);
+
+  const auto bad_ca =
+      make_client_context(ClientTlsFiles{not_pem, {}, {}}, AlpnSet::rhttp_client, "");
+  ASSERT_FALSE(bad_ca.has_value());
+  EXPECT_TRUE(
+      bad_ca.error().message().starts_with("ca: " + not_pem + ": not a usable PEM CA bundle ("))
+      << bad_ca.error().message();
+
+  const auto mismatched =
+      make_client_context(ClientTlsFiles{std::nullopt, cert, other_key}, AlpnSet::rhttp_client, "");
+  ASSERT_FALSE(mismatched.has_value());
+  EXPECT_TRUE(mismatched.error().message().starts_with("key: " + other_key +
+                                                       ": does not match the certificate ("))
+      << mismatched.error().message();
+
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 // The same handshake with every file written by pki_init / pki_issue.

@@ -144,7 +144,7 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
     if (!args.server_name.empty()) target.server_name = args.server_name;
     if (!args.transport.empty()) {
       auto transport = parse_agent_transport(args.transport);
-      if (!transport) return flag_error("--transport", "expected h2 or rhttp");
+      if (!transport) return flag_error("--transport", "expected h2, rhttp or envoy");
       target.transport = *transport;
     }
   }
@@ -226,7 +226,7 @@ Command add_agent_command(CLI::App& app) {
   agent->add_option("--server-name", args->server_name, "TLS name of the edge (default: host)");
   agent->add_option("--connections", args->connections, "sessions per edge (default 2)")
       ->check(CLI::Range(1, 64));
-  agent->add_option("--transport", args->transport, "h2 (default) or rhttp");
+  agent->add_option("--transport", args->transport, "h2 (default), rhttp or envoy");
   agent->add_option("URL_OF_LOCAL_SERVICE,--upstream", args->upstream,
                     "the local service for every path, e.g. http://127.0.0.1:3000");
   agent->add_option("--route", args->routes,

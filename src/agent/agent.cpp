@@ -5,6 +5,7 @@
 #include "agent/backoff.hpp"
 #include "agent/make_upstream.hpp"
 #include "agent/upstream_router.hpp"
+#include "transport/envoy/envoy_dialer.hpp"
 #include "transport/h2/registration_dialer.hpp"
 #include "transport/rhttp/rhttp_dialer.hpp"
 
@@ -46,6 +47,7 @@ Agent::Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
       trimmer_(executor_) {
   add_dialer(AgentTransport::h2, std::make_unique<h2::RegistrationDialer>());
   add_dialer(AgentTransport::rhttp, std::make_unique<rhttp::RhttpDialer>());
+  add_dialer(AgentTransport::envoy, std::make_unique<envoy::EnvoyDialer>());
   if (!handler_) {
     const UpstreamTimeouts timeouts{config_.upstream_connect_timeout,
                                     config_.upstream_response_timeout};
@@ -76,16 +78,20 @@ tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& 
   }
   // Each dialer offers its own ALPN on its connections.
   const AlpnSet alpn = AlpnSet::none;
-  Result<asio::ssl::context> tls = [&] {
-    if (pem) return make_client_context(*pem, alpn);
+  if (pem) {
+    auto tls = make_client_context(*pem, alpn);
+    if (!tls) return tl::unexpected("TLS setup: " + tls.error().message());
+    tls_.emplace(std::move(*tls));
+  } else {
     ClientTlsFiles files;
     if (!config_.ca.empty()) files.ca = config_.ca;
     if (!config_.cert.empty()) files.cert = config_.cert;
     if (!config_.key.empty()) files.key = config_.key;
-    return make_client_context(files, alpn);
-  }();
-  if (!tls) return tl::unexpected("TLS setup: " + tls.error().message());
-  tls_.emplace(std::move(*tls));
+    // The error names the key and the file ("cert: cannot read /x: ...").
+    auto tls = make_client_context(files, alpn, "");
+    if (!tls) return tl::unexpected(tls.error().message());
+    tls_.emplace(std::move(*tls));
+  }
   for (std::size_t i = 0; i < config_.edges.size(); ++i) {
     for (int slot = 0; slot < config_.edges[i].connections; ++slot) {
       spawn_tracked(run_slot(i));

@@ -17,8 +17,8 @@
 
 namespace dialback {
 
-// How an agent session reaches the edge (docs/protocol.md §1).
-enum class AgentTransport { h2, rhttp };
+// How an agent session reaches the edge (docs/protocol.md §1; envoy: §9).
+enum class AgentTransport { h2, rhttp, envoy };
 
 std::string_view to_string(AgentTransport transport) noexcept;
 std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexcept;

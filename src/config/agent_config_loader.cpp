@@ -30,7 +30,7 @@ EdgeTargetConfig parse_edge_target(ParseContext& ctx, const Field& field) {
   if (auto f = map.find("transport")) {
     const std::string text = read_string(ctx, *f);
     const auto transport = parse_agent_transport(text);
-    if (!transport) ctx.fail(f->line, f->key, "unknown transport \"" + text + "\": expected h2 or rhttp");
+    if (!transport) ctx.fail(f->line, f->key, "unknown transport \"" + text + "\": expected h2, rhttp or envoy");
     out.transport = *transport;
   }
   if (auto f = map.find("server_name")) out.server_name = read_string(ctx, *f);
@@ -121,6 +121,7 @@ std::string_view to_string(AgentTransport transport) noexcept {
   switch (transport) {
     case AgentTransport::h2: return "h2";
     case AgentTransport::rhttp: return "rhttp";
+    case AgentTransport::envoy: return "envoy";
   }
   return "unknown";
 }
@@ -128,6 +129,7 @@ std::string_view to_string(AgentTransport transport) noexcept {
 std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexcept {
   if (text == "h2") return AgentTransport::h2;
   if (text == "rhttp") return AgentTransport::rhttp;
+  if (text == "envoy") return AgentTransport::envoy;
   return std::nullopt;
 }
 

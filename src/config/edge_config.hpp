@@ -112,6 +112,9 @@ struct TunnelConfig {
   std::vector<std::string> hosts;  // lower-case DNS names or "*." + DNS name, unique across tunnels
   TunnelAuthConfig auth;
   BalancePolicy balance = BalancePolicy::least_inflight;
+  // Cluster ids an agent using the Envoy handshake may name to register with
+  // this tunnel; empty: the tunnel's name. Unique across tunnels.
+  std::vector<std::string> envoy_clusters;
 };
 
 struct EdgeConfig {

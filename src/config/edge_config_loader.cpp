@@ -110,12 +110,13 @@ TunnelAuthConfig parse_auth(ParseContext& ctx, const Field& field) {
 }
 
 TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Field& field) {
-  MapReader map(ctx, field, {"hosts", "auth", "balance"});
+  MapReader map(ctx, field, {"hosts", "auth", "balance", "envoy_clusters"});
   TunnelConfig out;
   out.name = name;
   out.hosts = read_string_list(ctx, map.require("hosts"));
   for (std::string& host : out.hosts) host = to_lower_ascii(host);
   if (auto f = map.find("auth")) out.auth = parse_auth(ctx, *f);
+  if (auto f = map.find("envoy_clusters")) out.envoy_clusters = read_string_list(ctx, *f);
   if (auto f = map.find("balance")) {
     const std::string text = read_string(ctx, *f);
     const auto policy = parse_balance_policy(text);

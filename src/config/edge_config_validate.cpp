@@ -99,6 +99,7 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
 
   std::map<std::string, std::string, std::less<>> host_owner;  // host -> tunnel name
   std::set<std::string, std::less<>> names;
+  std::map<std::string, std::string, std::less<>> envoy_owner;  // cluster id -> tunnel name
   for (const TunnelConfig& tunnel : config.tunnels) {
     const std::string prefix = "tunnels." + tunnel.name;
     if (!is_valid_identity(tunnel.name)) {
@@ -119,6 +120,21 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
       }
     }
     if (auto e = check_auth(prefix + ".auth", tunnel.auth, config.agents)) return e;
+    const std::vector<std::string> own_name{tunnel.name};
+    const auto& clusters = tunnel.envoy_clusters.empty() ? own_name : tunnel.envoy_clusters;
+    for (std::size_t i = 0; i < clusters.size(); ++i) {
+      const std::string key = tunnel.envoy_clusters.empty()
+                                  ? prefix
+                                  : indexed(prefix + ".envoy_clusters", i);
+      if (!is_valid_identity(clusters[i])) {
+        return error(key, "cluster id must be 1-63 characters of [A-Za-z0-9._-]");
+      }
+      const auto [it, inserted] = envoy_owner.emplace(clusters[i], tunnel.name);
+      if (!inserted) {
+        return error(key, "envoy cluster id \"" + clusters[i] + "\" is already used by tunnel " +
+                              it->second);
+      }
+    }
   }
   return std::nullopt;
 }

@@ -8,6 +8,7 @@ std::optional<std::size_t> find_tunnel(const AdmissionClaim& claim, const Tunnel
     case TunnelNamedBy::name: return tunnels.find(claim.identity.tunnel);
     case TunnelNamedBy::certificate:
       return tunnels.find_by_certificate(claim.credentials.cert_names);
+    case TunnelNamedBy::envoy_cluster: return tunnels.find_by_envoy_cluster(claim.identity.cluster);
   }
   return std::nullopt;
 }

@@ -162,10 +162,16 @@ tl::expected<AdmissionGrant, RegistrationRejection> AgentListener::admit(
     const auto& rejection = decided.error();
     ++counters_.registrations_rejected;
     if (!state.over_failure_budget && counts_as_failure(rejection)) gate_.failed(from.source, now);
-    const std::string tunnel = !claim ? "?"
-                               : claim->named_by == TunnelNamedBy::certificate
-                                   ? "(by certificate)"
-                                   : "'" + claim->identity.tunnel + "'";
+    std::string tunnel = "?";
+    if (claim) {
+      switch (claim->named_by) {
+        case TunnelNamedBy::name: tunnel = "'" + claim->identity.tunnel + "'"; break;
+        case TunnelNamedBy::certificate: tunnel = "(by certificate)"; break;
+        case TunnelNamedBy::envoy_cluster:
+          tunnel = "(envoy cluster '" + claim->identity.cluster + "')";
+          break;
+      }
+    }
     gate_.log_refusal(from.source, from.peer,
                       fmt::format("{} registration for tunnel {} refused: {} {} ({})", transport,
                                   tunnel, rejection.status, rejection.code, rejection.message),

@@ -1,6 +1,7 @@
 #include "edge/edge.hpp"
 
 #include "tls/tls_context.hpp"
+#include "transport/envoy/envoy_acceptor.hpp"
 #include "transport/h2/registration_acceptor.hpp"
 #include "transport/rhttp/rhttp_acceptor.hpp"
 
@@ -35,25 +36,34 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   registry_ = std::make_unique<SessionRegistry>();
   for (const auto& tunnel : config_.tunnels) registry_->set_policy(tunnel.name, tunnel.balance);
 
-  Result<asio::ssl::context> tls =
-      pem ? make_server_context(
-                ServerTlsPem{pem->cert_pem, pem->key_pem, unless_empty(pem->client_ca_pem)},
-                AlpnSet::agent_listener)
-          : make_server_context(ServerTlsFiles{config_.agents.cert, config_.agents.key,
-                                               unless_empty(config_.agents.client_ca)},
-                                AlpnSet::agent_listener);
-  if (!tls) return tl::unexpected("agent listener TLS: " + tls.error().message());
-  agent_tls_.emplace(std::move(*tls));
+  // From files, the error names the config key and the file itself:
+  // "agents.cert: cannot read /etc/dialback/edge.crt: No such file or directory".
+  if (pem) {
+    auto tls = make_server_context(
+        ServerTlsPem{pem->cert_pem, pem->key_pem, unless_empty(pem->client_ca_pem)},
+        AlpnSet::agent_listener);
+    if (!tls) return tl::unexpected("agent listener TLS: " + tls.error().message());
+    agent_tls_.emplace(std::move(*tls));
+  } else {
+    auto tls = make_server_context(ServerTlsFiles{config_.agents.cert, config_.agents.key,
+                                                  unless_empty(config_.agents.client_ca)},
+                                   AlpnSet::agent_listener, "agents");
+    if (!tls) return tl::unexpected(tls.error().message());
+    agent_tls_.emplace(std::move(*tls));
+  }
 
   if (const auto& https = config_.public_.https) {
-    Result<asio::ssl::context> public_tls =
-        pem && !pem->public_cert_pem.empty()
-            ? make_server_context(ServerTlsPem{pem->public_cert_pem, pem->public_key_pem, {}},
-                                  AlpnSet::public_https)
-            : make_server_context(ServerTlsFiles{https->cert, https->key, {}},
-                                  AlpnSet::public_https);
-    if (!public_tls) return tl::unexpected("public.https TLS: " + public_tls.error().message());
-    public_tls_.emplace(std::move(*public_tls));
+    if (pem && !pem->public_cert_pem.empty()) {
+      auto public_tls = make_server_context(
+          ServerTlsPem{pem->public_cert_pem, pem->public_key_pem, {}}, AlpnSet::public_https);
+      if (!public_tls) return tl::unexpected("public.https TLS: " + public_tls.error().message());
+      public_tls_.emplace(std::move(*public_tls));
+    } else {
+      auto public_tls = make_server_context(ServerTlsFiles{https->cert, https->key, {}},
+                                            AlpnSet::public_https, "public.https");
+      if (!public_tls) return tl::unexpected(public_tls.error().message());
+      public_tls_.emplace(std::move(*public_tls));
+    }
   }
 
   auto agent_ep = resolve_listen(config_.agents.listen);
@@ -65,8 +75,10 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   session.ping_timeout = config_.agents.ping_timeout;
   session.windows = config_.agents.windows;
   session.max_header_bytes = config_.agents.max_response_header_bytes;
-  // First claim wins: rhttp takes the HTTP/2 preface, h2 everything else.
+  // First claim wins: rhttp takes the HTTP/2 preface, envoy its handshake
+  // request, h2 everything else.
   agents_->add_acceptor(std::make_unique<rhttp::RhttpAcceptor>(session, logger_));
+  agents_->add_acceptor(std::make_unique<envoy::EnvoyAcceptor>(session, logger_));
   agents_->add_acceptor(std::make_unique<h2::RegistrationAcceptor>(session, logger_));
   auto bound = agents_->listen(*agent_ep);
   if (!bound) {

@@ -17,6 +17,14 @@ tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<Tunn
         TunnelEntry{config.name, TunnelAuthPolicy{std::move(*tokens), config.auth.client_names},
                     config.hosts});
     table.by_name_.emplace(config.name, index);
+    if (config.envoy_clusters.empty()) {
+      table.by_envoy_cluster_.emplace(config.name, index);
+    }
+    for (const auto& cluster : config.envoy_clusters) {
+      if (!table.by_envoy_cluster_.emplace(cluster, index).second) {
+        return tl::unexpected("tunnel " + config.name + ": duplicate envoy cluster " + cluster);
+      }
+    }
   }
   return table;
 }
@@ -24,6 +32,12 @@ tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<Tunn
 std::optional<std::size_t> TunnelTable::find(std::string_view name) const {
   auto it = by_name_.find(std::string(name));
   if (it == by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::size_t> TunnelTable::find_by_envoy_cluster(std::string_view cluster) const {
+  auto it = by_envoy_cluster_.find(std::string(cluster));
+  if (it == by_envoy_cluster_.end()) return std::nullopt;
   return it->second;
 }
 

@@ -32,12 +32,16 @@ class TunnelTable {
 
   // True when `credentials` would be accepted by some tunnel (to tell 403/404 from 401).
   bool accepted_anywhere(const Credentials& credentials) const;
+  // The tunnel an Envoy initiator's cluster id names (envoy_clusters, else
+  // the tunnel's name).
+  std::optional<std::size_t> find_by_envoy_cluster(std::string_view cluster) const;
   // The tunnel whose client_names list one of `cert_names` (rhttp identity).
   std::optional<std::size_t> find_by_certificate(const std::vector<std::string>& cert_names) const;
 
  private:
   std::vector<TunnelEntry> entries_;
   std::unordered_map<std::string, std::size_t> by_name_;
+  std::unordered_map<std::string, std::size_t> by_envoy_cluster_;
   HostRouter router_;
 };
 

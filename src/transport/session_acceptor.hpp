@@ -34,6 +34,7 @@ struct AgentConnection {
 enum class TunnelNamedBy {
   name,         // identity.tunnel (the dialback registration)
   certificate,  // the tunnel whose client_names list the certificate (rhttp)
+  envoy_cluster,  // identity.cluster, through tunnels.<name>.envoy_clusters (envoy)
 };
 
 // What a transport learned from the agent's registration.

@@ -28,6 +28,7 @@ key: /pki/agent.key
 edges:
   - {address: edge.example.com:8443, connections: 3, transport: rhttp, server_name: edge.internal}
   - address: "[2001:db8::1]:443"
+  - {address: envoy.example.com:9000, transport: envoy}
 upstream: http://127.0.0.1:3000/api/
 upstream_connect_timeout: 2s
 upstream_response_timeout: 90s
@@ -51,7 +52,9 @@ TEST(AgentConfig, FullFileRoundTrips) {
   EXPECT_EQ(c.ca, "/pki/ca.crt");
   EXPECT_EQ(c.cert, "/pki/agent.crt");
   EXPECT_EQ(c.key, "/pki/agent.key");
-  ASSERT_EQ(c.edges.size(), 2u);
+  ASSERT_EQ(c.edges.size(), 3u);
+  EXPECT_EQ(c.edges[2].transport, AgentTransport::envoy);
+  EXPECT_EQ(to_string(c.edges[2].transport), "envoy");
   EXPECT_EQ(c.edges[0].host, "edge.example.com");
   EXPECT_EQ(c.edges[0].port, 8443);
   EXPECT_EQ(c.edges[0].connections, 3);

@@ -90,6 +90,14 @@ constexpr std::string_view kBase =
     "    auth:\n"                      // 9
     "      tokens: [secret]\n";        // 10
 
+TEST(EdgeConfig, EnvoyClustersNameTheirTunnel) {
+  auto loaded = load_edge_config_from_string(
+      std::string(kBase) + "    envoy_clusters: [web-cluster, web.backup]\n", "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->tunnels.at(0).envoy_clusters,
+            (std::vector<std::string>{"web-cluster", "web.backup"}));
+}
+
 TEST(EdgeConfig, MinimalFileGetsDefaults) {
   auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
@@ -173,6 +181,12 @@ INSTANTIATE_TEST_SUITE_P(
                     "tunnels.web.auth", "at least one token or client name"},
         InvalidCase{"UnknownBalance", "", "    balance: random\n", 11, "tunnels.web.balance",
                     "unknown balance policy"},
+        InvalidCase{"BadEnvoyCluster", "", "    envoy_clusters: [\"bad id\"]\n", 11,
+                    "tunnels.web.envoy_clusters[0]", "cluster id"},
+        InvalidCase{"EnvoyClusterOfAnotherTunnel", "",
+                    "  api:\n    hosts: [x.test]\n    auth: {tokens: [t]}\n"
+                    "    envoy_clusters: [edge, web]\n",
+                    14, "tunnels.api.envoy_clusters[1]", "already used by tunnel web"},
         InvalidCase{"MaxSessionsOutOfRange", "  key: edge.key\n",
                     "  key: edge.key\n  max_sessions_per_tunnel: 0\n", 4, "agents.max_sessions_per_tunnel",
                     "must be from 1"},

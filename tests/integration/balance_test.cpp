@@ -8,7 +8,7 @@
 namespace dialback::test {
 namespace {
 
-class BalanceTest : public TunnelFixture {};
+class BalanceTest : public TransportMatrix {};
 
 // Runs `count` fetches concurrently, each on its own connection.
 Task<std::vector<HttpResult>> fetch_concurrently(tcp::endpoint edge, std::vector<std::string> targets) {
@@ -28,7 +28,7 @@ Task<std::vector<HttpResult>> fetch_concurrently(tcp::endpoint edge, std::vector
   co_return results;
 }
 
-TEST_F(BalanceTest, FiftyConcurrentRequestsOverTwoSessions) {
+TEST_P(BalanceTest, FiftyConcurrentRequestsOverTwoSessions) {
   start_edge();
   start_agent({.connections = 2});
   ASSERT_TRUE(wait_ready(2));
@@ -62,7 +62,7 @@ TEST_F(BalanceTest, FiftyConcurrentRequestsOverTwoSessions) {
   for (const auto& [id, n] : per_session) EXPECT_GE(n, 10) << "session " << id;
 }
 
-TEST_F(BalanceTest, RoundRobinAlternatesEvenWhileOneSessionIsBusy) {
+TEST_P(BalanceTest, RoundRobinAlternatesEvenWhileOneSessionIsBusy) {
   // Two agents, one session each, each forwarding to its own local service:
   // the service's X-Upstream header shows which session carried a request.
   auto& second = *extra_upstreams_.emplace_back(std::make_unique<TestUpstream>(executor_, "second"));
@@ -99,6 +99,8 @@ TEST_F(BalanceTest, RoundRobinAlternatesEvenWhileOneSessionIsBusy) {
   auto sessions = access_log_sessions();
   for (std::size_t i = 1; i < 6; ++i) EXPECT_NE(sessions[i], sessions[i - 1]);
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, BalanceTest, AllTransports(), TransportName);
 
 }  // namespace
 }  // namespace dialback::test

@@ -6,7 +6,7 @@ namespace {
 
 constexpr std::size_t kMiB = 1u << 20;
 
-class BodiesTest : public TunnelFixture {};
+class BodiesTest : public TransportMatrix {};
 
 std::string hex(std::size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -38,7 +38,7 @@ std::string chunked_post(const std::string& target, const std::string& body) {
   return out;
 }
 
-TEST_F(BodiesTest, OneMebibyteUploadWithContentLength) {
+TEST_P(BodiesTest, OneMebibyteUploadWithContentLength) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -51,7 +51,7 @@ TEST_F(BodiesTest, OneMebibyteUploadWithContentLength) {
   EXPECT_EQ(result.response.body(), sha256_hex(body));
 }
 
-TEST_F(BodiesTest, OneMebibyteChunkedUpload) {
+TEST_P(BodiesTest, OneMebibyteChunkedUpload) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -73,7 +73,7 @@ TEST_F(BodiesTest, OneMebibyteChunkedUpload) {
   client.close();
 }
 
-TEST_F(BodiesTest, OneMebibyteDownloadAndEcho) {
+TEST_P(BodiesTest, OneMebibyteDownloadAndEcho) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -93,6 +93,8 @@ TEST_F(BodiesTest, OneMebibyteDownloadAndEcho) {
   EXPECT_EQ(echo.response.body().size(), kMiB);
   EXPECT_EQ(sha256_hex(echo.response.body()), sha256_hex(expected));
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, BodiesTest, AllTransports(), TransportName);
 
 }  // namespace
 }  // namespace dialback::test

@@ -5,9 +5,9 @@
 namespace dialback::test {
 namespace {
 
-class FailureTest : public TunnelFixture {};
+class FailureTest : public TransportMatrix {};
 
-TEST_F(FailureTest, ConnectionToAgentResetMidRequestIs502) {
+TEST_P(FailureTest, ConnectionToAgentResetMidRequestIs502) {
   start_edge();
   // The agent dials through a relay that the test can cut: to the edge this
   // is what a killed agent process or a dead network looks like (RST, no GOAWAY).
@@ -37,7 +37,7 @@ TEST_F(FailureTest, ConnectionToAgentResetMidRequestIs502) {
   EXPECT_EQ(again.status(), 200);
 }
 
-TEST_F(FailureTest, AgentStoppedWithoutGraceMidRequestIs502) {
+TEST_P(FailureTest, AgentStoppedWithoutGraceMidRequestIs502) {
   start_edge();
   auto& agent = start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -60,6 +60,8 @@ TEST_F(FailureTest, AgentStoppedWithoutGraceMidRequestIs502) {
   ASSERT_TRUE(run_until([&] { return upstream_->in_flight() == 0; }, 3s));
   ASSERT_TRUE(run_until([&] { return upstream_->open_connections() == 0; }, 3s));
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, FailureTest, AllTransports(), TransportName);
 
 }  // namespace
 }  // namespace dialback::test

@@ -4,7 +4,7 @@
 namespace dialback::test {
 namespace {
 
-class LifecycleTest : public TunnelFixture {};
+class LifecycleTest : public TransportMatrix {};
 
 Task<bool> shut_down(edge::Edge* edge, Clock::time_point deadline) {
   co_await edge->shutdown(deadline);
@@ -20,7 +20,7 @@ bool accepts_connections(std::uint16_t port) {
   return !ec;
 }
 
-TEST_F(LifecycleTest, AgentReconnectsToRestartedEdgeOnTheSamePort) {
+TEST_P(LifecycleTest, AgentReconnectsToRestartedEdgeOnTheSamePort) {
   start_edge();
   const auto port = agent_endpoint().port();
   auto& agent = start_agent({.connections = 2});
@@ -45,7 +45,7 @@ TEST_F(LifecycleTest, AgentReconnectsToRestartedEdgeOnTheSamePort) {
 // A rolling edge restart: the old edge drains (GOAWAY) while a new edge
 // takes over its port. The agent opens a replacement session to the new
 // edge at once, and the request in flight on the old session still finishes.
-TEST_F(LifecycleTest, AgentReplacesSessionsOfADrainingEdge) {
+TEST_P(LifecycleTest, AgentReplacesSessionsOfADrainingEdge) {
   start_edge();
   const auto port = agent_endpoint().port();
   auto& agent = start_agent({.connections = 1});
@@ -76,7 +76,7 @@ TEST_F(LifecycleTest, AgentReplacesSessionsOfADrainingEdge) {
   EXPECT_EQ(agent.connected_sessions(), 1u);
 }
 
-TEST_F(LifecycleTest, AgentShutdownLetsInFlightRequestFinish) {
+TEST_P(LifecycleTest, AgentShutdownLetsInFlightRequestFinish) {
   start_edge();
   auto& agent = start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -98,6 +98,8 @@ TEST_F(LifecycleTest, AgentShutdownLetsInFlightRequestFinish) {
   auto after = run(fetch_get(public_endpoint(), "/hello"));
   EXPECT_EQ(after.status(), 503);
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, LifecycleTest, AllTransports(), TransportName);
 
 }  // namespace
 }  // namespace dialback::test

@@ -4,7 +4,7 @@
 namespace dialback::test {
 namespace {
 
-class RoundTripTest : public TunnelFixture {};
+class RoundTripTest : public TransportMatrix {};
 
 bool has_line(const std::string& text, const std::string& line) {
   return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
@@ -23,7 +23,7 @@ http::request<http::string_body> spoofing_request() {
                        {"X-Secret", "hop-by-hop"}});
 }
 
-TEST_F(RoundTripTest, GetReachesUpstreamWithForwardingHeaders) {
+TEST_P(RoundTripTest, GetReachesUpstreamWithForwardingHeaders) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -64,7 +64,7 @@ TEST_F(RoundTripTest, GetReachesUpstreamWithForwardingHeaders) {
   EXPECT_EQ(upstream_->requests_seen(), 3u);
 }
 
-TEST_F(RoundTripTest, TrustedProxyForwardingHeadersAreExtended) {
+TEST_P(RoundTripTest, TrustedProxyForwardingHeadersAreExtended) {
   EdgeOptions options;
   options.configure = [](EdgeConfig& config) {
     config.public_.trusted_proxies = {*IpNetwork::parse("127.0.0.0/8")};
@@ -85,7 +85,7 @@ TEST_F(RoundTripTest, TrustedProxyForwardingHeadersAreExtended) {
       << seen;
 }
 
-TEST_F(RoundTripTest, TrustedProxyMayRouteByForwardedHost) {
+TEST_P(RoundTripTest, TrustedProxyMayRouteByForwardedHost) {
   EdgeOptions options;
   options.configure = [](EdgeConfig& config) {
     config.public_.trusted_proxies = {*IpNetwork::parse("127.0.0.1")};
@@ -103,7 +103,7 @@ TEST_F(RoundTripTest, TrustedProxyMayRouteByForwardedHost) {
   EXPECT_TRUE(has_line(routed.response.body(), "host: app.test")) << routed.response.body();
 }
 
-TEST_F(RoundTripTest, HeadNoContentAndNotModifiedKeepTheConnectionUsable) {
+TEST_P(RoundTripTest, HeadNoContentAndNotModifiedKeepTheConnectionUsable) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -139,6 +139,8 @@ TEST_F(RoundTripTest, HeadNoContentAndNotModifiedKeepTheConnectionUsable) {
   EXPECT_EQ(upstream_->requests_seen(), 4u);
   client.close();
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, RoundTripTest, AllTransports(), TransportName);
 
 }  // namespace
 }  // namespace dialback::test

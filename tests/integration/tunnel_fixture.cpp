@@ -187,7 +187,11 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   config.tunnel = std::string(kTunnel);
   config.token = options.token;
   config.ca = "(in memory)";
-  if (options.cert != ClientCert::none) {
+  const AgentTransport transport = options.transport.value_or(default_transport_);
+  const ClientCert cert = transport == AgentTransport::rhttp && options.cert == ClientCert::none
+                              ? ClientCert::trusted
+                              : options.cert;
+  if (cert != ClientCert::none) {
     config.cert = "(in memory)";
     config.key = "(in memory)";
   }
@@ -196,7 +200,7 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   target.server_name = "localhost";
   target.port = options.edge_port ? *options.edge_port : agent_endpoint().port();
   target.connections = options.connections;
-  target.transport = options.transport;
+  target.transport = transport;
   config.edges.push_back(target);
   for (const AgentTransport transport : options.more_edges) {
     target.transport = transport;
@@ -224,10 +228,10 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   });
   ClientTlsPem pem;
   pem.ca_pem = pki_.ca.cert_pem;
-  if (options.cert == ClientCert::trusted) {
+  if (cert == ClientCert::trusted) {
     pem.cert_pem = pki_.client.cert_pem;
     pem.key_pem = pki_.client.key_pem;
-  } else if (options.cert == ClientCert::rogue) {
+  } else if (cert == ClientCert::rogue) {
     pem.cert_pem = pki_.rogue_client.cert_pem;
     pem.key_pem = pki_.rogue_client.key_pem;
   }

@@ -75,7 +75,8 @@ enum class ClientCert { none, trusted, rogue };
 
 struct AgentOptions {
   int connections = 1;
-  AgentTransport transport = AgentTransport::h2;
+  // Empty: the fixture's transport (TransportMatrix's parameter, else h2).
+  std::optional<AgentTransport> transport{};
   // Further entries of `edges` to the same edge, each with its own transport.
   std::vector<AgentTransport> more_edges{};
   std::string token = std::string(kToken);
@@ -146,10 +147,30 @@ class TunnelFixture : public ::testing::Test {
   std::vector<int> agent_connections_;
   std::vector<bool> agent_stopped_;
   std::vector<std::string> fatal_log_;
+  AgentTransport default_transport_ = AgentTransport::h2;
 
  private:
   void drain_io(const char* stage);
 };
+
+// The transport matrix: a suite derived from this runs every test once per
+// agent transport (INSTANTIATE_TEST_SUITE_P(Transports, Suite,
+// AllTransports(), TransportName)). Agents started without a transport use
+// the parameter; an rhttp agent presents the trusted client certificate
+// (its only credential).
+class TransportMatrix : public TunnelFixture,
+                        public ::testing::WithParamInterface<AgentTransport> {
+ protected:
+  TransportMatrix() { default_transport_ = GetParam(); }
+};
+
+inline auto AllTransports() {
+  return ::testing::Values(AgentTransport::h2, AgentTransport::rhttp, AgentTransport::envoy);
+}
+
+inline std::string TransportName(const ::testing::TestParamInfo<AgentTransport>& info) {
+  return std::string(to_string(info.param));
+}
 
 // ---- template members ---------------------------------------------------
 

@@ -12,7 +12,7 @@ namespace {
 namespace websocket = beast::websocket;
 using WsStream = websocket::stream<beast::tcp_stream>;
 
-class WebSocketTest : public TunnelFixture {};
+class WebSocketTest : public TransportMatrix {};
 
 struct Handshake {
   error_code ec;
@@ -105,7 +105,7 @@ Task<RawExchange> raw_upgrade(tcp::endpoint edge, std::string request_and_early,
   co_return result;
 }
 
-TEST_F(WebSocketTest, EchoesTextBinaryAndLargeMessagesThenClosesCleanly) {
+TEST_P(WebSocketTest, EchoesTextBinaryAndLargeMessagesThenClosesCleanly) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -151,7 +151,7 @@ TEST_F(WebSocketTest, EchoesTextBinaryAndLargeMessagesThenClosesCleanly) {
   EXPECT_EQ(edge_->counters().requests_failed, 0u);
 }
 
-TEST_F(WebSocketTest, ServiceRefusingTheUpgradeAnswers403AndTheConnectionStaysHttp) {
+TEST_P(WebSocketTest, ServiceRefusingTheUpgradeAnswers403AndTheConnectionStaysHttp) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -177,7 +177,7 @@ TEST_F(WebSocketTest, ServiceRefusingTheUpgradeAnswers403AndTheConnectionStaysHt
   EXPECT_EQ(handshake.status(), 403);
 }
 
-TEST_F(WebSocketTest, ServiceIgnoringTheUpgradeAnswers200WithoutSwitching) {
+TEST_P(WebSocketTest, ServiceIgnoringTheUpgradeAnswers200WithoutSwitching) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -196,7 +196,7 @@ TEST_F(WebSocketTest, ServiceIgnoringTheUpgradeAnswers200WithoutSwitching) {
   EXPECT_EQ(next.response.body(), pattern_bytes(10));
 }
 
-TEST_F(WebSocketTest, OtherUpgradesAreForwardedAsPlainRequests) {
+TEST_P(WebSocketTest, OtherUpgradesAreForwardedAsPlainRequests) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -213,7 +213,7 @@ TEST_F(WebSocketTest, OtherUpgradesAreForwardedAsPlainRequests) {
       << result.response.body();
 }
 
-TEST_F(WebSocketTest, NoLocalServiceIs502) {
+TEST_P(WebSocketTest, NoLocalServiceIs502) {
   tcp::acceptor closed_port(executor_);  // bound, not listening: connects are refused
   closed_port.open(tcp::v4());
   closed_port.bind(tcp::endpoint(asio::ip::address_v4::loopback(), 0));
@@ -232,7 +232,7 @@ TEST_F(WebSocketTest, NoLocalServiceIs502) {
       << handshake.response.body();
 }
 
-TEST_F(WebSocketTest, RelaysBytesSentWithTheHeadsAndHalfClosesBothWays) {
+TEST_P(WebSocketTest, RelaysBytesSentWithTheHeadsAndHalfClosesBothWays) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -252,7 +252,7 @@ TEST_F(WebSocketTest, RelaysBytesSentWithTheHeadsAndHalfClosesBothWays) {
   EXPECT_TRUE(run_until([&] { return upstream_->open_connections() == 0; }));
 }
 
-TEST_F(WebSocketTest, ServiceClosingEndsThePublicConnection) {
+TEST_P(WebSocketTest, ServiceClosingEndsThePublicConnection) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -267,7 +267,7 @@ TEST_F(WebSocketTest, ServiceClosingEndsThePublicConnection) {
   EXPECT_TRUE(run_until([&] { return logs_->contains("upgrade=websocket"); }));
 }
 
-TEST_F(WebSocketTest, ClientVanishingClosesTheServiceConnection) {
+TEST_P(WebSocketTest, ClientVanishingClosesTheServiceConnection) {
   start_edge();
   start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -291,7 +291,7 @@ TEST_F(WebSocketTest, ClientVanishingClosesTheServiceConnection) {
   EXPECT_FALSE(run(close_websocket(&again)));
 }
 
-TEST_F(WebSocketTest, AgentShutdownEndsAnOpenWebSocket) {
+TEST_P(WebSocketTest, AgentShutdownEndsAnOpenWebSocket) {
   start_edge();
   auto& agent = start_agent();
   ASSERT_TRUE(wait_ready(1));
@@ -308,6 +308,8 @@ TEST_F(WebSocketTest, AgentShutdownEndsAnOpenWebSocket) {
   EXPECT_TRUE((*pending)->ec) << "read succeeded after the agent went away";
   EXPECT_TRUE(run_until([&] { return upstream_->open_connections() == 0; }));
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, WebSocketTest, AllTransports(), TransportName);
 
 }  // namespace
 }  // namespace dialback::test

@@ -1,7 +1,8 @@
 // `dialback agent --config agent.yaml` or `dialback agent --edge HOST:PORT
-// --tunnel NAME ... URL` (or `--route PREFIX=URL`, repeated). Flags override
-// file values; the token comes from --token, --token-file, the file, or
-// DIALBACK_TOKEN, in that order.
+// --tunnel NAME ... URL` (or `--route PREFIX=URL`, repeated; --edge too, also
+// as rc://NODE:CLUSTER:TENANT@HOST:PORT:COUNT). Flags override file values;
+// the token comes from --token, --token-file, the file, or DIALBACK_TOKEN, in
+// that order.
 #include <cstdlib>
 #include <vector>
 
@@ -10,7 +11,7 @@
 #include "commands.hpp"
 #include "config/agent_config.hpp"
 #include "config/config_rules.hpp"
-#include "config/listen_address.hpp"
+#include "config/edge_address.hpp"
 #include "config/upstream_url.hpp"
 
 namespace dialback::cli {
@@ -18,7 +19,7 @@ namespace {
 
 struct AgentArgs {
   std::string config;
-  std::string edge;
+  std::vector<std::string> edges;  // --edge, repeatable; together they replace the file's edges
   std::string tunnel;
   std::string token;
   std::string token_file;
@@ -26,6 +27,8 @@ struct AgentArgs {
   std::string cert;
   std::string key;
   std::string node;
+  std::string cluster;
+  std::string tenant;
   std::string server_name;
   int connections = 0;
   std::string transport;
@@ -42,13 +45,28 @@ tl::expected<AgentConfig, ConfigError> flag_error(std::string key, std::string m
 
 // A validation error about a value that came from a flag names the flag.
 ConfigError name_flag(ConfigError error, const AgentArgs& args) {
+  // Per-edge settings from flags apply to every edge: edges[i].<setting>.
+  const std::pair<std::string_view, std::pair<bool, std::string_view>> edge_settings[] = {
+      {".server_name", {!args.server_name.empty(), "--server-name"}},
+      {".transport", {!args.transport.empty(), "--transport"}},
+  };
+  for (const auto& [suffix, flag] : edge_settings) {
+    if (flag.first && error.key.starts_with("edges[") && error.key.ends_with(suffix)) {
+      error.file.clear();
+      error.line = 0;
+      error.key = std::string(flag.second);
+      return error;
+    }
+  }
   const std::pair<std::string_view, std::pair<bool, std::string_view>> flags[] = {
       {"tunnel", {!args.tunnel.empty(), "--tunnel"}},
       {"agent.node", {!args.node.empty(), "--node"}},
+      {"agent.cluster", {!args.cluster.empty(), "--cluster"}},
+      {"agent.tenant", {!args.tenant.empty(), "--tenant"}},
       {"ca", {!args.ca.empty(), "--ca"}},
       {"cert", {!args.cert.empty(), "--cert"}},
       {"key", {!args.key.empty(), "--key"}},
-      {"edges[0]", {!args.edge.empty(), "--edge"}},
+      {"edges[", {!args.edges.empty(), "--edge"}},
       {"routes[0].host", {!args.host_rewrite.empty(), "--host-rewrite"}},
       {"routes", {!args.upstream.empty(), "URL"}},
       {"routes", {!args.routes.empty(), "--route"}},
@@ -116,6 +134,53 @@ tl::expected<void, ConfigError> apply_upstream_options(const AgentArgs& args, Ag
   return {};
 }
 
+// --node, --cluster, --tenant: they override the file's `agent:` values.
+void apply_identity_flags(const AgentArgs& args, AgentConfig& config) {
+  struct IdentityFlag {
+    const std::string& flag;
+    std::string& value;
+    std::string& set_by;
+    const char* name;
+  };
+  const IdentityFlag flags[] = {
+      {args.node, config.agent.node, config.agent.set_by.node, "--node"},
+      {args.cluster, config.agent.cluster, config.agent.set_by.cluster, "--cluster"},
+      {args.tenant, config.agent.tenant, config.agent.set_by.tenant, "--tenant"},
+  };
+  for (const IdentityFlag& f : flags) {
+    if (f.flag.empty()) continue;
+    f.value = f.flag;
+    f.set_by = f.name;
+  }
+}
+
+// The --edge flags replace the file's edges. Node, cluster and tenant that
+// the file took from its own rc:// addresses go with them (back to the
+// defaults, unless `agent:` or a flag set them).
+tl::expected<void, ConfigError> apply_edge_flags(const AgentArgs& args, AgentConfig& config) {
+  if (args.edges.empty()) return {};
+  const AgentIdentityConfig defaults{};
+  if (config.agent.set_by.node.empty()) config.agent.node = default_agent_node();
+  if (config.agent.set_by.cluster.empty()) config.agent.cluster = defaults.cluster;
+  if (config.agent.set_by.tenant.empty()) config.agent.tenant = defaults.tenant;
+  config.edges.clear();
+  for (const std::string& text : args.edges) {
+    auto address = parse_edge_address(text);
+    if (!address) return tl::unexpected(ConfigError{"", 0, "--edge", address.error()});
+    EdgeTargetConfig target;
+    target.host = std::move(address->host);
+    target.port = address->port;
+    if (address->rc) {
+      target.rc = true;
+      target.connections = address->count;
+      target.transport = AgentTransport::envoy;
+      target.address_identity = std::move(address->identity);
+    }
+    config.edges.push_back(std::move(target));
+  }
+  return {};
+}
+
 // The effective config: the file (if any) with every given flag applied over it.
 tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   AgentConfig config;
@@ -127,20 +192,15 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
     config.agent.node = default_agent_node();
   }
   if (!args.tunnel.empty()) config.tunnel = args.tunnel;
-  if (!args.node.empty()) config.agent.node = args.node;
+  apply_identity_flags(args, config);
   if (!args.ca.empty()) config.ca = args.ca;
   if (!args.cert.empty()) config.cert = args.cert;
   if (!args.key.empty()) config.key = args.key;
-  if (!args.edge.empty()) {
-    auto address = parse_connect_address(args.edge);
-    if (!address) return flag_error("--edge", address.error());
-    EdgeTargetConfig target;
-    target.host = address->host;
-    target.port = address->port;
-    config.edges = {target};
-  }
+  if (auto applied = apply_edge_flags(args, config); !applied) return tl::unexpected(applied.error());
+  // --connections, --server-name and --transport apply to every edge (from
+  // --edge flags, or else the file's); an rc:// COUNT wins over --connections.
   for (auto& target : config.edges) {
-    if (args.connections > 0) target.connections = args.connections;
+    if (args.connections > 0 && !target.rc) target.connections = args.connections;
     if (!args.server_name.empty()) target.server_name = args.server_name;
     if (!args.transport.empty()) {
       auto transport = parse_agent_transport(args.transport);
@@ -148,6 +208,10 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
       target.transport = *transport;
     }
   }
+  std::string (*const edge_key)(std::size_t) =
+      args.edges.empty() ? +[](std::size_t i) { return "edges[" + std::to_string(i) + "].address"; }
+                         : +[](std::size_t) { return std::string("--edge"); };
+  if (auto conflict = apply_address_identities(config, edge_key)) return tl::unexpected(std::move(*conflict));
   if (auto applied = apply_route_flags(args, config); !applied) return tl::unexpected(applied.error());
   if (!args.token.empty()) {
     config.token = args.token;
@@ -215,7 +279,10 @@ Command add_agent_command(CLI::App& app) {
   auto* agent = app.add_subcommand("agent", "Dial the edge and serve a local service through it");
   auto args = std::make_shared<AgentArgs>();
   agent->add_option("--config", args->config, "agent config file (YAML); flags override it");
-  agent->add_option("--edge", args->edge, "edge agent listener, HOST:PORT");
+  agent->add_option("--edge", args->edges,
+                    "edge agent listener, HOST:PORT or rc://NODE:CLUSTER:TENANT@HOST:PORT:COUNT; "
+                    "repeatable, one edge each; the flags together replace the file's edges")
+      ->allow_extra_args(false);
   agent->add_option("--tunnel", args->tunnel, "tunnel name configured on the edge");
   agent->add_option("--token", args->token, "bearer token (or env DIALBACK_TOKEN)");
   agent->add_option("--token-file", args->token_file, "file holding the token");
@@ -223,10 +290,15 @@ Command add_agent_command(CLI::App& app) {
   agent->add_option("--cert", args->cert, "client certificate for mTLS");
   agent->add_option("--key", args->key, "client key for mTLS");
   agent->add_option("--node", args->node, "node id (default: hostname-pid)");
-  agent->add_option("--server-name", args->server_name, "TLS name of the edge (default: host)");
-  agent->add_option("--connections", args->connections, "sessions per edge (default 2)")
+  agent->add_option("--cluster", args->cluster, "cluster id (default: the tunnel name)");
+  agent->add_option("--tenant", args->tenant, "tenant id (default: default)");
+  agent->add_option("--server-name", args->server_name,
+                    "TLS name of the edges (default: each edge's host); applies to every edge");
+  agent->add_option("--connections", args->connections,
+                    "sessions per edge (default 2; an rc:// COUNT wins); applies to every edge")
       ->check(CLI::Range(1, 64));
-  agent->add_option("--transport", args->transport, "h2 (default), rhttp or envoy");
+  agent->add_option("--transport", args->transport,
+                    "h2 (default; envoy for rc:// edges), rhttp or envoy; applies to every edge");
   agent->add_option("URL_OF_LOCAL_SERVICE,--upstream", args->upstream,
                     "the local service for every path, e.g. http://127.0.0.1:3000");
   agent->add_option("--route", args->routes,

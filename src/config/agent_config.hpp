@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "config/config_error.hpp"
+#include "config/edge_address.hpp"
 #include "config/flow_windows.hpp"
 #include "config/upstream_url.hpp"
 
@@ -29,6 +31,10 @@ struct AgentIdentityConfig {
   std::string cluster;  // empty: the agent uses the tunnel name
   std::string tenant = "default";
   std::vector<std::pair<std::string, std::string>> labels;  // in file order
+  // Where node, cluster and tenant were set explicitly: "agent.node" (the
+  // loader) or "--node" (the CLI); empty: a default, or the value named by
+  // rc:// edge addresses (apply_address_identities).
+  AddressIdentity set_by;
 };
 
 // One edge to dial.
@@ -38,6 +44,11 @@ struct EdgeTargetConfig {
   int connections = 2;  // sessions kept open to this edge, 1-64
   AgentTransport transport = AgentTransport::h2;
   std::string server_name;  // empty: use host
+  // From an rc:// address: the node, cluster and tenant it names (empty
+  // parts: not named), which must equal the agent's. Its COUNT is already in
+  // `connections`; `rc` says the address was written so.
+  bool rc = false;
+  AddressIdentity address_identity;
 
   // The name for SNI and certificate verification.
   const std::string& tls_name() const noexcept { return server_name.empty() ? host : server_name; }
@@ -89,6 +100,14 @@ tl::expected<AgentConfig, ConfigError> load_agent_config_from_string(std::string
 // unreadable is an error with key "token_file" (file and line left empty,
 // for the CLI's --token-file).
 tl::expected<std::string, ConfigError> read_token_file(const std::string& path);
+
+// Sets each of config.agent's node, cluster and tenant that an rc:// address
+// of config.edges names. A part set explicitly (config.agent.set_by names
+// where) and named by an edge, or named by two edges, must be the same value:
+// otherwise the error has the key `edge_key(i)` of the later edge and a
+// message naming the other source.
+std::optional<ConfigError> apply_address_identities(AgentConfig& config,
+                                                    std::string (*edge_key)(std::size_t index));
 
 // Checks every rule that does not need the file (identities, edges,
 // cert/key pairing, rhttp needs a client certificate, routes). A missing token is

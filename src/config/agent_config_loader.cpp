@@ -14,19 +14,44 @@ constexpr std::string_view kWhitespace = " \t\r\n\f\v";
 
 void parse_identity(ParseContext& ctx, const Field& field, AgentIdentityConfig& out) {
   MapReader map(ctx, field, {"node", "cluster", "tenant", "labels"});
-  if (auto f = map.find("node")) out.node = read_string(ctx, *f);
-  if (auto f = map.find("cluster")) out.cluster = read_string(ctx, *f);
-  if (auto f = map.find("tenant")) out.tenant = read_string(ctx, *f);
+  if (auto f = map.find("node")) {
+    out.node = read_string(ctx, *f);
+    out.set_by.node = f->key;
+  }
+  if (auto f = map.find("cluster")) {
+    out.cluster = read_string(ctx, *f);
+    out.set_by.cluster = f->key;
+  }
+  if (auto f = map.find("tenant")) {
+    out.tenant = read_string(ctx, *f);
+    out.set_by.tenant = f->key;
+  }
   if (auto f = map.find("labels")) out.labels = read_string_map(ctx, *f);
 }
 
+// `host:port` or `rc://NODE:CLUSTER:TENANT@HOST:PORT:COUNT` (edge_address.hpp).
+EdgeAddress read_edge_address(const ParseContext& ctx, const Field& field) {
+  if (!field.node.IsScalar()) ctx.fail(field.line, field.key, "expected an address (host:port)");
+  auto parsed = parse_edge_address(field.node.Scalar());
+  if (!parsed) ctx.fail(field.line, field.key, parsed.error());
+  return std::move(*parsed);
+}
+
+// An rc:// address's COUNT wins over `connections`; its transport is envoy
+// unless `transport` is written.
 EdgeTargetConfig parse_edge_target(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field, {"address", "connections", "transport", "server_name"});
   EdgeTargetConfig out;
-  const ListenAddress address = read_connect_address(ctx, map.require("address"));
-  out.host = address.host;
+  EdgeAddress address = read_edge_address(ctx, map.require("address"));
+  out.host = std::move(address.host);
   out.port = address.port;
   if (auto f = map.find("connections")) out.connections = read_int(ctx, *f);
+  if (address.rc) {
+    out.rc = true;
+    out.connections = address.count;
+    out.transport = AgentTransport::envoy;
+    out.address_identity = std::move(address.identity);
+  }
   if (auto f = map.find("transport")) {
     const std::string text = read_string(ctx, *f);
     const auto transport = parse_agent_transport(text);
@@ -104,6 +129,11 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   if (auto f = map.find("key")) out.key = read_path(ctx, *f);
   for (const Field& element : read_list(ctx, map.require("edges"))) {
     out.edges.push_back(parse_edge_target(ctx, element));
+  }
+  const auto edge_key = [](std::size_t i) { return "edges[" + std::to_string(i) + "].address"; };
+  if (auto conflict = apply_address_identities(out, edge_key)) {
+    const ConfigError located = ctx.locate(std::move(*conflict));
+    ctx.fail(located.line, located.key, located.message);
   }
   parse_routes(ctx, map, out);
   if (auto f = map.find("upstream_connect_timeout")) out.upstream_connect_timeout = read_duration(ctx, *f);

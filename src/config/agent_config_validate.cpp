@@ -4,6 +4,7 @@
 
 #include "config/agent_config.hpp"
 #include "config/config_rules.hpp"
+#include "config/listen_address.hpp"
 
 namespace dialback {
 namespace {
@@ -30,6 +31,19 @@ std::optional<ConfigError> check_identity(const AgentIdentityConfig& agent) {
   return std::nullopt;
 }
 
+// The agent's node, cluster or tenant and the same part of an rc:// address.
+struct IdentityPart {
+  const char* name;
+  std::string AgentIdentityConfig::*agent;
+  std::string AddressIdentity::*part;
+};
+
+constexpr IdentityPart kIdentityParts[] = {
+    {"node", &AgentIdentityConfig::node, &AddressIdentity::node},
+    {"cluster", &AgentIdentityConfig::cluster, &AddressIdentity::cluster},
+    {"tenant", &AgentIdentityConfig::tenant, &AddressIdentity::tenant},
+};
+
 std::optional<ConfigError> check_edges(const AgentConfig& config) {
   if (config.edges.empty()) return error("edges", "at least one edge is required");
   const bool has_client_cert = !config.cert.empty() && !config.key.empty();
@@ -46,6 +60,14 @@ std::optional<ConfigError> check_edges(const AgentConfig& config) {
     }
     if (edge.transport == AgentTransport::rhttp && !has_client_cert) {
       return error(prefix + ".transport", "rhttp needs a client certificate (cert and key)");
+    }
+    for (const IdentityPart& part : kIdentityParts) {
+      const std::string& named = edge.address_identity.*part.part;
+      const std::string& actual = config.agent.*part.agent;
+      if (!named.empty() && named != actual) {
+        return error(prefix + ".address", "the rc:// address names " + std::string(part.name) + " \"" + named +
+                                              "\" but the agent's " + part.name + " is \"" + actual + "\"");
+      }
     }
   }
   return std::nullopt;
@@ -104,6 +126,42 @@ std::optional<ConfigError> check_timeouts(const AgentConfig& config) {
 }
 
 }  // namespace
+
+std::optional<ConfigError> apply_address_identities(AgentConfig& config,
+                                                    std::string (*edge_key)(std::size_t index)) {
+  for (const IdentityPart& part : kIdentityParts) {
+    std::string& value = config.agent.*part.agent;
+    std::string source = config.agent.set_by.*part.part;  // empty: value is a default
+    bool from_edge = false;
+    std::size_t source_edge = 0;
+    for (std::size_t i = 0; i < config.edges.size(); ++i) {
+      const std::string& named = config.edges[i].address_identity.*part.part;
+      if (named.empty()) continue;
+      const std::string key = edge_key(i);
+      if (source.empty()) {
+        value = named;
+        source = key;
+        from_edge = true;
+        source_edge = i;
+      } else if (named != value) {
+        const auto address = [&config](std::size_t index) {
+          return to_string(ListenAddress{config.edges[index].host, config.edges[index].port});
+        };
+        std::string message =
+            "the rc:// address for " + address(i) + " names " + part.name + " \"" + named + "\" but ";
+        if (!from_edge) {
+          message += source + " is \"" + value + "\"";
+        } else if (source == key) {
+          message += "the " + source + " for " + address(source_edge) + " names \"" + value + "\"";
+        } else {
+          message += source + " names \"" + value + "\"";
+        }
+        return error(key, message + " (node, cluster and tenant are agent-wide)");
+      }
+    }
+  }
+  return std::nullopt;
+}
 
 std::optional<ConfigError> validate_agent_config(const AgentConfig& config) {
   if (auto e = check_identity(config.agent)) return e;

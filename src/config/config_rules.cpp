@@ -69,6 +69,16 @@ bool is_printable_token(std::string_view value) noexcept {
   return true;
 }
 
+bool is_header_name(std::string_view value) noexcept {
+  constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  if (value.empty()) return false;
+  for (char c : value) {
+    const bool lower_alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!lower_alnum && kSymbols.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
 std::string default_edge_id() { return hostname_identity(kMaxIdentityLength); }
 
 std::string default_agent_node() {

@@ -25,6 +25,9 @@ std::optional<std::string> check_token_spec(std::string_view value);
 // TLS server names).
 bool is_printable_token(std::string_view value) noexcept;
 
+// An HTTP field name (RFC 9110 token) in lower case, non-empty.
+bool is_header_name(std::string_view value) noexcept;
+
 // Identity derived from this machine's host name: invalid characters become
 // '-', cut to 63 characters; "localhost" when the name is unavailable.
 std::string default_edge_id();

@@ -107,11 +107,25 @@ struct TunnelAuthConfig {
   std::vector<std::string> client_names;  // client certificate CN or SAN; needs agents.client_ca
 };
 
+// Public requests may choose the agent by identity headers (off unless the
+// tunnel has an identity_routing section, so that public clients cannot
+// steer traffic unless the operator says so).
+struct IdentityRoutingConfig {
+  std::string node_header = "dialback-node";        // pins one node (503 when it has no session)
+  std::string cluster_header = "dialback-cluster";  // balances over that cluster's nodes
+  bool strip = true;  // remove both headers before the request travels on
+
+  friend bool operator==(const IdentityRoutingConfig&, const IdentityRoutingConfig&) = default;
+};
+
 struct TunnelConfig {
   std::string name;                // identity rule (1-63 of [A-Za-z0-9._-])
   std::vector<std::string> hosts;  // lower-case DNS names or "*." + DNS name, unique across tunnels
   TunnelAuthConfig auth;
   BalancePolicy balance = BalancePolicy::least_inflight;
+  // The tenant that owns the tunnel: agents of another tenant are refused (403).
+  std::string tenant = "default";
+  std::optional<IdentityRoutingConfig> identity_routing;
   // Cluster ids an agent using the Envoy handshake may name to register with
   // this tunnel; empty: the tunnel's name. Unique across tunnels.
   std::vector<std::string> envoy_clusters;

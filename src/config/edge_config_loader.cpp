@@ -109,14 +109,30 @@ TunnelAuthConfig parse_auth(ParseContext& ctx, const Field& field) {
   return out;
 }
 
+IdentityRoutingConfig parse_identity_routing(ParseContext& ctx, const Field& field) {
+  IdentityRoutingConfig out;
+  // `identity_routing: {}` (or null) turns it on with the defaults.
+  if (field.node.IsNull()) return out;
+  MapReader map(ctx, field, {"node_header", "cluster_header", "strip"});
+  if (auto f = map.find("node_header")) out.node_header = to_lower_ascii(read_string(ctx, *f));
+  if (auto f = map.find("cluster_header")) {
+    out.cluster_header = to_lower_ascii(read_string(ctx, *f));
+  }
+  if (auto f = map.find("strip")) out.strip = read_bool(ctx, *f);
+  return out;
+}
+
 TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Field& field) {
-  MapReader map(ctx, field, {"hosts", "auth", "balance", "envoy_clusters"});
+  MapReader map(ctx, field,
+                {"hosts", "auth", "balance", "envoy_clusters", "tenant", "identity_routing"});
   TunnelConfig out;
   out.name = name;
   out.hosts = read_string_list(ctx, map.require("hosts"));
   for (std::string& host : out.hosts) host = to_lower_ascii(host);
   if (auto f = map.find("auth")) out.auth = parse_auth(ctx, *f);
   if (auto f = map.find("envoy_clusters")) out.envoy_clusters = read_string_list(ctx, *f);
+  if (auto f = map.find("tenant")) out.tenant = read_string(ctx, *f);
+  if (auto f = map.find("identity_routing")) out.identity_routing = parse_identity_routing(ctx, *f);
   if (auto f = map.find("balance")) {
     const std::string text = read_string(ctx, *f);
     const auto policy = parse_balance_policy(text);

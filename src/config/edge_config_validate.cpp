@@ -120,6 +120,22 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
       }
     }
     if (auto e = check_auth(prefix + ".auth", tunnel.auth, config.agents)) return e;
+    if (!is_valid_identity(tunnel.tenant)) {
+      return error(prefix + ".tenant", "must be 1-63 characters of [A-Za-z0-9._-]");
+    }
+    if (const auto& routing = tunnel.identity_routing) {
+      for (const auto& [key, name] : {std::pair{".node_header", &routing->node_header},
+                                      std::pair{".cluster_header", &routing->cluster_header}}) {
+        if (!is_header_name(*name)) {
+          return error(prefix + ".identity_routing" + key,
+                       "\"" + *name + "\" is not an HTTP header name");
+        }
+      }
+      if (routing->node_header == routing->cluster_header) {
+        return error(prefix + ".identity_routing.cluster_header",
+                     "must differ from node_header");
+      }
+    }
     const std::vector<std::string> own_name{tunnel.name};
     const auto& clusters = tunnel.envoy_clusters.empty() ? own_name : tunnel.envoy_clusters;
     for (std::size_t i = 0; i < clusters.size(); ++i) {

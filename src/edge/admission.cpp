@@ -33,6 +33,12 @@ tl::expected<std::size_t, RegistrationRejection> decide_admission(const ParsedCl
     return tl::unexpected(
         RegistrationRejection::forbidden("credential not valid for the requested tunnel"));
   }
+  const std::string& owner = tunnels[*tunnel].tenant;
+  // An empty tenant (rhttp, which cannot state one) takes the tunnel's.
+  if (!claim->identity.tenant.empty() && claim->identity.tenant != owner) {
+    return tl::unexpected(
+        RegistrationRejection::forbidden("the agent's tenant does not own the requested tunnel"));
+  }
   if (state.draining) {
     return tl::unexpected(RegistrationRejection::draining("edge is shutting down", 1));
   }

@@ -5,8 +5,9 @@
 // credentials (401: the same answer whatever tunnel is named and whatever
 // certificate came, so tunnel names cannot be probed); an unknown tunnel
 // (404) or one the credential does not open (403), only for a credential
-// valid somewhere; the edge draining (503 + Retry-After); the tunnel's
-// session limit (429 + Retry-After).
+// valid somewhere; an agent of another tenant than the tunnel's (403); the
+// edge draining (503 + Retry-After); the tunnel's session limit (429 +
+// Retry-After).
 #pragma once
 
 #include <cstddef>

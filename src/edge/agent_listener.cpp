@@ -182,6 +182,7 @@ tl::expected<AdmissionGrant, RegistrationRejection> AgentListener::admit(
   AdmissionGrant grant;
   grant.tunnel = entry.name;
   grant.edge_id = config_.edge.id;
+  grant.tenant = entry.tenant;
   for (const auto& host : entry.hosts) grant.routes += (grant.routes.empty() ? "" : ", ") + host;
   return grant;
 }

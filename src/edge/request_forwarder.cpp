@@ -48,7 +48,7 @@ std::string RequestForwarder::add_forwarding(RequestHead& head, const PublicPeer
              peer.trusted && config_.public_.route_by_forwarded_host});
 }
 
-Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(const RequestHead& head,
+Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestHead& head,
                                                                   bool end_stream,
                                                                   const PublicPeer& peer) {
   if (requests_per_ip_.enabled()) {
@@ -69,20 +69,37 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(const Re
     co_return tl::unexpected(
         ForwardRefusal{http::status::not_found, std::move(page), std::nullopt, "no-route"});
   }
-  const std::string& tunnel_name = tunnels_[*tunnel].name;
-  TunnelSession* session = registry_.pick(tunnel_name);
+  const TunnelEntry& entry = tunnels_[*tunnel];
+  const std::string& tunnel_name = entry.name;
+  std::string node;
+  std::string cluster;
+  SessionFilter filter;
+  if (entry.identity_routing) {
+    take_identity_headers(head, *entry.identity_routing, node, cluster);
+    // The node header wins: it pins one node, never another.
+    if (!node.empty()) {
+      filter.node = node;
+    } else {
+      filter.cluster = cluster;
+    }
+  }
+  TunnelSession* session = registry_.pick(tunnel_name, filter);
   Result<std::unique_ptr<TunnelStream>> opened = fail(Error::no_session);
   if (session != nullptr) opened = co_await session->open_stream(head, end_stream);
   if (!opened && session != nullptr) {  // the session just began draining: try another once
-    session = registry_.pick(tunnel_name);
+    session = registry_.pick(tunnel_name, filter);
     if (session != nullptr) opened = co_await session->open_stream(head, end_stream);
   }
   if (!opened) {
     ++counters_.requests_no_session;
+    const std::string pinned = !filter.node.empty()      ? " node=" + node
+                               : !filter.cluster.empty() ? " cluster=" + cluster
+                                                         : "";
     std::string page = "dialback edge: no agent is connected for this host";
-    if (config_.public_.verbose_errors) page += " (tunnel '" + tunnel_name + "')";
+    if (!pinned.empty()) page = "dialback edge: no agent of the requested node or cluster";
+    if (config_.public_.verbose_errors) page += " (tunnel '" + tunnel_name + "'" + pinned + ")";
     co_return tl::unexpected(ForwardRefusal{http::status::service_unavailable, std::move(page), 5,
-                                         "tunnel=" + tunnel_name + " no-session"});
+                                            "tunnel=" + tunnel_name + pinned + " no-session"});
   }
   // Only for the access log: not built when it is off (every request pays it).
   std::string via;
@@ -90,6 +107,19 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(const Re
     via = "tunnel=" + tunnel_name + " session=" + session->identity().session_id;
   }
   co_return OpenedStream{std::move(*opened), std::move(via)};
+}
+
+void RequestForwarder::take_identity_headers(RequestHead& head,
+                                             const IdentityRoutingConfig& routing,
+                                             std::string& node, std::string& cluster) {
+  std::erase_if(head.headers, [&](const HeaderField& field) {
+    std::string* target = field.name == routing.node_header      ? &node
+                          : field.name == routing.cluster_header ? &cluster
+                                                                 : nullptr;
+    if (target == nullptr) return false;
+    if (target->empty()) *target = field.value;  // the first one counts
+    return routing.strip;
+  });
 }
 
 std::optional<std::uint64_t> RequestForwarder::sample_client_log(const PublicPeer& peer) {

@@ -80,9 +80,11 @@ class RequestForwarder {
   // Routes `head` by authority and opens a stream on a session of its
   // tunnel (a second session is tried once when the first just began
   // draining). Refused with 429 first when `peer` is over
-  // public.limits.requests_per_ip. `head` and `peer` must live until the
-  // task completes.
-  Task<tl::expected<OpenedStream, ForwardRefusal>> open(const RequestHead& head, bool end_stream,
+  // public.limits.requests_per_ip. With the tunnel's identity_routing, a
+  // node header pins that node (503 when it has no session) and a cluster
+  // header limits the choice to that cluster; with `strip` they are removed
+  // from `head`. `head` and `peer` must live until the task completes.
+  Task<tl::expected<OpenedStream, ForwardRefusal>> open(RequestHead& head, bool end_stream,
                                                         const PublicPeer& peer);
 
   // Whether a line about a public client's connection (not a request) may
@@ -97,6 +99,9 @@ class RequestForwarder {
                     std::string_view reason);
 
  private:
+  // Reads (and with `strip` removes) the identity routing headers.
+  static void take_identity_headers(RequestHead& head, const IdentityRoutingConfig& routing,
+                                    std::string& node, std::string& cluster);
   const EdgeConfig& config_;
   const TunnelTable& tunnels_;
   SessionRegistry& registry_;

@@ -27,13 +27,17 @@ void SessionRegistry::remove(std::string_view name, TunnelSession* session) {
   sessions.erase(std::remove(sessions.begin(), sessions.end(), session), sessions.end());
 }
 
-TunnelSession* SessionRegistry::pick(std::string_view name) {
+TunnelSession* SessionRegistry::pick(std::string_view name, const SessionFilter& filter) {
   auto it = tunnels_.find(name);
   if (it == tunnels_.end()) return nullptr;
   Tunnel& t = it->second;
   t.candidates.clear();
   for (auto* session : t.sessions) {
-    t.candidates.push_back(PickCandidate{session->stats().inflight, session->accepting()});
+    const auto& id = session->identity();
+    const bool matches = (filter.node.empty() || id.node == filter.node) &&
+                         (filter.cluster.empty() || id.cluster == filter.cluster);
+    t.candidates.push_back(
+        PickCandidate{session->stats().inflight, matches && session->accepting()});
   }
   auto index = t.picker.pick(t.candidates);
   return index ? t.sessions[*index] : nullptr;

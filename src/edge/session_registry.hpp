@@ -15,6 +15,12 @@
 
 namespace dialback::edge {
 
+// Which sessions a request may use (identity routing): empty fields match all.
+struct SessionFilter {
+  std::string_view node;     // only sessions of this node
+  std::string_view cluster;  // only sessions of this cluster
+};
+
 class SessionRegistry {
  public:
   // The balancing policy of a tunnel; tunnels not named use least_inflight.
@@ -23,8 +29,9 @@ class SessionRegistry {
   void add(std::string_view tunnel, TunnelSession* session);
   void remove(std::string_view tunnel, TunnelSession* session);
 
-  // A session of `tunnel` that accepts new streams, by the tunnel's policy.
-  TunnelSession* pick(std::string_view tunnel);
+  // A session of `tunnel` that accepts new streams and passes `filter`, by
+  // the tunnel's policy.
+  TunnelSession* pick(std::string_view tunnel, const SessionFilter& filter = {});
   std::size_t count(std::string_view tunnel) const;
   std::vector<TunnelSession*> all() const;
 

@@ -15,7 +15,7 @@ tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<Tunn
     }
     table.entries_.push_back(
         TunnelEntry{config.name, TunnelAuthPolicy{std::move(*tokens), config.auth.client_names},
-                    config.hosts});
+                    config.hosts, config.tenant, config.identity_routing});
     table.by_name_.emplace(config.name, index);
     if (config.envoy_clusters.empty()) {
       table.by_envoy_cluster_.emplace(config.name, index);

@@ -18,6 +18,8 @@ struct TunnelEntry {
   std::string name;
   TunnelAuthPolicy auth;
   std::vector<std::string> hosts;
+  std::string tenant;
+  std::optional<IdentityRoutingConfig> identity_routing;
 };
 
 class TunnelTable {

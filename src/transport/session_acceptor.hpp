@@ -39,7 +39,9 @@ enum class TunnelNamedBy {
 
 // What a transport learned from the agent's registration.
 struct AdmissionClaim {
-  SessionIdentity identity;  // tunnel (when named by name), node, cluster, tenant, labels
+  // tunnel (when named by name), node, cluster, tenant (empty: the
+  // tunnel's, for transports that cannot state one), labels
+  SessionIdentity identity;
   Credentials credentials;
   TunnelNamedBy named_by = TunnelNamedBy::name;
 };
@@ -49,6 +51,7 @@ struct AdmissionGrant {
   std::string tunnel;  // the tunnel's stable id (its name)
   std::string routes;  // its public hosts, comma separated, for the agent to show
   std::string edge_id;
+  std::string tenant;  // the tunnel's owner
 };
 
 // A claim, or why the transport could not even parse one (400, 404).

@@ -184,6 +184,8 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   const std::size_t index = agents_.size();
   AgentConfig config;
   config.agent.node = options.node.empty() ? "node-" + std::to_string(index) : options.node;
+  config.agent.cluster = options.cluster;
+  if (!options.tenant.empty()) config.agent.tenant = options.tenant;
   config.tunnel = std::string(kTunnel);
   config.token = options.token;
   config.ca = "(in memory)";

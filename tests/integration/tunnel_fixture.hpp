@@ -87,6 +87,8 @@ struct AgentOptions {
   std::optional<std::uint16_t> edge_port{};   // empty: the edge's agent port
   std::chrono::milliseconds upstream_response_timeout = 10s;
   std::chrono::milliseconds drain_timeout = 5s;
+  std::string cluster{};  // empty: the tunnel name
+  std::string tenant{};   // empty: "default"
 };
 
 class TunnelFixture : public ::testing::Test {

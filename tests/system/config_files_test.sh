@@ -57,6 +57,27 @@ code=0; "$DIALBACK" edge --config broken.yaml 2>broken.log || code=$?
 [ "$code" = 2 ] || fail "broken config exit code $code"
 grep -q 'broken.yaml:3' broken.log || fail "config error lacks file:line: $(cat broken.log)"
 
+# Agent identity and edge flags: errors exit 2 before dialing and name the flag.
+agent_flags() {  # agent_flags EXPECTED_TEXT AGENT_ARGS...: exit 2 with EXPECTED_TEXT on stderr
+  local want=$1 code=0; shift
+  env -u DIALBACK_TOKEN "$DIALBACK" agent --tunnel web "$@" http://127.0.0.1:1 2>flags.log || code=$?
+  [ "$code" = 2 ] || fail "agent $* exited $code: $(cat flags.log)"
+  grep -qF -- "$want" flags.log || fail "agent $*: expected \"$want\" in: $(cat flags.log)"
+}
+agent_flags '--tenant: must be 1-63 characters of [A-Za-z0-9._-]' --token t --edge 127.0.0.1:1 --tenant "a b"
+agent_flags '--cluster: must be 1-63 characters of [A-Za-z0-9._-]' --token t --edge 127.0.0.1:1 --cluster web/x
+agent_flags "--edge: invalid rc:// address \"rc://n:c@127.0.0.1:2:1\": expected NODE:CLUSTER:TENANT before '@'" \
+  --token t --edge 127.0.0.1:1 --edge "rc://n:c@127.0.0.1:2:1"
+agent_flags "--edge: invalid rc:// address \"rc://n:c:t\": missing '@'" --token t --edge "rc://n:c:t"
+agent_flags 'COUNT must be a number from 1 to 64, got "65"' --token t --edge "rc://::@127.0.0.1:1:65"
+agent_flags '--edge: the rc:// address for 127.0.0.1:1 names tenant "acme" but --tenant is "beta"' \
+  --token t --edge "rc://n1:web:acme@127.0.0.1:1:1" --tenant beta
+agent_flags '--edge: the rc:// address for 127.0.0.1:2 names node "b" but the --edge for 127.0.0.1:1 names "a"' \
+  --token t --edge "rc://a::@127.0.0.1:1:1" --edge "rc://b::@127.0.0.1:2:1"
+# Two edges, one in Envoy's form, agreeing with --tenant: the whole config is
+# valid, only the credential is missing (checked last; nothing is dialed).
+agent_flags '--token: no credential' --edge 127.0.0.1:1 --edge "rc://n1:web:acme@[::1]:2:3" --tenant acme
+
 kill -TERM "$agent"; wait_exit "$agent" 10; [ "$EXIT_CODE" = 0 ] || fail "agent did not stop cleanly"
 kill -TERM "$edge"; wait_exit "$edge" 10; [ "$EXIT_CODE" = 0 ] || fail "edge did not stop cleanly"
 echo "config_files_test: 1 passed, 0 failed"

@@ -97,6 +97,7 @@ tunnels:
     envoy_clusters: [web-cluster]
   api:
     hosts: [api.test]
+    tenant: team-2
     auth: {tokens: ["$("$DIALBACK" token hash "$api_token")"]}
 YAML
 "$DIALBACK" edge --config edge.yaml 2>edge.log &

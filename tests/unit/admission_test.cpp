@@ -100,6 +100,37 @@ TEST(Admission, DecidesEveryStatusInOrder) {
   }
 }
 
+TEST(Admission, TenantsOwnTheirTunnels) {
+  std::vector<TunnelConfig> configs(2);
+  configs[0].name = "web";
+  configs[0].hosts = {"web.example.test"};
+  configs[0].auth.tokens = {kWebToken};
+  configs[1].name = "acme-web";
+  configs[1].hosts = {"acme.example.test"};
+  configs[1].auth.tokens = {kWebToken};
+  configs[1].tenant = "acme";
+  auto tunnels = TunnelTable::build(configs);
+  ASSERT_TRUE(tunnels.has_value());
+  const struct {
+    const char* tunnel;
+    const char* tenant;
+    int status;  // 0: admitted
+  } rows[] = {
+      {"web", "default", 0},      {"web", "acme", 403}, {"acme-web", "acme", 0},
+      {"acme-web", "default", 403},
+      {"acme-web", "", 0},  // rhttp: no tenant stated, the tunnel's applies
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(std::string(row.tunnel) + " as tenant '" + row.tenant + "'");
+    AdmissionClaim claim;
+    claim.identity.tunnel = row.tunnel;
+    claim.identity.tenant = row.tenant;
+    claim.credentials.token = kWebToken;
+    const auto decided = decide_admission(claim, *tunnels, AdmissionState{});
+    EXPECT_EQ(decided ? 0 : decided.error().status, row.status);
+  }
+}
+
 TEST(Admission, MalformedClaimKeepsItsStatusUnlessOverBudget) {
   const TunnelTable tunnels = make_tunnels();
   const ParsedClaim malformed = tl::unexpected(RegistrationRejection::bad_request("bad label"));

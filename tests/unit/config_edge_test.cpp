@@ -98,6 +98,29 @@ TEST(EdgeConfig, EnvoyClustersNameTheirTunnel) {
             (std::vector<std::string>{"web-cluster", "web.backup"}));
 }
 
+TEST(EdgeConfig, TenantAndIdentityRouting) {
+  auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->tunnels.at(0).tenant, "default");
+  EXPECT_FALSE(loaded->tunnels.at(0).identity_routing.has_value());  // off unless configured
+
+  loaded = load_edge_config_from_string(
+      std::string(kBase) + "    tenant: acme\n    identity_routing: {}\n", "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->tunnels.at(0).tenant, "acme");
+  EXPECT_EQ(loaded->tunnels.at(0).identity_routing, IdentityRoutingConfig{});
+
+  loaded = load_edge_config_from_string(
+      std::string(kBase) +
+          "    identity_routing: {node_header: X-Node-Id, cluster_header: x-cluster-id, strip: false}\n",
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const auto& routing = *loaded->tunnels.at(0).identity_routing;
+  EXPECT_EQ(routing.node_header, "x-node-id");
+  EXPECT_EQ(routing.cluster_header, "x-cluster-id");
+  EXPECT_FALSE(routing.strip);
+}
+
 TEST(EdgeConfig, MinimalFileGetsDefaults) {
   auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
@@ -181,6 +204,14 @@ INSTANTIATE_TEST_SUITE_P(
                     "tunnels.web.auth", "at least one token or client name"},
         InvalidCase{"UnknownBalance", "", "    balance: random\n", 11, "tunnels.web.balance",
                     "unknown balance policy"},
+        InvalidCase{"BadTenant", "", "    tenant: \"a b\"\n", 11, "tunnels.web.tenant", "1-63"},
+        InvalidCase{"BadIdentityHeader", "", "    identity_routing: {node_header: \"x node\"}\n", 11,
+                    "tunnels.web.identity_routing.node_header", "not an HTTP header name"},
+        InvalidCase{"SameIdentityHeaders", "",
+                    "    identity_routing: {node_header: x-id, cluster_header: X-Id}\n", 11,
+                    "tunnels.web.identity_routing.cluster_header", "must differ"},
+        InvalidCase{"UnknownIdentityRoutingKey", "", "    identity_routing: {nodes: x}\n", 11,
+                    "tunnels.web.identity_routing.nodes", "unknown key"},
         InvalidCase{"BadEnvoyCluster", "", "    envoy_clusters: [\"bad id\"]\n", 11,
                     "tunnels.web.envoy_clusters[0]", "cluster id"},
         InvalidCase{"EnvoyClusterOfAnotherTunnel", "",

@@ -21,7 +21,6 @@ Task<AcceptedSession> RhttpAcceptor::accept(AgentConnection connection, Admissio
   claim.named_by = TunnelNamedBy::certificate;
   claim.credentials.cert_names = connection.cert_names;
   if (!connection.cert_names.empty()) claim.identity.node = connection.cert_names.front();
-  claim.identity.tenant = std::string(kDefaultTenant);
   claim.identity.session_id = generate_session_id();
   claim.identity.peer_address = connection.peer;
   auto grant = admission.admit(connection, name(), claim);
@@ -29,6 +28,7 @@ Task<AcceptedSession> RhttpAcceptor::accept(AgentConnection connection, Admissio
   if (!grant) co_return AcceptedSession{};
   claim.identity.tunnel = grant->tunnel;
   claim.identity.cluster = grant->tunnel;
+  claim.identity.tenant = grant->tenant;
   AcceptedSession accepted;
   accepted.tunnel = grant->tunnel;
   accepted.session = std::make_unique<h2::H2Connection>(

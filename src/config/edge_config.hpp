@@ -123,6 +123,7 @@ struct TunnelConfig {
   std::vector<std::string> hosts;  // lower-case DNS names or "*." + DNS name, unique across tunnels
   TunnelAuthConfig auth;
   BalancePolicy balance = BalancePolicy::least_inflight;
+  HashKey hash_key;  // for balance: hash
   // The tenant that owns the tunnel: agents of another tenant are refused (403).
   std::string tenant = "default";
   std::optional<IdentityRoutingConfig> identity_routing;

@@ -124,7 +124,8 @@ IdentityRoutingConfig parse_identity_routing(ParseContext& ctx, const Field& fie
 
 TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Field& field) {
   MapReader map(ctx, field,
-                {"hosts", "auth", "balance", "envoy_clusters", "tenant", "identity_routing"});
+                {"hosts", "auth", "balance", "hash_key", "envoy_clusters", "tenant",
+                 "identity_routing"});
   TunnelConfig out;
   out.name = name;
   out.hosts = read_string_list(ctx, map.require("hosts"));
@@ -132,13 +133,27 @@ TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Fiel
   if (auto f = map.find("auth")) out.auth = parse_auth(ctx, *f);
   if (auto f = map.find("envoy_clusters")) out.envoy_clusters = read_string_list(ctx, *f);
   if (auto f = map.find("tenant")) out.tenant = read_string(ctx, *f);
+  if (auto f = map.find("hash_key")) {
+    const std::string text = read_string(ctx, *f);
+    if (text == "client_ip") {
+      out.hash_key = {HashKey::Source::client_ip, {}};
+    } else if (text.starts_with("header:") && text.size() > 7) {
+      out.hash_key = {HashKey::Source::header, to_lower_ascii(text.substr(7))};
+    } else if (text.starts_with("cookie:") && text.size() > 7) {
+      out.hash_key = {HashKey::Source::cookie, text.substr(7)};
+    } else {
+      ctx.fail(f->line, f->key,
+               "invalid hash key \"" + text + "\": expected header:NAME, cookie:NAME or client_ip");
+    }
+  }
   if (auto f = map.find("identity_routing")) out.identity_routing = parse_identity_routing(ctx, *f);
   if (auto f = map.find("balance")) {
     const std::string text = read_string(ctx, *f);
     const auto policy = parse_balance_policy(text);
     if (!policy)
       ctx.fail(f->line, f->key,
-               "unknown balance policy \"" + text + "\": expected least_inflight or round_robin");
+               "unknown balance policy \"" + text +
+                   "\": expected least_inflight, round_robin or hash");
     out.balance = *policy;
   }
   return out;

@@ -120,6 +120,15 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
       }
     }
     if (auto e = check_auth(prefix + ".auth", tunnel.auth, config.agents)) return e;
+    if (tunnel.hash_key.source != HashKey::Source::client_ip) {
+      if (tunnel.balance != BalancePolicy::hash) {
+        return error(prefix + ".hash_key", "needs balance: hash");
+      }
+      if (!is_header_name(to_lower_ascii(tunnel.hash_key.name))) {
+        return error(prefix + ".hash_key",
+                     "\"" + tunnel.hash_key.name + "\" is not a header or cookie name");
+      }
+    }
     if (!is_valid_identity(tunnel.tenant)) {
       return error(prefix + ".tenant", "must be 1-63 characters of [A-Za-z0-9._-]");
     }

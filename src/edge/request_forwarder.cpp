@@ -83,11 +83,13 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestH
       filter.cluster = cluster;
     }
   }
-  TunnelSession* session = registry_.pick(tunnel_name, filter);
+  const std::string key =
+      entry.balance == BalancePolicy::hash ? hash_key_of(head, entry.hash_key, peer) : "";
+  TunnelSession* session = registry_.pick(tunnel_name, filter, key);
   Result<std::unique_ptr<TunnelStream>> opened = fail(Error::no_session);
   if (session != nullptr) opened = co_await session->open_stream(head, end_stream);
   if (!opened && session != nullptr) {  // the session just began draining: try another once
-    session = registry_.pick(tunnel_name, filter);
+    session = registry_.pick(tunnel_name, filter, key);
     if (session != nullptr) opened = co_await session->open_stream(head, end_stream);
   }
   if (!opened) {
@@ -107,6 +109,35 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestH
     via = "tunnel=" + tunnel_name + " session=" + session->identity().session_id;
   }
   co_return OpenedStream{std::move(*opened), std::move(via)};
+}
+
+std::string RequestForwarder::hash_key_of(const RequestHead& head, const HashKey& key,
+                                          const PublicPeer& peer) {
+  switch (key.source) {
+    case HashKey::Source::client_ip: return peer.ip;
+    case HashKey::Source::header:
+      for (const auto& field : head.headers) {
+        if (field.name == key.name) return field.value;
+      }
+      return {};
+    case HashKey::Source::cookie:
+      for (const auto& field : head.headers) {
+        if (field.name != "cookie") continue;
+        std::string_view rest = field.value;
+        while (!rest.empty()) {
+          const std::size_t end = std::min(rest.find(';'), rest.size());
+          std::string_view pair = rest.substr(0, end);
+          rest.remove_prefix(std::min(end + 1, rest.size()));
+          while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+          const std::size_t eq = pair.find('=');
+          if (eq != std::string_view::npos && pair.substr(0, eq) == key.name) {
+            return std::string(pair.substr(eq + 1));
+          }
+        }
+      }
+      return {};
+  }
+  return {};
 }
 
 void RequestForwarder::take_identity_headers(RequestHead& head,

@@ -99,6 +99,9 @@ class RequestForwarder {
                     std::string_view reason);
 
  private:
+  // The value `balance: hash` hashes; empty when the request has none.
+  static std::string hash_key_of(const RequestHead& head, const HashKey& key,
+                                 const PublicPeer& peer);
   // Reads (and with `strip` removes) the identity routing headers.
   static void take_identity_headers(RequestHead& head, const IdentityRoutingConfig& routing,
                                     std::string& node, std::string& cluster);

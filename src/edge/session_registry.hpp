@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/balance_policy.hpp"
+#include "routing/hash_ring.hpp"
 #include "routing/session_picker.hpp"
 #include "tunnel/tunnel_session.hpp"
 
@@ -30,8 +31,12 @@ class SessionRegistry {
   void remove(std::string_view tunnel, TunnelSession* session);
 
   // A session of `tunnel` that accepts new streams and passes `filter`, by
-  // the tunnel's policy.
-  TunnelSession* pick(std::string_view tunnel, const SessionFilter& filter = {});
+  // the tunnel's policy. `hash`: the node that owns `hash_key` on the
+  // tunnel's ring (the next one clockwise while it has no eligible
+  // session), then that node's least busy session; an empty key falls back
+  // to least_inflight.
+  TunnelSession* pick(std::string_view tunnel, const SessionFilter& filter = {},
+                      std::string_view hash_key = {});
   std::size_t count(std::string_view tunnel) const;
   std::vector<TunnelSession*> all() const;
 
@@ -40,6 +45,10 @@ class SessionRegistry {
     std::vector<TunnelSession*> sessions;
     std::vector<PickCandidate> candidates;  // scratch, reused per pick
     SessionPicker picker{PickPolicy::least_inflight};
+    BalancePolicy policy = BalancePolicy::least_inflight;
+    // balance: hash only: the nodes with sessions, and how many each has.
+    HashRing ring;
+    std::unordered_map<std::string, std::size_t> node_sessions;
   };
   struct NameHash {
     using is_transparent = void;
@@ -48,6 +57,10 @@ class SessionRegistry {
     }
   };
   Tunnel& tunnel(std::string_view name);
+  static bool eligible(TunnelSession& session, const SessionFilter& filter);
+  static TunnelSession* pick_by_hash(Tunnel& t, const SessionFilter& filter, std::string_view key);
+  static void join_ring(Tunnel& t, const std::string& node);
+  static void leave_ring(Tunnel& t, const std::string& node);
 
   std::unordered_map<std::string, Tunnel, NameHash, std::equal_to<>> tunnels_;
 };

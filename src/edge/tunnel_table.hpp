@@ -20,6 +20,8 @@ struct TunnelEntry {
   std::vector<std::string> hosts;
   std::string tenant;
   std::optional<IdentityRoutingConfig> identity_routing;
+  BalancePolicy balance = BalancePolicy::least_inflight;
+  HashKey hash_key;
 };
 
 class TunnelTable {

@@ -1,5 +1,6 @@
 // Identity (docs/protocol.md §4): tunnels belong to a tenant, and with a
 // tunnel's identity_routing a public request may pin a node or a cluster.
+#include <map>
 #include <set>
 
 #include "tunnel_fixture.hpp"
@@ -115,6 +116,43 @@ TEST_F(IdentityTest, AgentOfAnotherTenantIsRefused) {
   EXPECT_EQ(edge_->session_count(kTunnel), 0u);
   start_agent({.node = "member", .tenant = "acme"});
   ASSERT_TRUE(run_until([&] { return edge_->session_count(kTunnel) == 1; }));
+}
+
+// balance: hash keeps a key on one node while it lives; when a node
+// leaves, only its keys move.
+TEST_F(IdentityTest, HashBalanceKeepsKeysOnTheirNode) {
+  start_edge({.configure = [](EdgeConfig& config) {
+    config.tunnels.at(0).balance = BalancePolicy::hash;
+    config.tunnels.at(0).hash_key = {HashKey::Source::header, "x-user"};
+  }});
+  auto& leaving = start_agent({.node = "node-a"}, answer_as("node-a"));
+  start_agent({.node = "node-b"}, answer_as("node-b"));
+  start_agent({.node = "node-c"}, answer_as("node-c"));
+  ASSERT_TRUE(wait_ready(3));
+  std::map<std::string, std::string> owner;
+  for (int user = 0; user < 30; ++user) {
+    const std::string key = "user-" + std::to_string(user);
+    for (int repeat = 0; repeat < 3; ++repeat) {
+      auto result = get({{"X-User", key}});
+      ASSERT_EQ(result.status(), 200);
+      if (repeat == 0) owner[key] = result.response.body();
+      EXPECT_EQ(result.response.body(), owner[key]) << key;
+    }
+  }
+  std::set<std::string> nodes;
+  for (const auto& [key, node] : owner) nodes.insert(node);
+  EXPECT_EQ(nodes.size(), 3u) << "30 keys should reach every node of 3";
+
+  shutdown_agent(leaving);
+  ASSERT_TRUE(run_until([&] { return edge_->session_count(kTunnel) == 2; }));
+  for (const auto& [key, node] : owner) {
+    const std::string now = get({{"X-User", key}}).response.body();
+    if (node == "node-a") {
+      EXPECT_NE(now, "node-a") << key;
+    } else {
+      EXPECT_EQ(now, node) << key << " moved although its node stayed";
+    }
+  }
 }
 
 }  // namespace

@@ -98,6 +98,19 @@ TEST(EdgeConfig, EnvoyClustersNameTheirTunnel) {
             (std::vector<std::string>{"web-cluster", "web.backup"}));
 }
 
+TEST(EdgeConfig, HashBalanceKeys) {
+  for (const auto& [text, expected] :
+       {std::pair{"client_ip", HashKey{HashKey::Source::client_ip, ""}},
+        std::pair{"header:X-User", HashKey{HashKey::Source::header, "x-user"}},
+        std::pair{"cookie:session", HashKey{HashKey::Source::cookie, "session"}}}) {
+    auto loaded = load_edge_config_from_string(
+        std::string(kBase) + "    balance: hash\n    hash_key: \"" + text + "\"\n", "edge.yaml");
+    ASSERT_TRUE(loaded) << loaded.error().to_string();
+    EXPECT_EQ(loaded->tunnels.at(0).balance, BalancePolicy::hash);
+    EXPECT_EQ(loaded->tunnels.at(0).hash_key, expected) << text;
+  }
+}
+
 TEST(EdgeConfig, TenantAndIdentityRouting) {
   auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
@@ -204,6 +217,10 @@ INSTANTIATE_TEST_SUITE_P(
                     "tunnels.web.auth", "at least one token or client name"},
         InvalidCase{"UnknownBalance", "", "    balance: random\n", 11, "tunnels.web.balance",
                     "unknown balance policy"},
+        InvalidCase{"BadHashKey", "", "    balance: hash\n    hash_key: ip\n", 12,
+                    "tunnels.web.hash_key", "invalid hash key"},
+        InvalidCase{"HashKeyWithoutHashBalance", "", "    hash_key: header:x-user\n", 11,
+                    "tunnels.web.hash_key", "needs balance: hash"},
         InvalidCase{"BadTenant", "", "    tenant: \"a b\"\n", 11, "tunnels.web.tenant", "1-63"},
         InvalidCase{"BadIdentityHeader", "", "    identity_routing: {node_header: \"x node\"}\n", 11,
                     "tunnels.web.identity_routing.node_header", "not an HTTP header name"},

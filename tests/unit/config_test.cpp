@@ -241,5 +241,30 @@ TEST(ConfigExamples, AgentRoutesExampleLoads) {
   EXPECT_EQ(agent->routes[1].upstream.port, 3000);
 }
 
+TEST(ConfigExamples, IdentityEdgeExampleLoads) {
+  const std::string path = std::string(DIALBACK_EXAMPLES_DIR) + "/edge-identity.yaml";
+  auto edge = load_edge_config(path);
+  ASSERT_TRUE(edge) << edge.error().to_string();
+  ASSERT_EQ(edge->tunnels.size(), 2u);
+  EXPECT_EQ(edge->tunnels[0].tenant, "acme");
+  EXPECT_EQ(edge->tunnels[0].envoy_clusters, (std::vector<std::string>{"web-cluster"}));
+  ASSERT_TRUE(edge->tunnels[0].identity_routing.has_value());
+  EXPECT_EQ(edge->tunnels[0].identity_routing->node_header, "x-node-id");
+  EXPECT_EQ(edge->tunnels[1].balance, BalancePolicy::hash);
+  EXPECT_EQ(edge->tunnels[1].hash_key, (HashKey{HashKey::Source::cookie, "session"}));
+}
+
+TEST(ConfigExamples, EnvoyAgentExampleLoads) {
+  const std::string path = std::string(DIALBACK_EXAMPLES_DIR) + "/agent-envoy.yaml";
+  auto agent = load_agent_config(path);
+  ASSERT_TRUE(agent) << agent.error().to_string();
+  ASSERT_EQ(agent->edges.size(), 1u);
+  EXPECT_EQ(agent->edges[0].transport, AgentTransport::envoy);
+  EXPECT_EQ(agent->edges[0].connections, 2);
+  EXPECT_EQ(agent->agent.node, "laptop-1");
+  EXPECT_EQ(agent->agent.cluster, "web-cluster");
+  EXPECT_EQ(agent->agent.tenant, "acme");
+}
+
 }  // namespace
 }  // namespace dialback

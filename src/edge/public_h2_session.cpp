@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "edge/error_page.hpp"
 #include "edge/idle_timeout_stream.hpp"
+#include "http1/upgrade.hpp"
 #include "tunnel/stream_bridge.hpp"
 
 namespace dialback::edge {
@@ -218,6 +219,20 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
     co_return;
   }
 
+  // Extended CONNECT (RFC 8441): a 2xx means the tunnel is open. The local
+  // service ignoring the upgrade with a plain 2xx (marked by the agent) must
+  // not look like one, and the marker never leaves the edge.
+  if (!head.protocol.empty() && !http1::upgrade_accepted(*response) &&
+      response->status / 100 == 2) {
+    ++counters.requests_failed;
+    tunnel->reset(Error::cancelled);
+    co_await respond_error(*public_stream, entry, http::status::bad_gateway,
+                           "dialback edge: the service did not accept the " + head.protocol +
+                               " upgrade",
+                           via + " error=upgrade-declined");
+    co_await bridge.finish();
+    co_return;
+  }
   auto relayed = co_await bridge.relay_response(*response);
   co_await bridge.finish();
   if (!relayed) ++counters.requests_failed;

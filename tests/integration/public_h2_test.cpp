@@ -215,6 +215,21 @@ TEST_F(PublicH2Test, DeclinedExtendedConnectIsAPlainResponse) {
   close(client);
 }
 
+// A 2xx to an extended CONNECT means the tunnel is open: a service that
+// ignores the upgrade and answers 200 must not look like that.
+TEST_F(PublicH2Test, ExtendedConnectDeclinedWithA2xxIs502) {
+  start();
+  auto client = connect_tls();
+  RequestHead head = h2_request("CONNECT", "/hello");
+  head.protocol = "websocket";
+  auto stream = client->open(head, false);
+  ASSERT_TRUE(stream);
+  auto result = run(H2Client::read_all(**stream));
+  EXPECT_EQ(result.status, 502);
+  for (const auto& field : result.headers) EXPECT_NE(field.name, "dialback-upgrade");
+  close(client);
+}
+
 TEST_F(PublicH2Test, ClientResetCancelsTheTunnelStreamAtOnce) {
   start();
   auto client = connect_h2c();

@@ -86,7 +86,7 @@ class Agent {
   int tasks_running_ = 0;             // slot loops and stream handlers; shutdown() waits for them
   int streams_serving_ = 0;           // stream handlers running
   HeapTrimmer trimmer_;               // gives back a burst's memory once no stream is served
-  PendingDials dialing_;  // sockets of dials in progress; shutdown() closes them
+  PendingDials dialing_;              // sockets of dials in progress; shutdown() closes them
   bool stopping_ = false;
 };
 

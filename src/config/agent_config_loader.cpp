@@ -55,7 +55,8 @@ EdgeTargetConfig parse_edge_target(ParseContext& ctx, const Field& field) {
   if (auto f = map.find("transport")) {
     const std::string text = read_string(ctx, *f);
     const auto transport = parse_agent_transport(text);
-    if (!transport) ctx.fail(f->line, f->key, "unknown transport \"" + text + "\": expected h2, rhttp or envoy");
+    if (!transport)
+      ctx.fail(f->line, f->key, "unknown transport \"" + text + "\": expected h2, rhttp or envoy");
     out.transport = *transport;
   }
   if (auto f = map.find("server_name")) out.server_name = read_string(ctx, *f);

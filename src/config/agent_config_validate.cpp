@@ -65,8 +65,9 @@ std::optional<ConfigError> check_edges(const AgentConfig& config) {
       const std::string& named = edge.address_identity.*part.part;
       const std::string& actual = config.agent.*part.agent;
       if (!named.empty() && named != actual) {
-        return error(prefix + ".address", "the rc:// address names " + std::string(part.name) + " \"" + named +
-                                              "\" but the agent's " + part.name + " is \"" + actual + "\"");
+        return error(prefix + ".address", "the rc:// address names " + std::string(part.name) +
+                                              " \"" + named + "\" but the agent's " + part.name +
+                                              " is \"" + actual + "\"");
       }
     }
   }
@@ -147,8 +148,8 @@ std::optional<ConfigError> apply_address_identities(AgentConfig& config,
         const auto address = [&config](std::size_t index) {
           return to_string(ListenAddress{config.edges[index].host, config.edges[index].port});
         };
-        std::string message =
-            "the rc:// address for " + address(i) + " names " + part.name + " \"" + named + "\" but ";
+        std::string message = "the rc:// address for " + address(i) + " names " + part.name +
+                              " \"" + named + "\" but ";
         if (!from_edge) {
           message += source + " is \"" + value + "\"";
         } else if (source == key) {

@@ -4,9 +4,9 @@
 #include <charconv>
 #include <optional>
 
+#include "config/listen_address.hpp"
 #include "core/ascii.hpp"
 #include "core/identity.hpp"
-#include "config/listen_address.hpp"
 
 namespace dialback {
 namespace {
@@ -21,27 +21,32 @@ tl::unexpected<std::string> bad(std::string_view text, std::string_view why) {
 // One of NODE, CLUSTER, TENANT: empty (not named) or an identity.
 std::optional<std::string> check_part(std::string_view name, std::string_view value) {
   if (value.empty() || is_valid_identity(value)) return std::nullopt;
-  return std::string(name) + " \"" + std::string(value) + "\" must be 1-63 characters of [A-Za-z0-9._-]";
+  return std::string(name) + " \"" + std::string(value) +
+         "\" must be 1-63 characters of [A-Za-z0-9._-]";
 }
 
 tl::expected<EdgeAddress, std::string> parse_rc(std::string_view text) {
   const std::string_view rest = text.substr(kScheme.size());
   const auto at = rest.find('@');
-  if (at == std::string_view::npos) return bad(text, "missing '@' (expected " + std::string(kForm) + ")");
+  if (at == std::string_view::npos)
+    return bad(text, "missing '@' (expected " + std::string(kForm) + ")");
   if (rest.find('@', at + 1) != std::string_view::npos) return bad(text, "more than one '@'");
 
   EdgeAddress out;
   out.rc = true;
   const std::string_view identity = rest.substr(0, at);
   if (std::count(identity.begin(), identity.end(), ':') != 2) {
-    return bad(text, "expected NODE:CLUSTER:TENANT before '@' (three parts, each may be empty, "
-                     "separated by two ':')");
+    return bad(text,
+               "expected NODE:CLUSTER:TENANT before '@' (three parts, each may be empty, "
+               "separated by two ':')");
   }
   const auto first = identity.find(':');
   const auto second = identity.find(':', first + 1);
-  const std::pair<std::string_view, std::string*> parts[] = {
-      {"node", &out.identity.node}, {"cluster", &out.identity.cluster}, {"tenant", &out.identity.tenant}};
-  const std::string_view values[] = {identity.substr(0, first), identity.substr(first + 1, second - first - 1),
+  const std::pair<std::string_view, std::string*> parts[] = {{"node", &out.identity.node},
+                                                             {"cluster", &out.identity.cluster},
+                                                             {"tenant", &out.identity.tenant}};
+  const std::string_view values[] = {identity.substr(0, first),
+                                     identity.substr(first + 1, second - first - 1),
                                      identity.substr(second + 1)};
   for (std::size_t i = 0; i < 3; ++i) {
     if (auto why = check_part(parts[i].first, values[i])) return bad(text, *why);
@@ -59,8 +64,9 @@ tl::expected<EdgeAddress, std::string> parse_rc(std::string_view text) {
   const auto colons = std::count(after_host.begin(), after_host.end(), ':');
   if (colons < 2) return bad(text, "expected HOST:PORT:COUNT after '@'");
   if (colons > 2) {
-    return bad(text, "expected HOST:PORT:COUNT after '@': too many ':' (write an IPv6 host in brackets, "
-                     "[addr]:PORT:COUNT)");
+    return bad(text,
+               "expected HOST:PORT:COUNT after '@': too many ':' (write an IPv6 host in brackets, "
+               "[addr]:PORT:COUNT)");
   }
   const auto last = target.rfind(':');
   const std::string_view host_port = target.substr(0, last);
@@ -74,11 +80,12 @@ tl::expected<EdgeAddress, std::string> parse_rc(std::string_view text) {
     return bad(text, why);
   }
   int count = 0;
-  const auto [end, ec] = std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
-  if (count_text.empty() || ec != std::errc{} || end != count_text.data() + count_text.size() || count < 1 ||
-      count > kMaxEdgeAddressCount) {
-    return bad(text, "COUNT must be a number from 1 to " + std::to_string(kMaxEdgeAddressCount) + ", got \"" +
-                         std::string(count_text) + "\"");
+  const auto [end, ec] =
+      std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
+  if (count_text.empty() || ec != std::errc{} || end != count_text.data() + count_text.size() ||
+      count < 1 || count > kMaxEdgeAddressCount) {
+    return bad(text, "COUNT must be a number from 1 to " + std::to_string(kMaxEdgeAddressCount) +
+                         ", got \"" + std::string(count_text) + "\"");
   }
   out.host = std::move(address->host);
   out.port = address->port;

@@ -25,8 +25,8 @@ struct AddressIdentity {
 struct EdgeAddress {
   std::string host;  // name or IP literal, IPv6 without brackets
   std::uint16_t port = 0;
-  bool rc = false;     // written as rc://...
-  int count = 0;       // rc:// COUNT, 1-64; 0 for host:port
+  bool rc = false;           // written as rc://...
+  int count = 0;             // rc:// COUNT, 1-64; 0 for host:port
   AddressIdentity identity;  // rc:// identity parts; all empty for host:port
 
   friend bool operator==(const EdgeAddress&, const EdgeAddress&) = default;

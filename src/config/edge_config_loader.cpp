@@ -123,9 +123,9 @@ IdentityRoutingConfig parse_identity_routing(ParseContext& ctx, const Field& fie
 }
 
 TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Field& field) {
-  MapReader map(ctx, field,
-                {"hosts", "auth", "balance", "hash_key", "envoy_clusters", "tenant",
-                 "identity_routing"});
+  MapReader map(
+      ctx, field,
+      {"hosts", "auth", "balance", "hash_key", "envoy_clusters", "tenant", "identity_routing"});
   TunnelConfig out;
   out.name = name;
   out.hosts = read_string_list(ctx, map.require("hosts"));
@@ -151,9 +151,9 @@ TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Fiel
     const std::string text = read_string(ctx, *f);
     const auto policy = parse_balance_policy(text);
     if (!policy)
-      ctx.fail(f->line, f->key,
-               "unknown balance policy \"" + text +
-                   "\": expected least_inflight, round_robin or hash");
+      ctx.fail(
+          f->line, f->key,
+          "unknown balance policy \"" + text + "\": expected least_inflight, round_robin or hash");
     out.balance = *policy;
   }
   return out;

@@ -141,16 +141,14 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
         }
       }
       if (routing->node_header == routing->cluster_header) {
-        return error(prefix + ".identity_routing.cluster_header",
-                     "must differ from node_header");
+        return error(prefix + ".identity_routing.cluster_header", "must differ from node_header");
       }
     }
     const std::vector<std::string> own_name{tunnel.name};
     const auto& clusters = tunnel.envoy_clusters.empty() ? own_name : tunnel.envoy_clusters;
     for (std::size_t i = 0; i < clusters.size(); ++i) {
-      const std::string key = tunnel.envoy_clusters.empty()
-                                  ? prefix
-                                  : indexed(prefix + ".envoy_clusters", i);
+      const std::string key =
+          tunnel.envoy_clusters.empty() ? prefix : indexed(prefix + ".envoy_clusters", i);
       if (!is_valid_identity(clusters[i])) {
         return error(key, "cluster id must be 1-63 characters of [A-Za-z0-9._-]");
       }

@@ -226,10 +226,10 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
       response->status / 100 == 2) {
     ++counters.requests_failed;
     tunnel->reset(Error::cancelled);
-    co_await respond_error(*public_stream, entry, http::status::bad_gateway,
-                           "dialback edge: the service did not accept the " + head.protocol +
-                               " upgrade",
-                           via + " error=upgrade-declined");
+    co_await respond_error(
+        *public_stream, entry, http::status::bad_gateway,
+        "dialback edge: the service did not accept the " + head.protocol + " upgrade",
+        via + " error=upgrade-declined");
     co_await bridge.finish();
     co_return;
   }

@@ -30,9 +30,8 @@ namespace dialback::edge {
 class PublicH2Session {
  public:
   // `initial`: bytes already read from `io` (the client preface, for h2c).
-  PublicH2Session(std::unique_ptr<ByteStream> io, std::string initial,
-                  RequestForwarder& forwarder, PublicPeer peer, std::string scheme,
-                  Logger logger);
+  PublicH2Session(std::unique_ptr<ByteStream> io, std::string initial, RequestForwarder& forwarder,
+                  PublicPeer peer, std::string scheme, Logger logger);
 
   // Serves the connection until it ends and every stream's forwarder has
   // returned.

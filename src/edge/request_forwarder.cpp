@@ -49,16 +49,16 @@ std::string RequestForwarder::add_forwarding(RequestHead& head, const PublicPeer
 }
 
 Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestHead& head,
-                                                                  bool end_stream,
-                                                                  const PublicPeer& peer) {
+                                                                        bool end_stream,
+                                                                        const PublicPeer& peer) {
   if (requests_per_ip_.enabled()) {
     const auto now = std::chrono::steady_clock::now();
     if (!requests_per_ip_.take(peer.source, now)) {
       ++counters_.requests_rate_limited;
       co_return tl::unexpected(ForwardRefusal{http::status::too_many_requests,
-                                           "dialback edge: too many requests from this address",
-                                           requests_per_ip_.retry_after(peer.source, now),
-                                           "rate-limited: public.limits.requests_per_ip"});
+                                              "dialback edge: too many requests from this address",
+                                              requests_per_ip_.retry_after(peer.source, now),
+                                              "rate-limited: public.limits.requests_per_ip"});
     }
   }
   const auto tunnel = tunnels_.route(head.authority);

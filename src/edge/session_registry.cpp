@@ -83,7 +83,8 @@ TunnelSession* SessionRegistry::pick(std::string_view name, const SessionFilter&
   auto it = tunnels_.find(name);
   if (it == tunnels_.end()) return nullptr;
   Tunnel& t = it->second;
-  if (t.policy == BalancePolicy::hash && !hash_key.empty()) return pick_by_hash(t, filter, hash_key);
+  if (t.policy == BalancePolicy::hash && !hash_key.empty())
+    return pick_by_hash(t, filter, hash_key);
   t.candidates.clear();
   for (auto* session : t.sessions) {
     t.candidates.push_back(PickCandidate{session->stats().inflight, eligible(*session, filter)});

@@ -13,10 +13,9 @@ tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<Tunn
         return tl::unexpected("tunnel " + config.name + ": invalid or duplicate host " + host);
       }
     }
-    table.entries_.push_back(
-        TunnelEntry{config.name, TunnelAuthPolicy{std::move(*tokens), config.auth.client_names},
-                    config.hosts, config.tenant, config.identity_routing, config.balance,
-                    config.hash_key});
+    table.entries_.push_back(TunnelEntry{
+        config.name, TunnelAuthPolicy{std::move(*tokens), config.auth.client_names}, config.hosts,
+        config.tenant, config.identity_routing, config.balance, config.hash_key});
     table.by_name_.emplace(config.name, index);
     if (config.envoy_clusters.empty()) {
       table.by_envoy_cluster_.emplace(config.name, index);

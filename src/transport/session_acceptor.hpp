@@ -21,10 +21,10 @@ namespace dialback {
 // An agent connection past TLS, as the listener hands it over.
 struct AgentConnection {
   TlsStream tls;
-  std::string alpn;         // negotiated; empty when none
-  std::string initial;      // bytes read after the handshake, not consumed
-  std::string peer;         // "ip:port"
-  std::string source;       // the rate-limit key of the address (core/ip_network.hpp)
+  std::string alpn;                     // negotiated; empty when none
+  std::string initial;                  // bytes read after the handshake, not consumed
+  std::string peer;                     // "ip:port"
+  std::string source;                   // the rate-limit key of the address (core/ip_network.hpp)
   std::vector<std::string> cert_names;  // of a verified client certificate
   // What is left of agents.handshake_timeout: registration must finish by then.
   std::chrono::steady_clock::time_point deadline;
@@ -32,8 +32,8 @@ struct AgentConnection {
 
 // How a registration names its tunnel.
 enum class TunnelNamedBy {
-  name,         // identity.tunnel (the dialback registration)
-  certificate,  // the tunnel whose client_names list the certificate (rhttp)
+  name,           // identity.tunnel (the dialback registration)
+  certificate,    // the tunnel whose client_names list the certificate (rhttp)
   envoy_cluster,  // identity.cluster, through tunnels.<name>.envoy_clusters (envoy)
 };
 

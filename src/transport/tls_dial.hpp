@@ -17,10 +17,10 @@ namespace dialback {
 
 // A dialed TLS connection and the deadline that still bounds its registration.
 struct DialedTls {
-  std::unique_ptr<TlsStream> tls;  // heap: the watchdog holds its socket's address
-  std::unique_ptr<Watchdog> watchdog;  // closes the socket when the dial timeout passes
+  std::unique_ptr<TlsStream> tls;                // heap: the watchdog holds its socket's address
+  std::unique_ptr<Watchdog> watchdog;            // closes the socket when the dial timeout passes
   std::unique_ptr<PendingDials::Entry> pending;  // until the session owns the socket
-  std::string where;                   // "host:port" for logs
+  std::string where;                             // "host:port" for logs
 };
 
 // Dials `edge`; nullopt on failure (logged). The watchdog and the pending

@@ -341,7 +341,9 @@ TEST_P(UploadCancellationTest, ClientGoneMidUploadWithContentLength) {
   client_gone_mid_upload(/*chunked=*/false);
 }
 
-TEST_P(UploadCancellationTest, ClientGoneMidChunkedUpload) { client_gone_mid_upload(/*chunked=*/true); }
+TEST_P(UploadCancellationTest, ClientGoneMidChunkedUpload) {
+  client_gone_mid_upload(/*chunked=*/true);
+}
 
 INSTANTIATE_TEST_SUITE_P(Transports, UploadCancellationTest, AllTransports(), TransportName);
 

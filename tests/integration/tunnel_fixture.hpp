@@ -160,8 +160,7 @@ class TunnelFixture : public ::testing::Test {
 // AllTransports(), TransportName)). Agents started without a transport use
 // the parameter; an rhttp agent presents the trusted client certificate
 // (its only credential).
-class TransportMatrix : public TunnelFixture,
-                        public ::testing::WithParamInterface<AgentTransport> {
+class TransportMatrix : public TunnelFixture, public ::testing::WithParamInterface<AgentTransport> {
  protected:
   TransportMatrix() { default_transport_ = GetParam(); }
 };

@@ -270,13 +270,14 @@ TEST(AgentConfig, RcAddressEmptyPartsKeepDefaultsAndExplicitKeysWin) {
       "agent.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
   const AgentConfig& c = *loaded;
-  EXPECT_TRUE(c.agent.node.ends_with("-" + std::to_string(::getpid()))) << c.agent.node;  // default kept
+  EXPECT_TRUE(c.agent.node.ends_with("-" + std::to_string(::getpid())))
+      << c.agent.node;                 // default kept
   EXPECT_EQ(c.agent.cluster, "blue");  // from the second edge
   EXPECT_EQ(c.agent.tenant, "acme");   // agent.tenant, and the second edge agrees
   ASSERT_EQ(c.edges.size(), 3u);
   EXPECT_EQ(c.edges[0].host, "::1");
-  EXPECT_EQ(c.edges[0].connections, 3);                  // COUNT wins over connections
-  EXPECT_EQ(c.edges[0].transport, AgentTransport::h2);   // transport written: kept
+  EXPECT_EQ(c.edges[0].connections, 3);                 // COUNT wins over connections
+  EXPECT_EQ(c.edges[0].transport, AgentTransport::h2);  // transport written: kept
   EXPECT_EQ(c.edges[1].transport, AgentTransport::envoy);
   EXPECT_EQ(c.edges[1].connections, 1);
   EXPECT_EQ(c.edges[1].tls_name(), "edge.internal");
@@ -288,26 +289,29 @@ TEST(AgentConfig, RcAddressEmptyPartsKeepDefaultsAndExplicitKeysWin) {
 INSTANTIATE_TEST_SUITE_P(
     RcAddress, AgentConfigInvalid,
     testing::Values(
-        InvalidCase{"RcMissingAt", "edge.test:8443", "rc://n:c:t", 4, "edges[0].address", "missing '@'"},
+        InvalidCase{"RcMissingAt", "edge.test:8443", "rc://n:c:t", 4, "edges[0].address",
+                    "missing '@'"},
         InvalidCase{"RcBadPort", "edge.test:8443", "rc://::@edge.test:0:1", 4, "edges[0].address",
                     "port must be a number from 1 to 65535"},
-        InvalidCase{"RcCountOutOfRange", "edge.test:8443", "rc://::@edge.test:8443:65", 4, "edges[0].address",
-                    "COUNT must be a number from 1 to 64"},
-        InvalidCase{"RcBadTenant", "edge.test:8443", "'rc://n:c:a b@edge.test:8443:1'", 4, "edges[0].address",
-                    "tenant \"a b\" must be 1-63 characters of [A-Za-z0-9._-]"},
-        InvalidCase{"RcTooFewColons", "edge.test:8443", "rc://n:c@edge.test:8443:1", 4, "edges[0].address",
-                    "expected NODE:CLUSTER:TENANT before '@'"},
-        InvalidCase{"RcTooManyColons", "edge.test:8443", "rc://::@edge.test:8443:1:1", 4, "edges[0].address",
-                    "expected HOST:PORT:COUNT after '@'"},
+        InvalidCase{"RcCountOutOfRange", "edge.test:8443", "rc://::@edge.test:8443:65", 4,
+                    "edges[0].address", "COUNT must be a number from 1 to 64"},
+        InvalidCase{"RcBadTenant", "edge.test:8443", "'rc://n:c:a b@edge.test:8443:1'", 4,
+                    "edges[0].address", "tenant \"a b\" must be 1-63 characters of [A-Za-z0-9._-]"},
+        InvalidCase{"RcTooFewColons", "edge.test:8443", "rc://n:c@edge.test:8443:1", 4,
+                    "edges[0].address", "expected NODE:CLUSTER:TENANT before '@'"},
+        InvalidCase{"RcTooManyColons", "edge.test:8443", "rc://::@edge.test:8443:1:1", 4,
+                    "edges[0].address", "expected HOST:PORT:COUNT after '@'"},
         InvalidCase{"RcEdgesDisagree", "  - address: edge.test:8443\n",
                     "  - address: rc://a:web:t@h1:1:1\n  - address: rc://b:web:t@h2:1:1\n", 5,
                     "edges[1].address",
                     "the rc:// address for h2:1 names node \"b\" but edges[0].address names \"a\""},
-        InvalidCase{"RcDisagreesWithAgentKey", "tunnel: web\ntoken: secret\nedges:\n  - address: edge.test:8443\n",
+        InvalidCase{"RcDisagreesWithAgentKey",
+                    "tunnel: web\ntoken: secret\nedges:\n  - address: edge.test:8443\n",
                     "agent:\n  cluster: red\ntunnel: web\ntoken: secret\nedges:\n"
                     "  - address: rc://:blue:@edge.test:8443:1\n",
                     6, "edges[0].address",
-                    "the rc:// address for edge.test:8443 names cluster \"blue\" but agent.cluster is \"red\""},
+                    "the rc:// address for edge.test:8443 names cluster \"blue\" but agent.cluster "
+                    "is \"red\""},
         InvalidCase{"RcDisagreesWithDefaultTenantWritten",
                     "tunnel: web\ntoken: secret\nedges:\n  - address: edge.test:8443\n",
                     "agent: {tenant: default}\ntunnel: web\ntoken: secret\nedges:\n"
@@ -325,11 +329,12 @@ TEST(AgentConfig, RcIdentityAgreesAfterFlags) {
   // As the CLI does for --tenant beta: the flag is explicit, the edge disagrees.
   changed.agent.tenant = "beta";
   changed.agent.set_by.tenant = "--tenant";
-  auto conflict =
-      apply_address_identities(changed, [](std::size_t i) { return "edges[" + std::to_string(i) + "].address"; });
+  auto conflict = apply_address_identities(
+      changed, [](std::size_t i) { return "edges[" + std::to_string(i) + "].address"; });
   ASSERT_TRUE(conflict.has_value());
   EXPECT_EQ(conflict->key, "edges[0].address");
-  EXPECT_NE(conflict->message.find("names tenant \"acme\" but --tenant is \"beta\""), std::string::npos)
+  EXPECT_NE(conflict->message.find("names tenant \"acme\" but --tenant is \"beta\""),
+            std::string::npos)
       << conflict->message;
   // validate_agent_config refuses the same disagreement on its own.
   auto invalid = validate_agent_config(changed);
@@ -338,7 +343,9 @@ TEST(AgentConfig, RcIdentityAgreesAfterFlags) {
   EXPECT_NE(invalid->message.find("names tenant \"acme\""), std::string::npos) << invalid->message;
   // The same value is no conflict.
   changed.agent.tenant = "acme";
-  EXPECT_FALSE(apply_address_identities(changed, [](std::size_t) { return std::string("--edge"); }).has_value());
+  EXPECT_FALSE(apply_address_identities(changed, [](std::size_t) {
+                 return std::string("--edge");
+               }).has_value());
   EXPECT_FALSE(validate_agent_config(changed).has_value());
 }
 
@@ -354,11 +361,13 @@ TEST(AgentConfig, RcIdentityFromTwoFlagEdgesNamesBothAddresses) {
   second.host = "h2";
   second.address_identity.node = "b";
   config.edges = {first, second};
-  auto conflict = apply_address_identities(config, [](std::size_t) { return std::string("--edge"); });
+  auto conflict =
+      apply_address_identities(config, [](std::size_t) { return std::string("--edge"); });
   ASSERT_TRUE(conflict.has_value());
   EXPECT_EQ(conflict->key, "--edge");
   EXPECT_EQ(conflict->message,
-            "the rc:// address for h2:1 names node \"b\" but the --edge for h1:1 names \"a\" (node, cluster "
+            "the rc:// address for h2:1 names node \"b\" but the --edge for h1:1 names \"a\" "
+            "(node, cluster "
             "and tenant are agent-wide)");
 }
 

@@ -25,8 +25,8 @@ EdgeAddress plain(std::string host, std::uint16_t port) {
   return out;
 }
 
-EdgeAddress rc(std::string node, std::string cluster, std::string tenant, std::string host, std::uint16_t port,
-               int count) {
+EdgeAddress rc(std::string node, std::string cluster, std::string tenant, std::string host,
+               std::uint16_t port, int count) {
   EdgeAddress out = plain(std::move(host), port);
   out.rc = true;
   out.count = count;
@@ -58,13 +58,15 @@ INSTANTIATE_TEST_SUITE_P(
         ValidCase{"Ipv6", "[2001:db8::1]:443", plain("2001:db8::1", 443)},
         ValidCase{"RcFull", "rc://node-1:web:acme@edge.example.com:8443:2",
                   rc("node-1", "web", "acme", "edge.example.com", 8443, 2)},
-        ValidCase{"RcAllPartsEmpty", "rc://::@edge.example.com:8443:1", rc("", "", "", "edge.example.com", 8443, 1)},
+        ValidCase{"RcAllPartsEmpty", "rc://::@edge.example.com:8443:1",
+                  rc("", "", "", "edge.example.com", 8443, 1)},
         ValidCase{"RcOnlyCluster", "rc://:web:@h:1:3", rc("", "web", "", "h", 1, 3)},
         ValidCase{"RcOnlyTenant", "rc://::acme@h:65535:64", rc("", "", "acme", "h", 65535, 64)},
         ValidCase{"RcIpv6", "rc://n_1.a:c:t@[::1]:8443:1", rc("n_1.a", "c", "t", "::1", 8443, 1)},
         ValidCase{"RcIpv4", "rc://n::@127.0.0.1:9000:4", rc("n", "", "", "127.0.0.1", 9000, 4)},
         ValidCase{"RcSchemeAnyCase", "RC://n:c:t@h:1:1", rc("n", "c", "t", "h", 1, 1)},
-        ValidCase{"RcIdentity63", "rc://nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn::@h:1:1",
+        ValidCase{"RcIdentity63",
+                  "rc://nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn::@h:1:1",
                   rc(std::string(63, 'n'), "", "", "h", 1, 1)}),
     [](const testing::TestParamInfo<ValidCase>& info) { return std::string(info.param.name); });
 
@@ -83,7 +85,8 @@ TEST_P(EdgeAddressInvalid, SaysWhy) {
   auto parsed = parse_edge_address(c.text);
   ASSERT_FALSE(parsed) << "expected an error for " << c.text;
   EXPECT_NE(parsed.error().find(c.message), std::string::npos) << parsed.error();
-  EXPECT_NE(parsed.error().find(c.text), std::string::npos) << "the error quotes the address: " << parsed.error();
+  EXPECT_NE(parsed.error().find(c.text), std::string::npos)
+      << "the error quotes the address: " << parsed.error();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -99,22 +102,31 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidAddress{"MissingAtHostOnly", "rc://edge.test:8443:1", "missing '@'"},
         InvalidAddress{"SchemeOnly", "rc://", "missing '@'"},
         InvalidAddress{"TwoAts", "rc://n:c:t@h@x:1:1", "more than one '@'"},
-        InvalidAddress{"TooFewIdentityColons", "rc://n:c@h:8443:1", "expected NODE:CLUSTER:TENANT before '@'"},
-        InvalidAddress{"NoIdentityColons", "rc://n@h:8443:1", "expected NODE:CLUSTER:TENANT before '@'"},
-        InvalidAddress{"TooManyIdentityColons", "rc://n:c:t:x@h:8443:1", "expected NODE:CLUSTER:TENANT before '@'"},
+        InvalidAddress{"TooFewIdentityColons", "rc://n:c@h:8443:1",
+                       "expected NODE:CLUSTER:TENANT before '@'"},
+        InvalidAddress{"NoIdentityColons", "rc://n@h:8443:1",
+                       "expected NODE:CLUSTER:TENANT before '@'"},
+        InvalidAddress{"TooManyIdentityColons", "rc://n:c:t:x@h:8443:1",
+                       "expected NODE:CLUSTER:TENANT before '@'"},
         InvalidAddress{"MissingCount", "rc://::@h:8443", "expected HOST:PORT:COUNT after '@'"},
         InvalidAddress{"HostOnly", "rc://::@h", "expected HOST:PORT:COUNT after '@'"},
         InvalidAddress{"TooManyTargetColons", "rc://::@h:8443:1:2", "too many ':'"},
-        InvalidAddress{"Ipv6WithoutBrackets", "rc://::@::1:8443:1", "write an IPv6 host in brackets"},
+        InvalidAddress{"Ipv6WithoutBrackets", "rc://::@::1:8443:1",
+                       "write an IPv6 host in brackets"},
         InvalidAddress{"Ipv6MissingBracket", "rc://::@[::1:8443:1", "missing ']'"},
-        InvalidAddress{"Ipv6MissingCount", "rc://::@[::1]:8443", "expected HOST:PORT:COUNT after '@'"},
+        InvalidAddress{"Ipv6MissingCount", "rc://::@[::1]:8443",
+                       "expected HOST:PORT:COUNT after '@'"},
         // identity parts
-        InvalidAddress{"NodeWithSpace", "rc://a b:c:t@h:8443:1", "node \"a b\" must be 1-63 characters of"},
-        InvalidAddress{"ClusterWithSlash", "rc://n:c/x:t@h:8443:1", "cluster \"c/x\" must be 1-63 characters"},
-        InvalidAddress{"TenantWithBang", "rc://n:c:t!@h:8443:1", "tenant \"t!\" must be 1-63 characters"},
-        InvalidAddress{"NodeTooLong",
-                       "rc://nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn::@h:1:1",
-                       "must be 1-63 characters"},
+        InvalidAddress{"NodeWithSpace", "rc://a b:c:t@h:8443:1",
+                       "node \"a b\" must be 1-63 characters of"},
+        InvalidAddress{"ClusterWithSlash", "rc://n:c/x:t@h:8443:1",
+                       "cluster \"c/x\" must be 1-63 characters"},
+        InvalidAddress{"TenantWithBang", "rc://n:c:t!@h:8443:1",
+                       "tenant \"t!\" must be 1-63 characters"},
+        InvalidAddress{
+            "NodeTooLong",
+            "rc://nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn::@h:1:1",
+            "must be 1-63 characters"},
         // host and port
         InvalidAddress{"EmptyHost", "rc://::@:8443:1", "missing host"},
         InvalidAddress{"BadHostChar", "rc://::@ho/st:8443:1", "invalid character in host"},
@@ -123,12 +135,16 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidAddress{"PortNotANumber", "rc://::@h:https:1", "port must be a number"},
         InvalidAddress{"PortEmpty", "rc://::@h::1", "missing port"},
         // COUNT
-        InvalidAddress{"CountZero", "rc://::@h:8443:0", "COUNT must be a number from 1 to 64, got \"0\""},
+        InvalidAddress{"CountZero", "rc://::@h:8443:0",
+                       "COUNT must be a number from 1 to 64, got \"0\""},
         InvalidAddress{"CountTooBig", "rc://::@h:8443:65", "COUNT must be a number from 1 to 64"},
         InvalidAddress{"CountEmpty", "rc://::@h:8443:", "COUNT must be a number from 1 to 64"},
         InvalidAddress{"CountNegative", "rc://::@h:8443:-1", "COUNT must be a number from 1 to 64"},
-        InvalidAddress{"CountNotANumber", "rc://::@h:8443:2x", "COUNT must be a number from 1 to 64"}),
-    [](const testing::TestParamInfo<InvalidAddress>& info) { return std::string(info.param.name); });
+        InvalidAddress{"CountNotANumber", "rc://::@h:8443:2x",
+                       "COUNT must be a number from 1 to 64"}),
+    [](const testing::TestParamInfo<InvalidAddress>& info) {
+      return std::string(info.param.name);
+    });
 
 }  // namespace
 }  // namespace dialback

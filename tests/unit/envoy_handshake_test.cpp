@@ -120,20 +120,26 @@ Outcome run_over(RpingStream::Mode mode, std::deque<std::string> chunks, std::st
   auto written = inner->written;
   RpingStream stream(std::move(inner), mode, std::move(initial));
   Outcome out;
-  asio::co_spawn(io, [&]() -> Task<void> {
-    error_code ec;
-    co_await stream.write_all(asio::buffer(std::string_view("SETTINGS")), ec);
-  }, asio::detached);
-  asio::co_spawn(io, [&]() -> Task<void> {
-    for (;;) {
-      char buffer[64];
-      error_code ec;
-      const std::size_t n = co_await stream.read_some(asio::buffer(buffer), ec);
-      if (ec) break;
-      if (n == 0) ++out.empty_reads;
-      out.passed_on.append(buffer, n);
-    }
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        error_code ec;
+        co_await stream.write_all(asio::buffer(std::string_view("SETTINGS")), ec);
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        for (;;) {
+          char buffer[64];
+          error_code ec;
+          const std::size_t n = co_await stream.read_some(asio::buffer(buffer), ec);
+          if (ec) break;
+          if (n == 0) ++out.empty_reads;
+          out.passed_on.append(buffer, n);
+        }
+      },
+      asio::detached);
   io.run_for(std::chrono::seconds(5));
   out.written = *written;
   out.rpings = stream.rpings();
@@ -142,8 +148,8 @@ Outcome run_over(RpingStream::Mode mode, std::deque<std::string> chunks, std::st
 
 TEST(RpingStream, InitiatorEchoesRpingsAndHoldsItsOutputUntilHttp2) {
   // Split across reads, as TCP may deliver them.
-  const auto out = run_over(RpingStream::Mode::echo, {"RPI", "NGRPING", "RP", "INGPRI * HT", "TP"},
-                            "RPING");
+  const auto out =
+      run_over(RpingStream::Mode::echo, {"RPI", "NGRPING", "RP", "INGPRI * HT", "TP"}, "RPING");
   EXPECT_EQ(out.rpings, 4u);
   EXPECT_EQ(out.written, "RPINGRPINGRPINGRPINGSETTINGS");  // every echo before our first byte
   EXPECT_EQ(out.passed_on, "PRI * HTTP");
@@ -151,7 +157,8 @@ TEST(RpingStream, InitiatorEchoesRpingsAndHoldsItsOutputUntilHttp2) {
 }
 
 TEST(RpingStream, ResponderDropsRpingsWithoutAnswering) {
-  const auto out = run_over(RpingStream::Mode::strip, {"RPINGRP", std::string("ING\x00\x00\x12", 6)}, "");
+  const auto out =
+      run_over(RpingStream::Mode::strip, {"RPINGRP", std::string("ING\x00\x00\x12", 6)}, "");
   EXPECT_EQ(out.rpings, 2u);
   EXPECT_EQ(out.written, "SETTINGS");  // not held back, nothing answered
   EXPECT_EQ(out.passed_on, std::string("\x00\x00\x12", 3));

@@ -74,9 +74,9 @@ Task<AcceptedSession> EnvoyAcceptor::accept(AgentConnection connection, Admissio
   std::string rest(static_cast<const char*>(buffer.data().data()), buffer.size());
   // HTTP/2 at once, the edge as the client writing the preface: no RPING
   // from our side, and any the initiator sends first is dropped.
-  auto io = std::make_unique<RpingStream>(
-      std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)), RpingStream::Mode::strip,
-      std::move(rest));
+  auto io =
+      std::make_unique<RpingStream>(std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)),
+                                    RpingStream::Mode::strip, std::move(rest));
   AcceptedSession accepted;
   accepted.tunnel = grant->tunnel;
   accepted.session = std::make_unique<h2::H2Connection>(

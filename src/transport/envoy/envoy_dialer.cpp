@@ -33,9 +33,9 @@ Task<DialOutcome> EnvoyDialer::dial(const EdgeTargetConfig& edge, DialRequest re
   dialed->pending.reset();
   request.identity.peer_address = dialed->where;
   std::string rest(static_cast<const char*>(buffer.data().data()), buffer.size());
-  auto io = std::make_unique<RpingStream>(
-      std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)), RpingStream::Mode::echo,
-      std::move(rest));
+  auto io =
+      std::make_unique<RpingStream>(std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)),
+                                    RpingStream::Mode::echo, std::move(rest));
   auto connection = std::make_unique<h2::H2Connection>(
       std::move(io),
       h2::tunnel_options(h2::Role::server, h2::PrefaceMode::standard, request.settings),

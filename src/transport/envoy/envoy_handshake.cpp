@@ -12,10 +12,9 @@ constexpr std::size_t kMaxMethod = 16;
 constexpr std::size_t kMaxBodyText = 200;
 
 bool is_token_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || c == '.' || c == '!' || c == '#' || c == '$' || c == '%' ||
-         c == '&' || c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|' ||
-         c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '!' || c == '#' || c == '$' || c == '%' || c == '&' ||
+         c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|' || c == '~';
 }
 
 }  // namespace
@@ -53,8 +52,8 @@ tl::expected<SessionIdentity, RegistrationRejection> parse_handshake_request(
     const http::request<http::empty_body>& request) {
   const std::string_view target = request.target();
   if (request.method() != http::verb::get || target.substr(0, target.find('?')) != kRequestPath) {
-    return tl::unexpected(RegistrationRejection{404, "not_found", "Not a reverse tunnel request",
-                                                std::nullopt});
+    return tl::unexpected(
+        RegistrationRejection{404, "not_found", "Not a reverse tunnel request", std::nullopt});
   }
   SessionIdentity identity;
   const struct {

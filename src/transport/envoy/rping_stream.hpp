@@ -49,9 +49,9 @@ class RpingStream final : public ByteStream {
 
   std::unique_ptr<ByteStream> inner_;
   Mode mode_;
-  std::string pending_;       // read from inner_, not yet passed on
-  bool keepalive_ = true;     // still before the first non-RPING byte
-  std::size_t to_echo_ = 0;   // RPINGs consumed and not yet answered
+  std::string pending_;      // read from inner_, not yet passed on
+  bool keepalive_ = true;    // still before the first non-RPING byte
+  std::size_t to_echo_ = 0;  // RPINGs consumed and not yet answered
   std::uint64_t rpings_ = 0;
   AsyncEvent keepalive_over_;  // wakes writes held back in echo mode
   bool closed_ = false;

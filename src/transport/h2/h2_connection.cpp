@@ -37,7 +37,7 @@ SessionStats H2Connection::stats() const {
 }
 
 Result<std::unique_ptr<TunnelStream>> H2Connection::start_stream(const RequestHead& head,
-                                                                bool end_stream) {
+                                                                 bool end_stream) {
   if (closing_) return fail(Error::session_closed);
   auto state = engine_.open_stream(head, end_stream);
   if (!state) return fail(state.error());
@@ -47,7 +47,7 @@ Result<std::unique_ptr<TunnelStream>> H2Connection::start_stream(const RequestHe
 }
 
 Task<Result<std::unique_ptr<TunnelStream>>> H2Connection::open_stream(const RequestHead& head,
-                                                                     bool end_stream) {
+                                                                      bool end_stream) {
   co_return start_stream(head, end_stream);
 }
 

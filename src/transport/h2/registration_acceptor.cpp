@@ -72,10 +72,10 @@ Task<AcceptedSession> RegistrationAcceptor::accept(AgentConnection connection,
   std::string rest(static_cast<const char*>(buffer.data().data()), buffer.size());
   AcceptedSession accepted;
   accepted.tunnel = grant->tunnel;
-  accepted.session = std::make_unique<H2Connection>(
-      std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)),
-      tunnel_options(Role::client, PrefaceMode::standard, settings_), std::move(claim->identity),
-      logger_, std::move(rest));
+  accepted.session =
+      std::make_unique<H2Connection>(std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)),
+                                     tunnel_options(Role::client, PrefaceMode::standard, settings_),
+                                     std::move(claim->identity), logger_, std::move(rest));
   co_return accepted;
 }
 

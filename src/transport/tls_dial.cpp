@@ -11,6 +11,12 @@ constexpr auto kDialTimeout = std::chrono::seconds(10);
 
 }  // namespace
 
+std::unique_ptr<ByteStream> DialedTls::into_stream() {
+  watchdog.reset();
+  pending.reset();
+  return std::make_unique<SocketByteStream<TlsStream>>(std::move(*tls));
+}
+
 Task<std::optional<DialedTls>> dial_tls(asio::any_io_executor executor, asio::ssl::context& tls,
                                         const EdgeTargetConfig& edge, AlpnSet alpn,
                                         PendingDials* pending, const Logger& logger) {

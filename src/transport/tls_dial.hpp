@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "config/agent_config.hpp"
+#include "core/byte_stream.hpp"
 #include "core/logging.hpp"
 #include "core/watchdog.hpp"
 #include "tls/alpn.hpp"
@@ -21,6 +22,10 @@ struct DialedTls {
   std::unique_ptr<Watchdog> watchdog;            // closes the socket when the dial timeout passes
   std::unique_ptr<PendingDials::Entry> pending;  // until the session owns the socket
   std::string where;                             // "host:port" for logs
+
+  // The connection as a session's stream: stops the watchdog and leaves
+  // the pending list first.
+  std::unique_ptr<ByteStream> into_stream();
 };
 
 // Dials `edge`; nullopt on failure (logged). The watchdog and the pending

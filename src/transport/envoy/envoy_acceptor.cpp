@@ -1,18 +1,12 @@
 #include "transport/envoy/envoy_acceptor.hpp"
 
 #include "auth/authorization_header.hpp"
-#include "core/watchdog.hpp"
 #include "transport/envoy/envoy_handshake.hpp"
 #include "transport/envoy/rping_stream.hpp"
 #include "transport/h2/tunnel_options.hpp"
+#include "transport/handshake_reading.hpp"
 
 namespace dialback::envoy {
-namespace {
-
-constexpr std::size_t kMaxHandshakeHead = 16 * 1024;
-
-}  // namespace
-
 SessionAcceptor::Claim EnvoyAcceptor::claims(std::string_view /*alpn*/,
                                              std::string_view first_bytes) const {
   const auto is_handshake = is_handshake_request(first_bytes);
@@ -22,23 +16,14 @@ SessionAcceptor::Claim EnvoyAcceptor::claims(std::string_view /*alpn*/,
 
 Task<AcceptedSession> EnvoyAcceptor::accept(AgentConnection connection, Admission& admission) {
   TlsStream& tls = connection.tls;
-  tcp::socket& socket = tls.next_layer();
-  Watchdog watchdog(tls.get_executor(), connection.deadline - std::chrono::steady_clock::now(),
-                    [&socket] {
-                      error_code ignored;
-                      socket.close(ignored);
-                    });
+  const auto watchdog = watch_registration(connection);
   beast::flat_buffer buffer;
-  const auto initial = asio::buffer(connection.initial);
-  buffer.commit(asio::buffer_copy(buffer.prepare(initial.size()), initial));
   http::request_parser<http::empty_body> parser;
-  parser.header_limit(kMaxHandshakeHead);
-  error_code ec;
-  co_await http::async_read(tls, buffer, parser, nothrow(ec));
+  error_code ec = co_await read_request_head(connection, buffer, parser);
   if (ec) {
     // A body (Content-Length > 0) fails here too: the request has none.
     logger_->info("agent {} sent no valid envoy handshake: {}", connection.peer,
-                  watchdog.fired() ? "timed out" : ec.message());
+                  watchdog->fired() ? "timed out" : ec.message());
     if (ec == http::error::unexpected_body) {
       auto response = build_handshake_reject(
           RegistrationRejection::bad_request("the handshake request has no body"));
@@ -69,7 +54,7 @@ Task<AcceptedSession> EnvoyAcceptor::accept(AgentConnection connection, Admissio
   auto accept = build_handshake_accept();
   co_await http::async_write(tls, accept, nothrow(ec));
   if (ec) co_return AcceptedSession{};
-  watchdog.disarm();
+  watchdog->disarm();
   claim->identity.tunnel = grant->tunnel;
   std::string rest(static_cast<const char*>(buffer.data().data()), buffer.size());
   // HTTP/2 at once, the edge as the client writing the preface: no RPING

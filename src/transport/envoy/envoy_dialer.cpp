@@ -2,7 +2,7 @@
 
 #include "transport/envoy/envoy_handshake.hpp"
 #include "transport/envoy/rping_stream.hpp"
-#include "transport/h2/tunnel_options.hpp"
+#include "transport/h2/agent_session.hpp"
 #include "transport/tls_dial.hpp"
 
 namespace dialback::envoy {
@@ -29,20 +29,11 @@ Task<DialOutcome> EnvoyDialer::dial(const EdgeTargetConfig& edge, DialRequest re
     outcome.rejection = std::move(*refused);
     co_return outcome;
   }
-  dialed->watchdog.reset();
-  dialed->pending.reset();
-  request.identity.peer_address = dialed->where;
   std::string rest(static_cast<const char*>(buffer.data().data()), buffer.size());
-  auto io =
-      std::make_unique<RpingStream>(std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)),
-                                    RpingStream::Mode::echo, std::move(rest));
-  auto connection = std::make_unique<h2::H2Connection>(
-      std::move(io),
-      h2::tunnel_options(h2::Role::server, h2::PrefaceMode::standard, request.settings),
-      std::move(request.identity), std::move(request.logger));
-  connection->set_incoming_handler(std::move(request.on_stream));
-  connection->set_goaway_handler(std::move(request.on_goaway));
-  outcome.session = std::move(connection);
+  auto io = std::make_unique<RpingStream>(dialed->into_stream(), RpingStream::Mode::echo,
+                                          std::move(rest));
+  outcome.session = h2::make_agent_session(std::move(io), dialed->where, h2::PrefaceMode::standard,
+                                           {}, std::move(request));
   co_return outcome;
 }
 

@@ -4,15 +4,13 @@
 
 namespace dialback::h2 {
 
-std::unique_ptr<Session> make_agent_session(DialedTls dialed, PrefaceMode preface,
-                                            std::string initial, DialRequest request) {
-  dialed.watchdog.reset();
-  dialed.pending.reset();
-  request.identity.peer_address = dialed.where;
+std::unique_ptr<Session> make_agent_session(std::unique_ptr<ByteStream> io, std::string where,
+                                            PrefaceMode preface, std::string initial,
+                                            DialRequest request) {
+  request.identity.peer_address = std::move(where);
   auto connection = std::make_unique<H2Connection>(
-      std::make_unique<SocketByteStream<TlsStream>>(std::move(*dialed.tls)),
-      tunnel_options(Role::server, preface, request.settings), std::move(request.identity),
-      std::move(request.logger), std::move(initial));
+      std::move(io), tunnel_options(Role::server, preface, request.settings),
+      std::move(request.identity), std::move(request.logger), std::move(initial));
   connection->set_incoming_handler(std::move(request.on_stream));
   connection->set_goaway_handler(std::move(request.on_goaway));
   return connection;

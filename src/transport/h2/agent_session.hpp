@@ -5,15 +5,16 @@
 #include <memory>
 #include <string>
 
+#include "core/byte_stream.hpp"
 #include "transport/h2/h2_settings.hpp"
 #include "transport/session_dialer.hpp"
-#include "transport/tls_dial.hpp"
 
 namespace dialback::h2 {
 
-// Stops the dial's watchdog, then runs HTTP/2 as the server over the
-// connection; `initial`: bytes read past the registration.
-std::unique_ptr<Session> make_agent_session(DialedTls dialed, PrefaceMode preface,
-                                            std::string initial, DialRequest request);
+// HTTP/2 as the server over a dialed connection to `where` ("host:port");
+// `initial`: bytes read past the registration.
+std::unique_ptr<Session> make_agent_session(std::unique_ptr<ByteStream> io, std::string where,
+                                            PrefaceMode preface, std::string initial,
+                                            DialRequest request);
 
 }  // namespace dialback::h2

@@ -1,45 +1,29 @@
 #include "transport/h2/registration_acceptor.hpp"
 
 #include "auth/authorization_header.hpp"
-#include "core/watchdog.hpp"
 #include "transport/h2/tunnel_options.hpp"
+#include "transport/handshake_reading.hpp"
 #include "tunnel/registration_request.hpp"
 #include "tunnel/registration_response.hpp"
 
 namespace dialback::h2 {
-namespace {
-
-constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-constexpr std::size_t kMaxRegistrationHead = 16 * 1024;
-
-}  // namespace
-
 SessionAcceptor::Claim RegistrationAcceptor::claims(std::string_view /*alpn*/,
                                                     std::string_view first_bytes) const {
-  const std::size_t n = std::min(first_bytes.size(), kHttp2Preface.size());
-  if (first_bytes.substr(0, n) != kHttp2Preface.substr(0, n)) return Claim::yes;
-  return n == kHttp2Preface.size() ? Claim::no : Claim::need_more_bytes;
+  const auto preface = starts_with_http2_preface(first_bytes);
+  if (!preface) return Claim::need_more_bytes;
+  return *preface ? Claim::no : Claim::yes;
 }
 
 Task<AcceptedSession> RegistrationAcceptor::accept(AgentConnection connection,
                                                    Admission& admission) {
   TlsStream& tls = connection.tls;
-  tcp::socket& socket = tls.next_layer();
-  Watchdog watchdog(tls.get_executor(), connection.deadline - std::chrono::steady_clock::now(),
-                    [&socket] {
-                      error_code ignored;
-                      socket.close(ignored);
-                    });
+  const auto watchdog = watch_registration(connection);
   beast::flat_buffer buffer;
-  const auto initial = asio::buffer(connection.initial);
-  buffer.commit(asio::buffer_copy(buffer.prepare(initial.size()), initial));
   http::request_parser<http::empty_body> parser;
-  parser.header_limit(kMaxRegistrationHead);
-  error_code ec;
-  co_await http::async_read(tls, buffer, parser, nothrow(ec));
+  error_code ec = co_await read_request_head(connection, buffer, parser);
   if (ec) {
     logger_->info("agent {} sent no registration: {}", connection.peer,
-                  watchdog.fired() ? "timed out" : ec.message());
+                  watchdog->fired() ? "timed out" : ec.message());
     co_return AcceptedSession{};
   }
   ParsedClaim claim = [&]() -> ParsedClaim {
@@ -68,7 +52,7 @@ Task<AcceptedSession> RegistrationAcceptor::accept(AgentConnection connection,
   auto accept = build_registration_accept(grant->edge_id, grant->routes);
   co_await http::async_write(tls, accept, nothrow(ec));
   if (ec) co_return AcceptedSession{};
-  watchdog.disarm();
+  watchdog->disarm();
   std::string rest(static_cast<const char*>(buffer.data().data()), buffer.size());
   AcceptedSession accepted;
   accepted.tunnel = grant->tunnel;

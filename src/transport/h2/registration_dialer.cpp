@@ -46,7 +46,7 @@ Task<DialOutcome> RegistrationDialer::dial(const EdgeTargetConfig& edge, DialReq
   request.logger->debug("edge {} ({}) accepted session {}; routes: {}", dialed->where,
                         answer->edge_id, identity.session_id, answer->routes);
   std::string initial(static_cast<const char*>(buffer.data().data()), buffer.size());
-  outcome.session = make_agent_session(std::move(*dialed), PrefaceMode::standard,
+  outcome.session = make_agent_session(dialed->into_stream(), dialed->where, PrefaceMode::standard,
                                        std::move(initial), std::move(request));
   co_return outcome;
 }

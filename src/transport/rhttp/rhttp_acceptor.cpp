@@ -1,19 +1,14 @@
 #include "transport/rhttp/rhttp_acceptor.hpp"
 
 #include "transport/h2/tunnel_options.hpp"
+#include "transport/handshake_reading.hpp"
 
 namespace dialback::rhttp {
-namespace {
-
-constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-}  // namespace
-
 SessionAcceptor::Claim RhttpAcceptor::claims(std::string_view /*alpn*/,
                                              std::string_view first_bytes) const {
-  const std::size_t n = std::min(first_bytes.size(), kHttp2Preface.size());
-  if (first_bytes.substr(0, n) != kHttp2Preface.substr(0, n)) return Claim::no;
-  return n == kHttp2Preface.size() ? Claim::yes : Claim::need_more_bytes;
+  const auto preface = starts_with_http2_preface(first_bytes);
+  if (!preface) return Claim::need_more_bytes;
+  return *preface ? Claim::yes : Claim::no;
 }
 
 Task<AcceptedSession> RhttpAcceptor::accept(AgentConnection connection, Admission& admission) {

@@ -10,8 +10,8 @@ Task<DialOutcome> RhttpDialer::dial(const EdgeTargetConfig& edge, DialRequest re
   auto dialed = co_await dial_tls(request.executor, *request.tls, edge, AlpnSet::rhttp_client,
                                   request.pending, request.logger);
   if (!dialed) co_return outcome;
-  outcome.session =
-      h2::make_agent_session(std::move(*dialed), h2::PrefaceMode::reversed, {}, std::move(request));
+  outcome.session = h2::make_agent_session(dialed->into_stream(), dialed->where,
+                                           h2::PrefaceMode::reversed, {}, std::move(request));
   co_return outcome;
 }
 

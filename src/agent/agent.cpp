@@ -94,7 +94,7 @@ tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& 
   }
   for (std::size_t i = 0; i < config_.edges.size(); ++i) {
     for (int slot = 0; slot < config_.edges[i].connections; ++slot) {
-      spawn_tracked(run_slot(i));
+      tasks_.spawn(run_slot(i));
     }
   }
   return {};
@@ -109,14 +109,12 @@ Task<void> Agent::shutdown(Clock::time_point deadline) {
   changed_.notify();
   logger_->info("agent draining {} session(s)", live_.size());
   dialing_.close_all();  // dials in progress fail now
-  for (auto* session : live_) {
-    asio::co_spawn(executor_, session->drain(deadline), asio::detached);
-  }
+  for (auto* session : live_) tasks_.spawn(session->drain(deadline));
   while (!live_.empty()) co_await changed_.wait();
   // The sessions are gone: requests still being served were cut off. Make
   // their handlers return instead of waiting for the local service.
   if (router_) router_->abort();
-  while (tasks_running_ > 0) co_await changed_.wait();
+  co_await tasks_.join();
   logger_->info("agent stopped");
 }
 
@@ -130,21 +128,10 @@ void Agent::fatal(const RegistrationRejection& rejection) {
 
 void Agent::serve_stream(std::unique_ptr<IncomingStream> stream) {
   ++streams_serving_;
-  ++tasks_running_;
-  asio::co_spawn(executor_, handler_(std::move(stream)), [this](std::exception_ptr) {
-    --tasks_running_;
+  tasks_.spawn(handler_(std::move(stream)), [this] {
     // After a burst (a flood of streams the edge reset included), glibc
     // would keep the memory it used for the life of the process.
     if (--streams_serving_ == 0) trimmer_.released();
-    changed_.notify();
-  });
-}
-
-void Agent::spawn_tracked(Task<void> task) {
-  ++tasks_running_;
-  asio::co_spawn(executor_, std::move(task), [this](std::exception_ptr) {
-    --tasks_running_;
-    changed_.notify();
   });
 }
 
@@ -222,7 +209,7 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
   }
   if (!outcome.session) co_return result;
   if (stopping_) co_return result;
-  spawn_tracked(run_session(std::move(outcome.session), signal));
+  tasks_.spawn(run_session(std::move(outcome.session), signal));
   result.connected = true;
   co_return result;
 }

@@ -17,6 +17,7 @@
 #include "core/async_event.hpp"
 #include "core/heap_trimmer.hpp"
 #include "core/logging.hpp"
+#include "core/task_group.hpp"
 #include "tls/tls_context.hpp"
 #include "transport/pending_dials.hpp"
 #include "transport/session_dialer.hpp"
@@ -67,8 +68,6 @@ class Agent {
   Task<Attempt> open_session(const EdgeTargetConfig& edge, std::shared_ptr<SlotSignal> signal);
   Task<void> run_session(std::unique_ptr<Session> session, std::shared_ptr<SlotSignal> signal);
   void serve_stream(std::unique_ptr<IncomingStream> stream);
-  // Spawns `task`, counted in tasks_running_ until it ends.
-  void spawn_tracked(Task<void> task);
   void fatal(const RegistrationRejection& rejection);
 
   asio::any_io_executor executor_;
@@ -83,7 +82,8 @@ class Agent {
   AsyncEvent changed_;
   std::function<void(const RegistrationRejection&)> on_fatal_;
   std::size_t connected_ = 0;
-  int tasks_running_ = 0;             // slot loops and stream handlers; shutdown() waits for them
+  // Slot loops, sessions, stream handlers and drains; shutdown() joins them.
+  TaskGroup tasks_{executor_, logger_, "agent"};
   int streams_serving_ = 0;           // stream handlers running
   HeapTrimmer trimmer_;               // gives back a burst's memory once no stream is served
   PendingDials dialing_;              // sockets of dials in progress; shutdown() closes them

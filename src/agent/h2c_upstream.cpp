@@ -24,7 +24,8 @@ H2cUpstream::H2cUpstream(asio::any_io_executor executor, UpstreamUrl target,
       timeouts_(timeouts),
       logger_(std::move(logger)),
       host_rewrite_(std::move(host_rewrite)),
-      connect_done_(executor) {}
+      connect_done_(executor),
+      tasks_(executor, logger_, "h2c upstream") {}
 
 H2cUpstream::~H2cUpstream() { abort(); }
 
@@ -46,8 +47,7 @@ Task<Result<std::shared_ptr<H2cUpstream::Link>>> H2cUpstream::connect() {
   link->connection = std::make_unique<h2::H2Connection>(
       std::make_unique<SocketByteStream<tcp::socket>>(std::move(*socket)), options,
       std::move(identity), logger_);
-  asio::co_spawn(executor_, link->connection->run(),
-                 [link](std::exception_ptr, std::error_code) { link->ended = true; });
+  tasks_.spawn(link->connection->run(), [link] { link->ended = true; });
   co_return link;
 }
 
@@ -66,8 +66,9 @@ Task<Result<h2::H2Connection*>> H2cUpstream::connection() {
   if (!fresh) co_return fail(fresh.error());
   if (link_ && !link_->ended) {
     // The previous connection drains: its streams finish, then it closes.
-    asio::co_spawn(executor_, link_->connection->drain(Clock::now() + timeouts_.response),
-                   asio::detached);
+    // The completion keeps it alive until its drain returned.
+    tasks_.spawn(link_->connection->drain(Clock::now() + timeouts_.response),
+                 [draining = link_] {});
   }
   link_ = std::move(*fresh);
   co_return link_->connection.get();
@@ -102,7 +103,7 @@ Task<void> H2cUpstream::serve(std::unique_ptr<IncomingStream> stream) {
     co_return;
   }
   std::unique_ptr<TunnelStream> upstream = std::move(*opened);
-  StreamBridge bridge(*stream, *upstream, executor_);
+  StreamBridge bridge(*stream, *upstream, executor_, 0, logger_);
   auto response = co_await bridge.read_response(started + timeouts_.response);
   if (!response) {
     const bool timed_out = response.error() == Error::timeout;

@@ -19,6 +19,7 @@
 #include "config/upstream_url.hpp"
 #include "core/async_event.hpp"
 #include "core/logging.hpp"
+#include "core/task_group.hpp"
 #include "transport/h2/h2_connection.hpp"
 #include "tunnel/incoming_stream.hpp"
 
@@ -57,6 +58,9 @@ class H2cUpstream final : public Upstream {
   std::shared_ptr<Link> link_;
   bool connecting_ = false;
   AsyncEvent connect_done_;
+  // Each connection's run() and drains. Not joined: a completion holds the
+  // Link it needs, so it may end after this object.
+  TaskGroup tasks_;
 };
 
 }  // namespace dialback::agent

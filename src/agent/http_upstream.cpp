@@ -7,7 +7,7 @@
 #include "agent/error_response.hpp"
 #include "agent/local_connect.hpp"
 #include "agent/upgrade_forwarder.hpp"
-#include "core/async_event.hpp"
+#include "core/task_group.hpp"
 #include "core/watchdog.hpp"
 #include "http1/body_pump.hpp"
 #include "http1/header_translation.hpp"
@@ -21,11 +21,11 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kMaxIdle = 256;
 
 struct Upload {
-  explicit Upload(asio::any_io_executor executor) : finished(std::move(executor)) {}
-  bool done = true;
+  Upload(asio::any_io_executor executor, Logger logger)
+      : task(std::move(executor), std::move(logger), "agent upload") {}
   Result<std::uint64_t> result = 0;
-  AsyncEvent finished;
   std::function<void()> on_sent;  // the whole body reached the local service
+  TaskGroup task;                 // run_upload, while it runs; joined before the exchange ends
 };
 
 Task<void> run_upload(beast::tcp_stream* socket, http::request<http::buffer_body>* request,
@@ -38,8 +38,6 @@ Task<void> run_upload(beast::tcp_stream* socket, http::request<http::buffer_body
   } else if (upload->on_sent) {
     upload->on_sent();
   }
-  upload->done = true;
-  upload->finished.notify();
 }
 
 // A pooled keep-alive socket the service closed meanwhile reads EOF at once;
@@ -187,13 +185,11 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
       socket->close(ignored);
     });
   };
-  Upload upload(executor_);
+  Upload upload(executor_, logger_);
   if (has_body) {
-    upload.done = false;
     upload.on_sent = arm_response_deadline;
-    asio::co_spawn(executor_,
-                   run_upload(&connection->stream, &request, &serializer, stream.get(), &upload),
-                   asio::detached);
+    upload.task.spawn(
+        run_upload(&connection->stream, &request, &serializer, stream.get(), &upload));
   } else {
     arm_response_deadline();
   }
@@ -226,7 +222,7 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
           *stream, 502,
           "dialback agent: the local service sent no valid response (" + ec.message() + ")");
     }
-    while (!upload.done) co_await upload.finished.wait();
+    co_await upload.task.join();
     co_return;
   }
 
@@ -240,7 +236,7 @@ Task<void> HttpUpstream::serve(std::unique_ptr<IncomingStream> stream) {
     ok = pumped.has_value();
     if (!ok) stream->reset(Error::upstream_protocol);
   }
-  while (!upload.done) co_await upload.finished.wait();
+  co_await upload.task.join();
   const bool reusable =
       ok && upload.result.has_value() && parser.is_done() && parser.get().keep_alive();
   logger_->info(

@@ -26,7 +26,8 @@ Listener::Listener(asio::any_io_executor executor, std::string name, Logger logg
       acceptor_(executor),
       pause_(executor),
       name_(std::move(name)),
-      logger_(std::move(logger)) {
+      logger_(std::move(logger)),
+      connections_(executor, logger_, name_) {
   open_reserve();
 }
 
@@ -62,7 +63,7 @@ Task<void> Listener::accept_loop(Serve serve) {
       continue;
     }
     backoff_ = std::chrono::milliseconds{0};
-    asio::co_spawn(executor_, serve(std::move(socket)), asio::detached);
+    connections_.spawn(serve(std::move(socket)));
   }
 }
 

@@ -1,6 +1,7 @@
 // Listener: a bound TCP acceptor and its accept loop, shared by every
-// server of the project. Each accepted connection runs as its own detached
-// coroutine; the owner keeps track of them.
+// server of the project. Each accepted connection runs as its own
+// coroutine in the listener's task group (an exception escaping it is
+// logged); the owner keeps track of when they end.
 //
 // Under descriptor or memory pressure (EMFILE, ENFILE, ENOBUFS, ENOMEM) the
 // loop does not spin: it sheds the connections waiting in the backlog
@@ -16,6 +17,7 @@
 #include "core/asio.hpp"
 #include "core/logging.hpp"
 #include "core/result.hpp"
+#include "core/task_group.hpp"
 
 namespace dialback {
 
@@ -54,6 +56,7 @@ class Listener {
   std::uint64_t failures_ = 0;  // since the last log line
   std::uint64_t shed_ = 0;      // connections closed unserved since the last log line
   std::chrono::steady_clock::time_point last_log_{};
+  TaskGroup connections_;  // serve() of each accepted connection
 };
 
 }  // namespace dialback

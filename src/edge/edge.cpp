@@ -111,9 +111,9 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
     }
     public_tls_endpoint_ = *tls_bound;
   }
-  if (config_.public_.http) spawn_accept_loop(public_->accept_loop());
-  if (config_.public_.https) spawn_accept_loop(public_->tls_accept_loop());
-  spawn_accept_loop(agents_->accept_loop());
+  if (config_.public_.http) accept_loops_.spawn(public_->accept_loop());
+  if (config_.public_.https) accept_loops_.spawn(public_->tls_accept_loop());
+  accept_loops_.spawn(agents_->accept_loop());
   auto show = [](const tcp::endpoint& ep) {
     return ep.port() == 0 ? std::string("-")
                           : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -122,14 +122,6 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
                 config_.edge.id, show(agent_endpoint_), show(public_endpoint_),
                 show(public_tls_endpoint_));
   return {};
-}
-
-void Edge::spawn_accept_loop(Task<void> loop) {
-  ++accept_loops_;
-  asio::co_spawn(executor_, std::move(loop), [this](std::exception_ptr) {
-    --accept_loops_;
-    accept_loops_changed_.notify();
-  });
 }
 
 Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
@@ -142,7 +134,7 @@ Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
   if (public_) co_await public_->wait_idle();
   // The loops see their closed acceptors only when their aborted accepts
   // complete; until then they still touch the listeners.
-  while (accept_loops_ > 0) co_await accept_loops_changed_.wait();
+  co_await accept_loops_.join();
   logger_->info("edge {} stopped", config_.edge.id);
 }
 

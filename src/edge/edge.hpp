@@ -7,8 +7,8 @@
 #include <optional>
 
 #include "config/edge_config.hpp"
-#include "core/async_event.hpp"
 #include "core/logging.hpp"
+#include "core/task_group.hpp"
 #include "edge/agent_listener.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/public_http_server.hpp"
@@ -50,8 +50,6 @@ class Edge {
   const EdgeConfig& config() const { return config_; }
 
  private:
-  void spawn_accept_loop(Task<void> loop);
-
   asio::any_io_executor executor_;
   EdgeConfig config_;
   Logger logger_;
@@ -65,8 +63,7 @@ class Edge {
   tcp::endpoint agent_endpoint_;
   tcp::endpoint public_endpoint_;
   tcp::endpoint public_tls_endpoint_;
-  int accept_loops_ = 0;  // running accept loops; shutdown() waits for them to end
-  AsyncEvent accept_loops_changed_{executor_};
+  TaskGroup accept_loops_{executor_, logger_, "edge accept loops"};  // shutdown() joins them
 };
 
 }  // namespace dialback::edge

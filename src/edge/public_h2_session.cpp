@@ -90,22 +90,15 @@ PublicH2Session::PublicH2Session(std::unique_ptr<ByteStream> io, std::string ini
       connection_(std::move(io), public_options(forwarder.config().public_),
                   public_identity(peer_.ip), std::move(logger), std::move(initial)),
       executor_(connection_.executor()),
-      streams_changed_(executor_) {
+      streams_changed_(executor_),
+      tasks_(executor_, logger_, "public h2 connection") {
   connection_.set_incoming_handler([this](std::unique_ptr<IncomingStream> stream) {
-    ++streams_running_;
-    asio::co_spawn(executor_, forward(std::move(stream)), [this](std::exception_ptr) {
-      --streams_running_;
-      streams_changed_.notify();
-    });
+    tasks_.spawn(forward(std::move(stream)), [this] { streams_changed_.notify(); });
   });
 }
 
 Task<void> PublicH2Session::run() {
-  ++streams_running_;  // the idle watcher counts as one until it returns
-  asio::co_spawn(executor_, close_when_idle(), [this](std::exception_ptr) {
-    --streams_running_;
-    streams_changed_.notify();
-  });
+  tasks_.spawn(close_when_idle());
   const auto reason = co_await connection_.run();
   ended_ = true;
   // At most one line per client address per interval, not one per stream
@@ -121,12 +114,12 @@ Task<void> PublicH2Session::run() {
     }
   }
   streams_changed_.notify();
-  while (streams_running_ > 0) co_await streams_changed_.wait();
+  co_await tasks_.join();
 }
 
 void PublicH2Session::shut_down(Clock::time_point deadline) {
   if (ended_) return;
-  asio::co_spawn(executor_, connection_.drain(deadline), asio::detached);
+  tasks_.spawn(connection_.drain(deadline));
 }
 
 Task<void> PublicH2Session::close_when_idle() {
@@ -203,7 +196,7 @@ Task<void> PublicH2Session::forward(std::unique_ptr<IncomingStream> public_strea
         if (response_started) client->reset(Error::timeout);
       });
   const std::string via = std::move(opened->via);
-  StreamBridge bridge(*public_stream, *tunnel, executor_, config.max_body_bytes);
+  StreamBridge bridge(*public_stream, *tunnel, executor_, config.max_body_bytes, logger_);
 
   auto response = co_await bridge.read_response(Clock::now() + config.request_timeout);
   if (!response) {

@@ -22,6 +22,7 @@
 
 #include "core/async_event.hpp"
 #include "core/byte_stream.hpp"
+#include "core/task_group.hpp"
 #include "edge/request_forwarder.hpp"
 #include "transport/h2/h2_connection.hpp"
 
@@ -53,8 +54,9 @@ class PublicH2Session {
   Logger logger_;
   h2::H2Connection connection_;
   asio::any_io_executor executor_;
-  int streams_running_ = 0;
-  AsyncEvent streams_changed_;
+  AsyncEvent streams_changed_;  // wakes the idle watcher
+  // Each stream's forwarder, the idle watcher and a drain; run() joins them.
+  TaskGroup tasks_;
   bool ended_ = false;
 };
 

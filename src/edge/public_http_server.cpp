@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "core/task_group.hpp"
 #include "edge/error_page.hpp"
 #include "edge/idle_timeout_stream.hpp"
 #include "edge/public_stream.hpp"
@@ -27,14 +28,15 @@ constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 constexpr std::size_t kWatchLimit = 64u << 10;
 
 // The public connection's read side while one exchange runs (run_client_reader).
-// Lives in the forwarder's frame, which waits for `done` before returning.
+// Lives in the forwarder's frame, which joins `task` before returning.
 struct ClientReader {
-  explicit ClientReader(asio::any_io_executor executor) : changed(std::move(executor)) {}
+  ClientReader(asio::any_io_executor executor, Logger logger)
+      : changed(executor), task(executor, std::move(logger), "public http client reader") {}
   bool body_done = true;        // the request body reached the tunnel (or there was none)
-  bool done = true;             // the reader coroutine returned
   bool stop_requested = false;  // the exchange ended: stop watching
   Result<void> result;          // how the body relay ended
   AsyncEvent changed;
+  TaskGroup task;  // the reader coroutine, while it runs
 };
 
 // Reads the request body into the tunnel; then, unless `watch` is false
@@ -65,8 +67,6 @@ Task<void> run_client_reader(Stream* stream, beast::flat_buffer* buffer,
       break;
     }
   }
-  reader->done = true;
-  reader->changed.notify();
 }
 
 // Waits for the request body to end, then stops the watching.
@@ -74,11 +74,11 @@ template <class Stream>
 Task<void> stop_client_reader(Stream& stream, ClientReader& reader) {
   while (!reader.body_done) co_await reader.changed.wait();
   reader.stop_requested = true;
-  if (!reader.done) {
+  if (reader.task.running() > 0) {
     error_code ignored;
     lowest_socket(stream).cancel(ignored);
   }
-  while (!reader.done) co_await reader.changed.wait();
+  co_await reader.task.join();
 }
 
 // What to answer when relaying the request body failed on the client's side
@@ -409,15 +409,17 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
       });
   const std::string via = std::move(opened->via);
 
-  ClientReader reader(executor_);
+  ClientReader reader(executor_, logger_);
   const bool watch = !upgrade;
   if (has_body || watch) {
     reader.body_done = !has_body;
-    reader.done = false;
-    asio::co_spawn(executor_,
-                   run_client_reader(&stream, &buffer, &parser, tunnel_stream.get(), watch,
-                                     &reader),
-                   asio::detached);
+    // However the reader ends, the body is no longer on its way.
+    reader.task.spawn(
+        run_client_reader(&stream, &buffer, &parser, tunnel_stream.get(), watch, &reader),
+        [&reader] {
+          reader.body_done = true;
+          reader.changed.notify();
+        });
   }
 
   const auto response_deadline = Clock::now() + config_.public_.request_timeout;

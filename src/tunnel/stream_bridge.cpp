@@ -5,13 +5,13 @@
 namespace dialback {
 
 StreamBridge::StreamBridge(IncomingStream& client, TunnelStream& server,
-                           asio::any_io_executor executor, std::uint64_t body_limit)
-    : client_(client), server_(server), body_limit_(body_limit), upload_done_(executor) {
+                           asio::any_io_executor executor, std::uint64_t body_limit, Logger logger)
+    : client_(client),
+      server_(server),
+      body_limit_(body_limit),
+      upload_(std::move(executor), std::move(logger), "stream bridge upload") {
   client_.on_abort([server = &server_] { server->reset(Error::cancelled); });
-  if (client_.has_body()) {
-    uploading_ = true;
-    asio::co_spawn(executor, relay_request(this), asio::detached);
-  }
+  if (client_.has_body()) upload_.spawn(relay_request(this));
 }
 
 Task<void> StreamBridge::relay_request(StreamBridge* self) {
@@ -20,8 +20,6 @@ Task<void> StreamBridge::relay_request(StreamBridge* self) {
     self->body_too_large_ = relayed.error() == Error::limit_exceeded;
     self->server_.reset(Error::cancelled);
   }
-  self->uploading_ = false;
-  self->upload_done_.notify();
 }
 
 Task<Result<ResponseHead>> StreamBridge::read_response(
@@ -55,8 +53,6 @@ Task<Result<std::uint64_t>> StreamBridge::relay_response(const ResponseHead& hea
   co_return relayed;
 }
 
-Task<void> StreamBridge::finish() {
-  while (uploading_) co_await upload_done_.wait();
-}
+Task<void> StreamBridge::finish() { co_await upload_.join(); }
 
 }  // namespace dialback

@@ -17,7 +17,8 @@
 #include <chrono>
 #include <cstdint>
 
-#include "core/async_event.hpp"
+#include "core/logging.hpp"
+#include "core/task_group.hpp"
 #include "tunnel/incoming_stream.hpp"
 #include "tunnel/tunnel_stream.hpp"
 
@@ -27,8 +28,9 @@ class StreamBridge {
  public:
   // `body_limit`: request body bytes allowed (0: no limit); over it the
   // server stream is reset and body_too_large() turns true.
+  // `logger` names an exception escaping the request body's relay.
   StreamBridge(IncomingStream& client, TunnelStream& server, asio::any_io_executor executor,
-               std::uint64_t body_limit = 0);
+               std::uint64_t body_limit = 0, Logger logger = nullptr);
   StreamBridge(const StreamBridge&) = delete;
   StreamBridge& operator=(const StreamBridge&) = delete;
 
@@ -49,9 +51,8 @@ class StreamBridge {
   IncomingStream& client_;
   TunnelStream& server_;
   std::uint64_t body_limit_;
-  bool uploading_ = false;
   bool body_too_large_ = false;
-  AsyncEvent upload_done_;
+  TaskGroup upload_;  // the request body's relay
 };
 
 }  // namespace dialback

@@ -16,8 +16,8 @@
 #include <system_error>
 
 #include "core/asio.hpp"
-#include "core/async_event.hpp"
 #include "core/result.hpp"
+#include "core/task_group.hpp"
 #include "tunnel/stream_body.hpp"
 
 namespace dialback {
@@ -25,6 +25,7 @@ namespace dialback {
 inline constexpr std::size_t kRelayChunk = 64u << 10;
 
 struct RelayResult {
+  // Bytes relayed each way, up to the end or the failure.
   std::uint64_t to_stream = 0;  // bytes read from the socket and written to the stream
   std::uint64_t to_socket = 0;  // bytes read from the stream and written to the socket
   std::error_code error;        // the first failure; empty when both directions ended cleanly
@@ -40,24 +41,22 @@ void abort_both(Stream& socket, StreamBody& body) {
 }
 
 // Shared by relay_bytes() and its child coroutine; lives in relay_bytes()'s
-// frame, which waits for `done` before returning.
+// frame, which joins the child before returning.
 struct RelayState {
-  explicit RelayState(asio::any_io_executor executor) : finished(std::move(executor)) {}
-  bool done = false;
   Result<std::uint64_t> result = 0;
+  std::uint64_t relayed = 0;    // bytes written to the socket, also when it failed
   std::error_code first_error;  // the failure that aborted the relay, whichever side saw it
-  AsyncEvent finished;
 };
 
 }  // namespace relay_detail
 
 // Socket -> stream. Writes `pending` (bytes already read past an HTTP head)
 // first, then everything the socket delivers; at EOF ends the stream's body.
-// Returns the bytes relayed. On failure the caller aborts both sides.
+// Returns the bytes relayed, which `relayed` counts as they go (also when it
+// fails). On failure the caller aborts both sides.
 template <class Socket>
 Task<Result<std::uint64_t>> relay_socket_to_stream(Socket& socket, StreamBody& sink,
-                                                   std::string pending) {
-  std::uint64_t relayed = 0;
+                                                   std::string pending, std::uint64_t& relayed) {
   if (!pending.empty()) {
     auto written = co_await sink.write_body(pending);
     if (!written) co_return fail(written.error());
@@ -84,10 +83,11 @@ Task<Result<std::uint64_t>> relay_socket_to_stream(Socket& socket, StreamBody& s
 // Stream -> socket. Writes every chunk of the stream's body; at its end shuts
 // the socket's sending side down (the socket stays open for reading). Under
 // TLS that is a bare TCP FIN, without close_notify.
-// Returns the bytes relayed. On failure the caller aborts both sides.
+// Returns the bytes relayed, which `relayed` counts as they go (also when it
+// fails). On failure the caller aborts both sides.
 template <class Socket>
-Task<Result<std::uint64_t>> relay_stream_to_socket(StreamBody& source, Socket& socket) {
-  std::uint64_t relayed = 0;
+Task<Result<std::uint64_t>> relay_stream_to_socket(StreamBody& source, Socket& socket,
+                                                   std::uint64_t& relayed) {
   for (;;) {
     auto chunk = co_await source.read_body();
     if (!chunk) co_return fail(chunk.error());
@@ -108,13 +108,11 @@ namespace relay_detail {
 
 template <class Socket>
 Task<void> run_downlink(StreamBody* source, Socket* socket, RelayState* downlink) {
-  downlink->result = co_await relay_stream_to_socket(*source, *socket);
+  downlink->result = co_await relay_stream_to_socket(*source, *socket, downlink->relayed);
   if (!downlink->result) {
     if (!downlink->first_error) downlink->first_error = downlink->result.error();
     abort_both(*socket, *source);
   }
-  downlink->done = true;
-  downlink->finished.notify();
 }
 
 }  // namespace relay_detail
@@ -127,19 +125,20 @@ Task<void> run_downlink(StreamBody* source, Socket* socket, RelayState* downlink
 // ended; the caller closes the socket and drops the stream.
 template <class Socket>
 Task<RelayResult> relay_bytes(Socket& socket, StreamBody& stream, std::string pending) {
-  relay_detail::RelayState downlink(socket.get_executor());
-  asio::co_spawn(socket.get_executor(), relay_detail::run_downlink(&stream, &socket, &downlink),
-                 asio::detached);
-  auto uplink = co_await relay_socket_to_stream(socket, stream, std::move(pending));
+  relay_detail::RelayState downlink;
+  TaskGroup child(socket.get_executor(), nullptr, "byte relay");
+  child.spawn(relay_detail::run_downlink(&stream, &socket, &downlink));
+  std::uint64_t uplinked = 0;
+  auto uplink = co_await relay_socket_to_stream(socket, stream, std::move(pending), uplinked);
   if (!uplink) {
     if (!downlink.first_error) downlink.first_error = uplink.error();
     relay_detail::abort_both(socket, stream);
   }
-  while (!downlink.done) co_await downlink.finished.wait();
+  co_await child.join();
 
   RelayResult result;
-  if (uplink) result.to_stream = *uplink;
-  if (downlink.result) result.to_socket = *downlink.result;
+  result.to_stream = uplinked;  // what moved before a failure counts too
+  result.to_socket = downlink.relayed;
   result.error = downlink.first_error;
   co_return result;
 }

@@ -20,7 +20,8 @@ H2Connection::H2Connection(std::unique_ptr<ByteStream> io, const Options& option
       liveness_(options.liveness, Clock::now()),
       output_ready_(executor_),
       streams_changed_(executor_),
-      loops_done_(executor_),
+      drains_done_(executor_),
+      loops_(executor_, logger_, "h2 connection " + identity_.session_id),
       liveness_timer_(executor_),
       log_protocol_errors_(options.log_protocol_errors) {}
 
@@ -105,23 +106,22 @@ Task<std::error_code> H2Connection::run() {
       closing_ = true;  // no reading; the write loop sends the queued GOAWAY, then closes
     }
   }
-  loops_running_ = 2;
-  asio::co_spawn(executor_, write_loop(), [this](std::exception_ptr) { loop_finished(); });
-  asio::co_spawn(executor_, liveness_loop(), [this](std::exception_ptr) { loop_finished(); });
+  // A loop that throws is logged and counted as ended; the connection then
+  // ends, which stops the others.
+  auto on_loop_end = [this] {
+    if (!closing_) end(make_error_code(Error::session_closed));
+  };
+  loops_.spawn(write_loop(), on_loop_end);
+  loops_.spawn(liveness_loop(), on_loop_end);
   co_await read_loop();
-  while (loops_running_ > 0) co_await loops_done_.wait();
+  co_await loops_.join();
   // A drain() still waiting must leave before the owner may destroy us.
   while (drains_running_ > 0) {
     streams_changed_.notify();
-    co_await loops_done_.wait();
+    co_await drains_done_.wait();
   }
   engine_.terminate(make_error_code(Error::session_closed));
   co_return end_reason_ ? end_reason_ : make_error_code(Error::session_closed);
-}
-
-void H2Connection::loop_finished() {
-  --loops_running_;
-  loops_done_.notify();
 }
 
 void H2Connection::end(std::error_code reason) {
@@ -240,7 +240,7 @@ Task<std::size_t> H2Connection::drain_until(Clock::time_point deadline) {
   const std::size_t cut = engine_.open_streams();
   end(make_error_code(cut > 0 ? Error::timeout : Error::session_closed));
   --drains_running_;
-  loops_done_.notify();
+  drains_done_.notify();
   co_return cut;
 }
 

@@ -15,6 +15,7 @@
 #include "core/async_event.hpp"
 #include "core/byte_stream.hpp"
 #include "core/logging.hpp"
+#include "core/task_group.hpp"
 #include "transport/h2/h2_engine.hpp"
 #include "transport/h2/liveness.hpp"
 #include "tunnel/incoming_stream.hpp"
@@ -87,7 +88,6 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   Task<void> write_loop();
   Task<void> liveness_loop();
   void end(std::error_code reason);
-  void loop_finished();
 
   std::unique_ptr<ByteStream> io_;
   std::string initial_;  // fed before the first read; empty once run() started
@@ -98,15 +98,15 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   Liveness liveness_;
   AsyncEvent output_ready_;
   AsyncEvent streams_changed_;
-  AsyncEvent loops_done_;
+  AsyncEvent drains_done_;
   asio::steady_timer liveness_timer_;
   IncomingHandler incoming_;
   std::function<void()> on_peer_goaway_;
   std::error_code end_reason_;
   bool log_protocol_errors_;
   bool closing_ = false;       // no more reading; the write loop flushes and stops
-  int loops_running_ = 0;
   int drains_running_ = 0;     // drain() calls not yet returned; run() waits for them
+  TaskGroup loops_;            // the write and liveness loops; run() joins them
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
   std::uint64_t streams_total_ = 0;

@@ -15,6 +15,7 @@
 #include "config/config_error.hpp"
 #include "config/flow_windows.hpp"
 #include "config/listen_address.hpp"
+#include "config/outlier_policy.hpp"
 #include "core/ip_network.hpp"
 #include "core/token_bucket.hpp"
 
@@ -50,6 +51,9 @@ struct AgentListenerConfig {
   // A response head (or trailers) from an agent over this: 502 to the client.
   std::size_t max_response_header_bytes = 64u << 10;
   AgentLimits limits;
+  // Sessions whose streams keep failing in the tunnel are left out of
+  // balancing for a while (on by default).
+  OutlierPolicy outlier_detection;
 };
 
 struct HttpsListenerConfig {

@@ -33,11 +33,24 @@ PublicLimits parse_public_limits(ParseContext& ctx, const Field& field) {
   return out;
 }
 
+OutlierPolicy parse_outlier_detection(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"consecutive_failures", "base_ejection", "max_ejection"});
+  OutlierPolicy out;
+  if (auto f = map.find("consecutive_failures")) {
+    const int failures = read_int(ctx, *f);
+    if (failures < 0 || failures > 1000) ctx.fail(f->line, f->key, "must be from 0 (off) to 1000");
+    out.consecutive_failures = static_cast<std::uint32_t>(failures);
+  }
+  if (auto f = map.find("base_ejection")) out.base_ejection = read_duration(ctx, *f);
+  if (auto f = map.find("max_ejection")) out.max_ejection = read_duration(ctx, *f);
+  return out;
+}
+
 AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field,
                 {"listen", "cert", "key", "client_ca", "handshake_timeout", "ping_interval",
                  "ping_timeout", "stream_window", "connection_window", "max_sessions_per_tunnel",
-                 "max_response_header_bytes", "limits"});
+                 "max_response_header_bytes", "limits", "outlier_detection"});
   AgentListenerConfig out;
   if (auto f = map.find("listen")) out.listen = read_listen_address(ctx, *f);
   out.cert = read_path(ctx, map.require("cert"));
@@ -51,6 +64,9 @@ AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
     out.max_response_header_bytes = read_byte_size(ctx, *f);
   }
   if (auto f = map.find("limits")) out.limits = parse_agent_limits(ctx, *f);
+  if (auto f = map.find("outlier_detection")) {
+    out.outlier_detection = parse_outlier_detection(ctx, *f);
+  }
   read_flow_windows(ctx, map, out.windows);
   return out;
 }

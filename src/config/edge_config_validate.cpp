@@ -40,6 +40,13 @@ std::optional<ConfigError> check_agents(const AgentListenerConfig& agents) {
     return error("agents.max_sessions_per_tunnel",
                  "must be from 1 to " + std::to_string(kMaxSessionsPerTunnel));
   }
+  const OutlierPolicy& outlier = agents.outlier_detection;
+  if (auto e = check_positive("agents.outlier_detection.base_ejection", outlier.base_ejection)) {
+    return e;
+  }
+  if (outlier.max_ejection < outlier.base_ejection) {
+    return error("agents.outlier_detection.max_ejection", "must not be less than base_ejection");
+  }
   return std::nullopt;
 }
 

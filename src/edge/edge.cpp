@@ -33,7 +33,7 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   auto table = TunnelTable::build(config_.tunnels);
   if (!table) return tl::unexpected(table.error());
   tunnels_ = std::move(*table);
-  registry_ = std::make_unique<SessionRegistry>();
+  registry_ = std::make_unique<SessionRegistry>(config_.agents.outlier_detection, logger_);
   for (const auto& tunnel : config_.tunnels) registry_->set_policy(tunnel.name, tunnel.balance);
 
   // From files, the error names the config key and the file itself:

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include "core/ip_network.hpp"
+#include "edge/health_reporting_stream.hpp"
 #include "http1/header_translation.hpp"
 
 namespace dialback::edge {
@@ -85,12 +86,14 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestH
   }
   const std::string key =
       entry.balance == BalancePolicy::hash ? hash_key_of(head, entry.hash_key, peer) : "";
-  TunnelSession* session = registry_.pick(tunnel_name, filter, key);
+  PickedSession picked = registry_.pick(tunnel_name, filter, key);
   Result<std::unique_ptr<TunnelStream>> opened = fail(Error::no_session);
-  if (session != nullptr) opened = co_await session->open_stream(head, end_stream);
-  if (!opened && session != nullptr) {  // the session just began draining: try another once
-    session = registry_.pick(tunnel_name, filter, key);
-    if (session != nullptr) opened = co_await session->open_stream(head, end_stream);
+  if (picked) opened = co_await picked.session->open_stream(head, end_stream);
+  if (!opened && picked) {  // the session just began draining or failed: try another once
+    picked.health->stream_failed(opened.error());
+    picked = registry_.pick(tunnel_name, filter, key);
+    if (picked) opened = co_await picked.session->open_stream(head, end_stream);
+    if (!opened && picked) picked.health->stream_failed(opened.error());
   }
   if (!opened) {
     ++counters_.requests_no_session;
@@ -106,9 +109,11 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestH
   // Only for the access log: not built when it is off (every request pays it).
   std::string via;
   if (access_log_->should_log(spdlog::level::info)) {
-    via = "tunnel=" + tunnel_name + " session=" + session->identity().session_id;
+    via = "tunnel=" + tunnel_name + " session=" + picked.session->identity().session_id;
   }
-  co_return OpenedStream{std::move(*opened), std::move(via)};
+  co_return OpenedStream{
+      std::make_unique<HealthReportingStream>(std::move(*opened), std::move(picked.health)),
+      std::move(via)};
 }
 
 std::string RequestForwarder::hash_key_of(const RequestHead& head, const HashKey& key,

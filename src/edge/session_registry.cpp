@@ -4,6 +4,8 @@
 
 namespace dialback::edge {
 
+using Clock = std::chrono::steady_clock;
+
 SessionRegistry::Tunnel& SessionRegistry::tunnel(std::string_view name) {
   auto it = tunnels_.find(name);
   if (it == tunnels_.end()) it = tunnels_.emplace(std::string(name), Tunnel{}).first;
@@ -43,6 +45,8 @@ void SessionRegistry::set_policy(std::string_view name, BalancePolicy policy) {
 void SessionRegistry::add(std::string_view name, TunnelSession* session) {
   Tunnel& t = tunnel(name);
   t.sessions.push_back(session);
+  t.health.push_back(std::make_shared<SessionHealth>(outlier_, std::string(name),
+                                                     session->identity().session_id, logger_));
   if (t.policy == BalancePolicy::hash) join_ring(t, session->identity().node);
 }
 
@@ -50,47 +54,64 @@ void SessionRegistry::remove(std::string_view name, TunnelSession* session) {
   auto it = tunnels_.find(name);
   if (it == tunnels_.end()) return;
   Tunnel& t = it->second;
-  auto& sessions = t.sessions;
-  const auto before = sessions.size();
-  sessions.erase(std::remove(sessions.begin(), sessions.end(), session), sessions.end());
-  if (t.policy == BalancePolicy::hash && sessions.size() < before) {
-    leave_ring(t, session->identity().node);
-  }
+  const auto found = std::find(t.sessions.begin(), t.sessions.end(), session);
+  if (found == t.sessions.end()) return;
+  const auto index = found - t.sessions.begin();
+  t.sessions.erase(found);
+  t.health.erase(t.health.begin() + index);
+  if (t.policy == BalancePolicy::hash) leave_ring(t, session->identity().node);
 }
 
-TunnelSession* SessionRegistry::pick_by_hash(Tunnel& t, const SessionFilter& filter,
-                                             std::string_view key) {
-  auto least_busy_of = [&](std::string_view node) {
-    TunnelSession* best = nullptr;
+std::optional<std::size_t> SessionRegistry::pick_by_hash(Tunnel& t, const SessionFilter& filter,
+                                                         std::string_view key, bool skip_ejected,
+                                                         Clock::time_point now) {
+  auto least_busy_of = [&](std::string_view node) -> std::optional<std::size_t> {
+    std::optional<std::size_t> best;
     std::size_t best_inflight = 0;
-    for (auto* session : t.sessions) {
-      if (session->identity().node != node || !eligible(*session, filter)) continue;
-      const std::size_t inflight = session->stats().inflight;
-      if (best == nullptr || inflight < best_inflight) {
-        best = session;
+    for (std::size_t i = 0; i < t.sessions.size(); ++i) {
+      TunnelSession& session = *t.sessions[i];
+      if (session.identity().node != node || !eligible(session, filter)) continue;
+      if (skip_ejected && t.health[i]->ejected(now)) continue;
+      const std::size_t inflight = session.stats().inflight;
+      if (!best || inflight < best_inflight) {
+        best = i;
         best_inflight = inflight;
       }
     }
     return best;
   };
   const auto node =
-      t.ring.pick(key, [&](std::string_view member) { return least_busy_of(member) != nullptr; });
-  return node ? least_busy_of(*node) : nullptr;
+      t.ring.pick(key, [&](std::string_view member) { return least_busy_of(member).has_value(); });
+  if (!node) return std::nullopt;
+  return least_busy_of(*node);
 }
 
-TunnelSession* SessionRegistry::pick(std::string_view name, const SessionFilter& filter,
-                                     std::string_view hash_key) {
-  auto it = tunnels_.find(name);
-  if (it == tunnels_.end()) return nullptr;
-  Tunnel& t = it->second;
-  if (t.policy == BalancePolicy::hash && !hash_key.empty())
-    return pick_by_hash(t, filter, hash_key);
-  t.candidates.clear();
-  for (auto* session : t.sessions) {
-    t.candidates.push_back(PickCandidate{session->stats().inflight, eligible(*session, filter)});
+std::optional<std::size_t> SessionRegistry::pick_among(Tunnel& t, const SessionFilter& filter,
+                                                       std::string_view hash_key, bool skip_ejected,
+                                                       Clock::time_point now) {
+  if (t.policy == BalancePolicy::hash && !hash_key.empty()) {
+    return pick_by_hash(t, filter, hash_key, skip_ejected, now);
   }
-  auto index = t.picker.pick(t.candidates);
-  return index ? t.sessions[*index] : nullptr;
+  t.candidates.clear();
+  for (std::size_t i = 0; i < t.sessions.size(); ++i) {
+    TunnelSession& session = *t.sessions[i];
+    const bool usable = eligible(session, filter) && !(skip_ejected && t.health[i]->ejected(now));
+    t.candidates.push_back(PickCandidate{session.stats().inflight, usable});
+  }
+  return t.picker.pick(t.candidates);
+}
+
+PickedSession SessionRegistry::pick(std::string_view name, const SessionFilter& filter,
+                                    std::string_view hash_key) {
+  auto it = tunnels_.find(name);
+  if (it == tunnels_.end()) return {};
+  Tunnel& t = it->second;
+  const auto now = Clock::now();
+  auto index = pick_among(t, filter, hash_key, /*skip_ejected=*/true, now);
+  // Every eligible session ejected: better one that may work than a 503.
+  if (!index) index = pick_among(t, filter, hash_key, /*skip_ejected=*/false, now);
+  if (!index) return {};
+  return PickedSession{t.sessions[*index], t.health[*index]};
 }
 
 std::size_t SessionRegistry::count(std::string_view name) const {

@@ -2,14 +2,24 @@
 // them, keyed by the tunnel's stable id (its name), not its position in the
 // config file, so that a new tunnel table can replace the old one under
 // live sessions. Owned by the Edge; sessions register for as long as they run.
+//
+// Each session has a SessionHealth (outlier detection): a pick leaves
+// ejected sessions out while any other eligible session is left, and falls
+// back to them only when every eligible session is ejected (better a
+// session that may work than a certain 503).
 #pragma once
 
+#include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "config/balance_policy.hpp"
+#include "core/logging.hpp"
+#include "edge/session_health.hpp"
 #include "routing/hash_ring.hpp"
 #include "routing/session_picker.hpp"
 #include "tunnel/tunnel_session.hpp"
@@ -22,8 +32,19 @@ struct SessionFilter {
   std::string_view cluster;  // only sessions of this cluster
 };
 
+// A picked session and the health its stream reports to.
+struct PickedSession {
+  TunnelSession* session = nullptr;
+  std::shared_ptr<SessionHealth> health;
+  explicit operator bool() const { return session != nullptr; }
+};
+
 class SessionRegistry {
  public:
+  // `logger` names ejections.
+  explicit SessionRegistry(OutlierPolicy outlier = {}, Logger logger = nullptr)
+      : outlier_(outlier), logger_(std::move(logger)) {}
+
   // The balancing policy of a tunnel; tunnels not named use least_inflight.
   void set_policy(std::string_view tunnel, BalancePolicy policy);
 
@@ -35,14 +56,15 @@ class SessionRegistry {
   // tunnel's ring (the next one clockwise while it has no eligible
   // session), then that node's least busy session; an empty key falls back
   // to least_inflight.
-  TunnelSession* pick(std::string_view tunnel, const SessionFilter& filter = {},
-                      std::string_view hash_key = {});
+  PickedSession pick(std::string_view tunnel, const SessionFilter& filter = {},
+                     std::string_view hash_key = {});
   std::size_t count(std::string_view tunnel) const;
   std::vector<TunnelSession*> all() const;
 
  private:
   struct Tunnel {
     std::vector<TunnelSession*> sessions;
+    std::vector<std::shared_ptr<SessionHealth>> health;  // of sessions[i]
     std::vector<PickCandidate> candidates;  // scratch, reused per pick
     SessionPicker picker{PickPolicy::least_inflight};
     BalancePolicy policy = BalancePolicy::least_inflight;
@@ -58,10 +80,18 @@ class SessionRegistry {
   };
   Tunnel& tunnel(std::string_view name);
   static bool eligible(TunnelSession& session, const SessionFilter& filter);
-  static TunnelSession* pick_by_hash(Tunnel& t, const SessionFilter& filter, std::string_view key);
+  // The pick among sessions passing `filter`, ejected ones included or not.
+  static std::optional<std::size_t> pick_among(Tunnel& t, const SessionFilter& filter,
+                                               std::string_view hash_key, bool skip_ejected,
+                                               std::chrono::steady_clock::time_point now);
+  static std::optional<std::size_t> pick_by_hash(Tunnel& t, const SessionFilter& filter,
+                                                 std::string_view key, bool skip_ejected,
+                                                 std::chrono::steady_clock::time_point now);
   static void join_ring(Tunnel& t, const std::string& node);
   static void leave_ring(Tunnel& t, const std::string& node);
 
+  OutlierPolicy outlier_;
+  Logger logger_;
   std::unordered_map<std::string, Tunnel, NameHash, std::equal_to<>> tunnels_;
 };
 

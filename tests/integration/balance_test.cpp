@@ -100,6 +100,102 @@ TEST_P(BalanceTest, RoundRobinAlternatesEvenWhileOneSessionIsBusy) {
   for (std::size_t i = 1; i < 6; ++i) EXPECT_NE(sessions[i], sessions[i - 1]);
 }
 
+// Resets every stream before answering: a tunnel failure each time.
+Task<void> reset_every_stream(std::unique_ptr<IncomingStream> stream) {
+  stream->reset(Error::protocol_error);
+  co_return;
+}
+
+// Answers every request 503: the local service failing, not the tunnel.
+Task<void> answer_503(std::unique_ptr<IncomingStream> stream) {
+  ResponseHead head{503, {{"content-length", "0"}}};
+  stream->respond(head, true);
+  co_return;
+}
+
+// Sequential GETs of /hello; the status of each (0 for a client-side error).
+Task<std::vector<int>> fetch_statuses(tcp::endpoint edge, int count) {
+  std::vector<int> statuses;
+  for (int i = 0; i < count; ++i) {
+    auto result = co_await fetch_get(edge, "/hello");
+    statuses.push_back(result.ec ? 0 : result.status());
+  }
+  co_return statuses;
+}
+
+void use_outlier_policy(EdgeConfig& config, std::chrono::milliseconds base) {
+  config.agents.outlier_detection = {
+      .consecutive_failures = 3, .base_ejection = base, .max_ejection = base * 4};
+}
+
+// Outlier detection: once a session has failed 3 streams in a row, no
+// request goes to it while another session works.
+TEST_P(BalanceTest, ASessionWhoseStreamsAllFailIsEjected) {
+  start_edge({.balance = BalancePolicy::round_robin,
+              .configure = [](EdgeConfig& config) { use_outlier_policy(config, 60s); }});
+  start_agent({.node = "node-good"});
+  start_agent({.node = "node-broken"}, reset_every_stream);
+  ASSERT_TRUE(wait_ready(2));
+
+  const auto statuses = run(fetch_statuses(public_endpoint(), 30), 20s);
+  // Round robin alternates until the third failure ejects the broken session.
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 502), 3);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), 27);
+  EXPECT_TRUE(std::all_of(statuses.begin() + 6, statuses.end(), [](int s) { return s == 200; }));
+  EXPECT_TRUE(logs_->contains("ejected from balancing: 3 tunnel failures in a row"));
+}
+
+// An ejected session comes back after its ejection time; failing again, it
+// is ejected again.
+TEST_P(BalanceTest, AnEjectedSessionIsTriedAgainAfterItsEjectionTime) {
+  start_edge({.balance = BalancePolicy::round_robin,
+              .configure = [](EdgeConfig& config) { use_outlier_policy(config, 300ms); }});
+  start_agent({.node = "node-good"});
+  start_agent({.node = "node-broken"}, reset_every_stream);
+  ASSERT_TRUE(wait_ready(2));
+
+  auto first = run(fetch_statuses(public_endpoint(), 6), 10s);
+  ASSERT_EQ(std::count(first.begin(), first.end(), 502), 3);
+  ASSERT_EQ(logs_->count("ejected from balancing"), 1u);
+  // Keep requesting until the broken session has had its second chance and
+  // been ejected again (bounded: 10 s).
+  std::size_t failures = 0;
+  ASSERT_TRUE(run_until(
+      [&] {
+        if (logs_->count("ejected from balancing") >= 2) return true;
+        auto more = run(fetch_statuses(public_endpoint(), 1), 5s);
+        failures += more[0] == 502 ? 1 : 0;
+        return false;
+      },
+      10s));
+  EXPECT_EQ(failures, 3u);
+  EXPECT_TRUE(logs_->contains("ejection 2 in a row"));
+}
+
+// Without another session to go to, the ejected one is still used: a 502
+// from a session that may work beats a certain 503.
+TEST_P(BalanceTest, AnEjectedSessionStillServesWhenItIsTheOnlyOne) {
+  start_edge({.configure = [](EdgeConfig& config) { use_outlier_policy(config, 60s); }});
+  start_agent({.node = "node-broken"}, reset_every_stream);
+  ASSERT_TRUE(wait_ready(1));
+  const auto statuses = run(fetch_statuses(public_endpoint(), 8), 20s);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 502), 8);
+  EXPECT_EQ(edge_->counters().requests_no_session, 0u);
+}
+
+// The local service's own 5xx answers are responses: they never eject.
+TEST_P(BalanceTest, TheServicesOwn5xxDoNotEjectASession) {
+  start_edge({.balance = BalancePolicy::round_robin,
+              .configure = [](EdgeConfig& config) { use_outlier_policy(config, 60s); }});
+  start_agent({.node = "node-good"});
+  start_agent({.node = "node-503"}, answer_503);
+  ASSERT_TRUE(wait_ready(2));
+  const auto statuses = run(fetch_statuses(public_endpoint(), 20), 20s);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 503), 10);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), 10);
+  EXPECT_FALSE(logs_->contains("ejected from balancing"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, BalanceTest, AllTransports(), TransportName);
 
 }  // namespace

@@ -10,7 +10,8 @@ namespace {
 
 std::uint32_t h2_code_for(Error reason) {
   switch (reason) {
-    case Error::cancelled: return NGHTTP2_CANCEL;
+    case Error::cancelled:
+    case Error::timeout: return NGHTTP2_CANCEL;  // given up on, not broken
     case Error::stream_refused:
     case Error::draining: return NGHTTP2_REFUSED_STREAM;
     case Error::protocol_error:

@@ -2,7 +2,9 @@
 // --tunnel NAME ... URL` (or `--route PREFIX=URL`, repeated; --edge too, also
 // as rc://NODE:CLUSTER:TENANT@HOST:PORT:COUNT). Flags override file values;
 // the token comes from --token, --token-file, the file, or DIALBACK_TOKEN, in
-// that order.
+// that order. HTTP Basic instead: --user (or `user:`) with the password from
+// --password-file, the file's password_file, or DIALBACK_PASSWORD, in that
+// order. A credential flag replaces the file's credential of the other kind.
 #include <cstdlib>
 #include <vector>
 
@@ -23,6 +25,8 @@ struct AgentArgs {
   std::string tunnel;
   std::string token;
   std::string token_file;
+  std::string user;           // --user: HTTP Basic instead of a token
+  std::string password_file;  // --password-file
   std::string ca;
   std::string cert;
   std::string key;
@@ -60,6 +64,8 @@ ConfigError name_flag(ConfigError error, const AgentArgs& args) {
   }
   const std::pair<std::string_view, std::pair<bool, std::string_view>> flags[] = {
       {"tunnel", {!args.tunnel.empty(), "--tunnel"}},
+      {"user", {!args.user.empty(), "--user"}},
+      {"password_file", {!args.password_file.empty(), "--password-file"}},
       {"agent.node", {!args.node.empty(), "--node"}},
       {"agent.cluster", {!args.cluster.empty(), "--cluster"}},
       {"agent.tenant", {!args.tenant.empty(), "--tenant"}},
@@ -181,6 +187,57 @@ tl::expected<void, ConfigError> apply_edge_flags(const AgentArgs& args, AgentCon
   return {};
 }
 
+// The credential from the flags and the environment over the file's: a
+// token (--token, --token-file, the file, DIALBACK_TOKEN) or a user and
+// password (--user or the file; --password-file, the file's password_file,
+// DIALBACK_PASSWORD). A credential flag replaces the file's other kind.
+tl::expected<void, ConfigError> apply_credential_flags(const AgentArgs& args, AgentConfig& config) {
+  const bool token_flag = !args.token.empty() || !args.token_file.empty();
+  if (token_flag && !args.user.empty()) {
+    return tl::unexpected(
+        ConfigError{"", 0, "--user", "--token and --user are mutually exclusive"});
+  }
+  if (token_flag) {
+    config.user.clear();
+    config.password.clear();
+    config.password_file.clear();
+  }
+  if (!args.user.empty()) {
+    config.user = args.user;
+    config.token.clear();
+    config.token_file.clear();
+  }
+  if (!args.token.empty()) {
+    config.token = args.token;
+  } else if (!args.token_file.empty()) {
+    auto token = read_token_file(args.token_file);
+    if (!token) return tl::unexpected(ConfigError{"", 0, "--token-file", token.error().message});
+    config.token = *token;
+  } else if (config.token.empty() && config.user.empty()) {
+    if (const char* env = std::getenv("DIALBACK_TOKEN"); env != nullptr) config.token = env;
+  }
+  if (!args.password_file.empty()) {
+    if (config.user.empty()) {
+      return tl::unexpected(
+          ConfigError{"", 0, "--password-file", "needs --user (or `user:` in --config)"});
+    }
+    auto password = read_secret_file(args.password_file, "password_file");
+    if (!password) {
+      return tl::unexpected(ConfigError{"", 0, "--password-file", password.error().message});
+    }
+    config.password = *password;
+    config.password_file = args.password_file;
+  } else if (!config.user.empty() && config.password.empty()) {
+    if (const char* env = std::getenv("DIALBACK_PASSWORD"); env != nullptr) config.password = env;
+  }
+  if (!config.user.empty() && config.password.empty()) {
+    return tl::unexpected(ConfigError{
+        "", 0, args.user.empty() ? "user" : "--user",
+        "no password: give --password-file, DIALBACK_PASSWORD, or password_file in --config"});
+  }
+  return {};
+}
+
 // The effective config: the file (if any) with every given flag applied over it.
 tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   AgentConfig config;
@@ -213,14 +270,8 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
                          : +[](std::size_t) { return std::string("--edge"); };
   if (auto conflict = apply_address_identities(config, edge_key)) return tl::unexpected(std::move(*conflict));
   if (auto applied = apply_route_flags(args, config); !applied) return tl::unexpected(applied.error());
-  if (!args.token.empty()) {
-    config.token = args.token;
-  } else if (!args.token_file.empty()) {
-    auto token = read_token_file(args.token_file);
-    if (!token) return flag_error("--token-file", token.error().message);
-    config.token = *token;
-  } else if (config.token.empty()) {
-    if (const char* env = std::getenv("DIALBACK_TOKEN"); env != nullptr) config.token = env;
+  if (auto applied = apply_credential_flags(args, config); !applied) {
+    return tl::unexpected(applied.error());
   }
   if (config.tunnel.empty()) return flag_error("--tunnel", "required (or `tunnel:` in --config)");
   if (config.edges.empty()) return flag_error("--edge", "required (or `edges:` in --config)");
@@ -234,9 +285,10 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   if (auto invalid = validate_agent_config(config)) {
     return tl::unexpected(name_flag(std::move(*invalid), args));
   }
-  if (config.token.empty() && config.cert.empty()) {
-    return flag_error("--token", "no credential: give --token, --token-file, DIALBACK_TOKEN, or "
-                                 "--cert/--key for mTLS");
+  if (config.token.empty() && config.user.empty() && config.cert.empty()) {
+    return flag_error("--token",
+                      "no credential: give --token, --token-file, DIALBACK_TOKEN, "
+                      "--user with a password, or --cert/--key for mTLS");
   }
   return config;
 }
@@ -286,6 +338,10 @@ Command add_agent_command(CLI::App& app) {
   agent->add_option("--tunnel", args->tunnel, "tunnel name configured on the edge");
   agent->add_option("--token", args->token, "bearer token (or env DIALBACK_TOKEN)");
   agent->add_option("--token-file", args->token_file, "file holding the token");
+  agent->add_option("--user", args->user,
+                    "HTTP Basic user name instead of a token (password from --password-file or "
+                    "env DIALBACK_PASSWORD)");
+  agent->add_option("--password-file", args->password_file, "file holding the --user password");
   agent->add_option("--ca", args->ca, "CA certificate to verify the edge (default: system roots)");
   agent->add_option("--cert", args->cert, "client certificate for mTLS");
   agent->add_option("--key", args->key, "client key for mTLS");

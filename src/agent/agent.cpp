@@ -5,6 +5,7 @@
 #include "agent/backoff.hpp"
 #include "agent/make_upstream.hpp"
 #include "agent/upstream_router.hpp"
+#include "auth/authorization_header.hpp"
 #include "transport/envoy/envoy_dialer.hpp"
 #include "transport/h2/registration_dialer.hpp"
 #include "transport/rhttp/rhttp_dialer.hpp"
@@ -179,7 +180,12 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
   request.identity.tenant = config_.agent.tenant;
   request.identity.labels = config_.agent.labels;
   request.identity.session_id = generate_session_id();
-  request.token = config_.token;
+  // Basic (user and password) or Bearer (token); nothing with mTLS alone.
+  if (!config_.user.empty()) {
+    request.authorization = basic_authorization(config_.user, config_.password);
+  } else if (!config_.token.empty()) {
+    request.authorization = bearer_authorization(config_.token);
+  }
   request.settings.ping_interval = config_.ping_interval;
   request.settings.ping_timeout = config_.ping_timeout;
   request.settings.windows = config_.windows;

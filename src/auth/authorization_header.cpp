@@ -64,32 +64,71 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return decoded;
 }
 
-std::optional<std::string> token_from_basic(std::string_view credential) {
-  const std::optional<std::string> decoded = base64_decode(credential);
+std::optional<BasicCredential> split_basic(std::string_view credential) {
+  std::optional<std::string> decoded = base64_decode(credential);
   if (!decoded) return std::nullopt;
   const std::size_t colon = decoded->find(':');
-  if (colon == std::string::npos) return std::nullopt;
-  std::string user = decoded->substr(0, colon);
-  std::string pass = decoded->substr(colon + 1);
-  if (!pass.empty()) return pass;
-  if (!user.empty()) return user;
-  return std::nullopt;
+  std::optional<BasicCredential> pair;
+  if (colon != std::string::npos && decoded->size() > 1) {
+    pair = BasicCredential{decoded->substr(0, colon), decoded->substr(colon + 1)};
+  }
+  OPENSSL_cleanse(decoded->data(), decoded->size());
+  return pair;
+}
+
+std::optional<std::string> token_from_basic(std::string_view credential) {
+  std::optional<BasicCredential> pair = split_basic(credential);
+  if (!pair) return std::nullopt;
+  return pair->password.empty() ? std::move(pair->user) : std::move(pair->password);
+}
+
+// The credential of `header_value` when its scheme is `scheme`; nullopt
+// when the scheme differs or the credential is empty, too long or not
+// visible ASCII.
+std::optional<std::string_view> credential_of(std::string_view header_value,
+                                              std::string_view scheme) {
+  const std::string_view value = trim(header_value);
+  std::size_t space = 0;
+  while (space < value.size() && !is_ows(value[space])) ++space;
+  const std::string_view credential = trim(value.substr(space));
+  if (!iequals(value.substr(0, space), scheme) || credential.empty() ||
+      credential.size() > kMaxCredential || !is_visible(credential)) {
+    return std::nullopt;
+  }
+  return credential;
 }
 
 }  // namespace
 
 std::optional<std::string> token_from_authorization(std::string_view header_value) {
-  const std::string_view value = trim(header_value);
-  std::size_t space = 0;
-  while (space < value.size() && !is_ows(value[space])) ++space;
-  const std::string_view scheme = value.substr(0, space);
-  const std::string_view credential = trim(value.substr(space));
-  if (credential.empty() || credential.size() > kMaxCredential || !is_visible(credential)) {
-    return std::nullopt;
-  }
-  if (iequals(scheme, "Bearer")) return std::string(credential);
-  if (iequals(scheme, "Basic")) return token_from_basic(credential);
+  if (const auto bearer = credential_of(header_value, "Bearer")) return std::string(*bearer);
+  if (const auto basic = credential_of(header_value, "Basic")) return token_from_basic(*basic);
   return std::nullopt;
 }
+
+std::optional<BasicCredential> basic_from_authorization(std::string_view header_value) {
+  const auto basic = credential_of(header_value, "Basic");
+  if (!basic) return std::nullopt;
+  return split_basic(*basic);
+}
+
+std::string basic_authorization(std::string_view user, std::string_view password) {
+  std::string pair;
+  pair.reserve(user.size() + 1 + password.size());
+  pair.append(user).append(1, ':').append(password);
+  // EVP_EncodeBlock writes 4 characters per 3 bytes (padded) and a NUL.
+  std::vector<unsigned char> encoded(4 * ((pair.size() + 2) / 3) + 1);
+  const int length =
+      EVP_EncodeBlock(encoded.data(), reinterpret_cast<const unsigned char*>(pair.data()),
+                      static_cast<int>(pair.size()));
+  std::string value = "Basic ";
+  value.append(reinterpret_cast<const char*>(encoded.data()),
+               static_cast<std::size_t>(length < 0 ? 0 : length));
+  OPENSSL_cleanse(pair.data(), pair.size());
+  OPENSSL_cleanse(encoded.data(), encoded.size());
+  return value;
+}
+
+std::string bearer_authorization(std::string_view token) { return "Bearer " + std::string(token); }
 
 }  // namespace dialback

@@ -29,28 +29,31 @@ std::string normalise_hash(std::string_view entry) {
 
 }  // namespace
 
+tl::expected<std::string, std::string> TokenSet::stored_hash(std::string_view entry) {
+  if (entry.empty()) return tl::unexpected(std::string("empty token"));
+  if (is_space(entry.front()) || is_space(entry.back())) {
+    return tl::unexpected(std::string("token has leading or trailing whitespace"));
+  }
+  if (istarts_with(entry, kHashPrefix)) {
+    std::string hash = normalise_hash(entry);
+    if (hash.empty()) {
+      return tl::unexpected(std::string("\"sha256:\" must be followed by exactly 64 hex digits"));
+    }
+    return hash;
+  }
+  std::string hash = hash_token(entry);
+  if (hash.empty()) return tl::unexpected(std::string("cannot hash token (OpenSSL failure)"));
+  return hash;
+}
+
 tl::expected<TokenSet, std::string> TokenSet::from_entries(
     const std::vector<std::string>& entries) {
   TokenSet set;
   set.hashes_.reserve(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    const std::string& entry = entries[i];
-    const std::string where = "tokens[" + std::to_string(i) + "]: ";
-    if (entry.empty()) return tl::unexpected(where + "empty token");
-    if (is_space(entry.front()) || is_space(entry.back())) {
-      return tl::unexpected(where + "token has leading or trailing whitespace");
-    }
-    if (istarts_with(entry, kHashPrefix)) {
-      std::string hash = normalise_hash(entry);
-      if (hash.empty()) {
-        return tl::unexpected(where + "\"sha256:\" must be followed by exactly 64 hex digits");
-      }
-      set.hashes_.push_back(std::move(hash));
-    } else {
-      std::string hash = hash_token(entry);
-      if (hash.empty()) return tl::unexpected(where + "cannot hash token (OpenSSL failure)");
-      set.hashes_.push_back(std::move(hash));
-    }
+    auto hash = stored_hash(entries[i]);
+    if (!hash) return tl::unexpected("tokens[" + std::to_string(i) + "]: " + hash.error());
+    set.hashes_.push_back(std::move(*hash));
   }
   return set;
 }

@@ -21,6 +21,11 @@ class TokenSet {
   // starts with "sha256:" without exactly 64 hex digits after it.
   static tl::expected<TokenSet, std::string> from_entries(const std::vector<std::string>& entries);
 
+  // How one config entry is stored: "sha256:<64 lower-case hex>" (a hash
+  // normalised, a plain token hashed). Fails with the reason (without the
+  // entry) under the rules of from_entries.
+  static tl::expected<std::string, std::string> stored_hash(std::string_view entry);
+
   // True when `presented` equals one of the plain tokens or hashes to one of
   // the hashed entries. Every entry is compared, in constant time, whatever
   // matches: the time taken reveals neither which entry matched nor how much

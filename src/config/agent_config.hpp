@@ -71,6 +71,11 @@ struct AgentConfig {
   std::string tunnel;
   std::string token;       // the credential: `token`, or the trimmed contents of `token_file`
   std::string token_file;  // where `token` was read from; empty when given inline
+  // HTTP Basic instead of a token (not both): `user` and the trimmed
+  // contents of `password_file` (or DIALBACK_PASSWORD, applied by the CLI).
+  std::string user;
+  std::string password;
+  std::string password_file;  // where `password` was read from; empty otherwise
   std::string ca;          // CA bundle to verify the edge; empty: system roots
   std::string cert;        // client certificate (mTLS); set together with key
   std::string key;
@@ -86,9 +91,10 @@ struct AgentConfig {
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(30)};
 };
 
-// Loads and validates an agent config file. Relative paths (token_file, ca,
-// cert, key) are resolved against the directory of `path`; token_file is
-// read here. DIALBACK_TOKEN is not consulted (the CLI applies it).
+// Loads and validates an agent config file. Relative paths (token_file,
+// password_file, ca, cert, key) are resolved against the directory of
+// `path`; token_file and password_file are read here. DIALBACK_TOKEN and
+// DIALBACK_PASSWORD are not consulted (the CLI applies them).
 tl::expected<AgentConfig, ConfigError> load_agent_config(const std::string& path);
 
 // Same from a string; see load_edge_config_from_string.
@@ -101,6 +107,10 @@ tl::expected<AgentConfig, ConfigError> load_agent_config_from_string(std::string
 // for the CLI's --token-file).
 tl::expected<std::string, ConfigError> read_token_file(const std::string& path);
 
+// The same for any one-secret file (password_file): `key` names it in errors.
+tl::expected<std::string, ConfigError> read_secret_file(const std::string& path,
+                                                        const std::string& key);
+
 // Sets each of config.agent's node, cluster and tenant that an rc:// address
 // of config.edges names. A part set explicitly (config.agent.set_by names
 // where) and named by an edge, or named by two edges, must be the same value:
@@ -110,9 +120,11 @@ std::optional<ConfigError> apply_address_identities(AgentConfig& config,
                                                     std::string (*edge_key)(std::size_t index));
 
 // Checks every rule that does not need the file (identities, edges,
-// cert/key pairing, rhttp needs a client certificate, routes). A missing token is
-// not an error: mTLS may be the credential, and the CLI may add one. The
-// error has an empty file, line 0 and the dotted key.
+// cert/key pairing, rhttp needs a client certificate, routes, token and
+// user not both, a password only with a user). A missing token is not an
+// error: mTLS may be the credential, and the CLI may add one; nor is a user
+// without a password yet (the CLI may add DIALBACK_PASSWORD and then
+// requires one). The error has an empty file, line 0 and the dotted key.
 std::optional<ConfigError> validate_agent_config(const AgentConfig& config);
 
 }  // namespace dialback

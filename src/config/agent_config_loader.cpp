@@ -115,16 +115,40 @@ void parse_token(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
   }
 }
 
+// `user` and `password_file`: HTTP Basic instead of a token.
+void parse_basic(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
+  const auto user = map.find("user");
+  const auto password_file = map.find("password_file");
+  if (user && (map.find("token") || map.find("token_file"))) {
+    ctx.fail(user->line, user->key, "token and user are mutually exclusive");
+  }
+  if (password_file && !user) {
+    ctx.fail(password_file->line, password_file->key, "password_file needs user");
+  }
+  if (user) {
+    out.user = read_string(ctx, *user);
+    if (out.user.empty()) ctx.fail(user->line, user->key, "empty user");
+  }
+  if (password_file) {
+    out.password_file = read_path(ctx, *password_file);
+    auto contents = read_secret_file(out.password_file, "password_file");
+    if (!contents) ctx.fail(password_file->line, password_file->key, contents.error().message);
+    out.password = std::move(*contents);
+  }
+}
+
 AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
-  MapReader map(ctx, root,
-                {"agent", "tunnel", "token", "token_file", "ca", "cert", "key", "edges", "upstream",
-                 "routes", "upstream_connect_timeout", "upstream_response_timeout", "ping_interval",
-                 "ping_timeout", "drain_timeout", "stream_window", "connection_window"});
+  MapReader map(
+      ctx, root,
+      {"agent", "tunnel", "token", "token_file", "user", "password_file", "ca", "cert", "key",
+       "edges", "upstream", "routes", "upstream_connect_timeout", "upstream_response_timeout",
+       "ping_interval", "ping_timeout", "drain_timeout", "stream_window", "connection_window"});
   AgentConfig out;
   out.agent.node = default_agent_node();
   if (auto f = map.find("agent")) parse_identity(ctx, *f, out.agent);
   out.tunnel = read_string(ctx, map.require("tunnel"));
   parse_token(ctx, map, out);
+  parse_basic(ctx, map, out);
   if (auto f = map.find("ca")) out.ca = read_path(ctx, *f);
   if (auto f = map.find("cert")) out.cert = read_path(ctx, *f);
   if (auto f = map.find("key")) out.key = read_path(ctx, *f);
@@ -165,16 +189,25 @@ std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexc
 }
 
 tl::expected<std::string, ConfigError> read_token_file(const std::string& path) {
+  return read_secret_file(path, "token_file");
+}
+
+tl::expected<std::string, ConfigError> read_secret_file(const std::string& path,
+                                                        const std::string& key) {
   auto contents = read_config_file(path);
   if (!contents) {
-    return tl::unexpected(ConfigError{"", 0, "token_file", path + ": " + contents.error().message});
+    return tl::unexpected(ConfigError{"", 0, key, path + ": " + contents.error().message});
   }
-  std::string& token = *contents;
-  token.erase(0, token.find_first_not_of(kWhitespace));
-  token.erase(token.find_last_not_of(kWhitespace) + 1);
-  if (token.empty())
-    return tl::unexpected(ConfigError{"", 0, "token_file", path + ": the token file is empty"});
-  return token;
+  std::string& secret = *contents;
+  secret.erase(0, secret.find_first_not_of(kWhitespace));
+  secret.erase(secret.find_last_not_of(kWhitespace) + 1);
+  if (secret.empty()) {
+    const std::string what = key == "token_file"      ? "token"
+                             : key == "password_file" ? "password"
+                                                      : key;
+    return tl::unexpected(ConfigError{"", 0, key, path + ": the " + what + " file is empty"});
+  }
+  return secret;
 }
 
 tl::expected<AgentConfig, ConfigError> load_agent_config(const std::string& path) {

@@ -112,6 +112,27 @@ std::optional<ConfigError> check_routes(const AgentConfig& config) {
   return std::nullopt;
 }
 
+// HTTP Basic: a user name that fits "user:password", a password only with a
+// user, never together with a token.
+std::optional<ConfigError> check_basic(const AgentConfig& config) {
+  if (config.user.empty()) {
+    if (!config.password.empty() || !config.password_file.empty()) {
+      return error(config.password_file.empty() ? "password" : "password_file",
+                   "a password needs user");
+    }
+    return std::nullopt;
+  }
+  if (!is_printable_token(config.user) || config.user.find(':') != std::string::npos) {
+    return error("user", "must be printable ASCII without spaces or ':'");
+  }
+  if (!config.token.empty()) return error("user", "token and user are mutually exclusive");
+  if (!config.password.empty() && !is_printable_token(config.password)) {
+    return error(config.password_file.empty() ? "password" : "password_file",
+                 "the password must be printable ASCII without spaces");
+  }
+  return std::nullopt;
+}
+
 std::optional<ConfigError> check_timeouts(const AgentConfig& config) {
   const std::pair<const char*, std::chrono::milliseconds> positive[] = {
       {"upstream_connect_timeout", config.upstream_connect_timeout},
@@ -172,6 +193,7 @@ std::optional<ConfigError> validate_agent_config(const AgentConfig& config) {
     return error(config.token_file.empty() ? "token" : "token_file",
                  "the token must be printable ASCII without spaces");
   }
+  if (auto e = check_basic(config)) return e;
   if (!config.cert.empty() && config.key.empty()) return error("cert", "cert and key must be given together");
   if (config.cert.empty() && !config.key.empty()) return error("key", "cert and key must be given together");
   if (auto e = check_edges(config)) return e;

@@ -13,6 +13,7 @@
 
 #include "config/balance_policy.hpp"
 #include "config/config_error.hpp"
+#include "config/external_auth_url.hpp"
 #include "config/flow_windows.hpp"
 #include "config/listen_address.hpp"
 #include "config/outlier_policy.hpp"
@@ -105,10 +106,34 @@ struct PublicConfig {
   bool verbose_errors = false;
 };
 
-// Credentials accepted for a tunnel; at least one entry in total.
+// One accepted HTTP Basic pair.
+struct BasicAuthEntry {
+  std::string username;  // printable ASCII without ':'
+  std::string password;  // "sha256:<64 lower-case hex>" or the plain password
+};
+
+// A file of tokens (config/token_list_file.hpp), read when the config loads.
+struct TokenFileConfig {
+  std::string path;                 // absolute after loading a file
+  std::vector<std::string> tokens;  // its entries, as auth.tokens entries
+};
+
+// Asks an HTTP endpoint about a credential no local entry accepts
+// (docs/configuration.md, "External credential check").
+struct ExternalAuthConfig {
+  ExternalAuthUrl url;
+  std::chrono::milliseconds timeout{std::chrono::seconds(2)};  // connect + request + answer
+  std::chrono::milliseconds cache{std::chrono::seconds(30)};   // 200/401/403 kept; 0: no cache
+};
+
+// Credentials accepted for a tunnel; at least one of tokens, token_files,
+// basic, client_names and external.
 struct TunnelAuthConfig {
   std::vector<std::string> tokens;        // "sha256:<64 lower-case hex>" or a plain token
   std::vector<std::string> client_names;  // client certificate CN or SAN; needs agents.client_ca
+  std::vector<TokenFileConfig> token_files;
+  std::vector<BasicAuthEntry> basic;
+  std::optional<ExternalAuthConfig> external;
 };
 
 // Public requests may choose the agent by identity headers (off unless the

@@ -3,6 +3,7 @@
 #include "config/config_loader.hpp"
 #include "config/config_rules.hpp"
 #include "config/edge_config.hpp"
+#include "config/token_list_file.hpp"
 
 namespace dialback {
 namespace {
@@ -111,17 +112,61 @@ PublicConfig parse_public(ParseContext& ctx, const Field& field) {
   return out;
 }
 
+// Hashes compare as lower-case hex.
+std::string normalise_secret(std::string secret) {
+  return istarts_with(secret, "sha256:") ? to_lower_ascii(secret) : secret;
+}
+
+std::vector<BasicAuthEntry> parse_basic(ParseContext& ctx, const Field& field) {
+  std::vector<BasicAuthEntry> out;
+  for (const Field& element : read_list(ctx, field)) {
+    MapReader map(ctx, element, {"username", "password"});
+    BasicAuthEntry entry;
+    entry.username = read_string(ctx, map.require("username"));
+    entry.password = normalise_secret(read_string(ctx, map.require("password")));
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+// Each file is read here, once; its errors name the list entry, the file
+// and the line, never a line's text.
+std::vector<TokenFileConfig> parse_token_files(ParseContext& ctx, const Field& field) {
+  std::vector<TokenFileConfig> out;
+  for (const Field& element : read_list(ctx, field)) {
+    TokenFileConfig file;
+    file.path = read_path(ctx, element);
+    auto tokens = read_token_list_file(file.path);
+    if (!tokens) ctx.fail(element.line, element.key, tokens.error());
+    file.tokens = std::move(*tokens);
+    out.push_back(std::move(file));
+  }
+  return out;
+}
+
+ExternalAuthConfig parse_external(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"url", "timeout", "cache"});
+  ExternalAuthConfig out;
+  const Field url = map.require("url");
+  auto parsed = parse_external_auth_url(read_string(ctx, url));
+  if (!parsed) ctx.fail(url.line, url.key, parsed.error());
+  out.url = std::move(*parsed);
+  if (auto f = map.find("timeout")) out.timeout = read_duration(ctx, *f);
+  if (auto f = map.find("cache")) out.cache = read_duration(ctx, *f);
+  return out;
+}
+
 TunnelAuthConfig parse_auth(ParseContext& ctx, const Field& field) {
-  MapReader map(ctx, field, {"tokens", "client_names"});
+  MapReader map(ctx, field, {"tokens", "client_names", "token_files", "basic", "external"});
   TunnelAuthConfig out;
   if (auto f = map.find("tokens")) {
     out.tokens = read_string_list(ctx, *f);
-    // Hashes compare as lower-case hex.
-    for (std::string& token : out.tokens) {
-      if (token.starts_with("sha256:")) token = to_lower_ascii(token);
-    }
+    for (std::string& token : out.tokens) token = normalise_secret(std::move(token));
   }
   if (auto f = map.find("client_names")) out.client_names = read_string_list(ctx, *f);
+  if (auto f = map.find("token_files")) out.token_files = parse_token_files(ctx, *f);
+  if (auto f = map.find("basic")) out.basic = parse_basic(ctx, *f);
+  if (auto f = map.find("external")) out.external = parse_external(ctx, *f);
   return out;
 }
 

@@ -74,6 +74,37 @@ std::optional<ConfigError> check_public(const PublicConfig& pub) {
   return check_positive("public.stream_idle_timeout", pub.stream_idle_timeout);
 }
 
+std::optional<ConfigError> check_basic(const std::string& prefix,
+                                       const std::vector<BasicAuthEntry>& basic) {
+  for (std::size_t i = 0; i < basic.size(); ++i) {
+    const std::string key = indexed(prefix, i);
+    const std::string& user = basic[i].username;
+    if (!is_printable_token(user) || user.find(':') != std::string::npos) {
+      return error(key + ".username", "a user name must be printable ASCII without spaces or ':'");
+    }
+    // A password follows the token rules: "sha256:<64 hex>" or printable ASCII.
+    if (auto why = check_token_spec(basic[i].password)) {
+      std::string message = *why;
+      if (message.starts_with("a token")) message.replace(0, 7, "a password");
+      if (message == "empty token") message = "empty password";
+      return error(key + ".password", message);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> check_external(const std::string& prefix,
+                                          const std::optional<ExternalAuthConfig>& external) {
+  if (!external) return std::nullopt;
+  if (external->url.host.empty() || external->url.port == 0 || external->url.target.empty() ||
+      external->url.target.front() != '/') {
+    return error(prefix + ".url", "expected http://host[:port][/path]");
+  }
+  if (auto e = check_positive(prefix + ".timeout", external->timeout)) return e;
+  if (external->cache.count() < 0) return error(prefix + ".cache", "must not be negative");
+  return std::nullopt;
+}
+
 std::optional<ConfigError> check_auth(const std::string& prefix, const TunnelAuthConfig& auth,
                                       const AgentListenerConfig& agents) {
   for (std::size_t i = 0; i < auth.tokens.size(); ++i) {
@@ -88,8 +119,22 @@ std::optional<ConfigError> check_auth(const std::string& prefix, const TunnelAut
   if (!auth.client_names.empty() && agents.client_ca.empty()) {
     return error(prefix + ".client_names", "client names need agents.client_ca (client certificates)");
   }
-  if (auth.tokens.empty() && auth.client_names.empty()) {
-    return error(prefix, "a tunnel needs at least one token or client name");
+  for (std::size_t i = 0; i < auth.token_files.size(); ++i) {
+    const std::string key = indexed(prefix + ".token_files", i);
+    if (auth.token_files[i].path.empty()) return error(key, "empty path");
+    for (const std::string& token : auth.token_files[i].tokens) {
+      // Loaded files are checked line by line already; this catches entries
+      // set in code. No secret in the message.
+      if (auto why = check_token_spec(token)) return error(key, *why);
+    }
+  }
+  if (auto e = check_basic(prefix + ".basic", auth.basic)) return e;
+  if (auto e = check_external(prefix + ".external", auth.external)) return e;
+  if (auth.tokens.empty() && auth.client_names.empty() && auth.token_files.empty() &&
+      auth.basic.empty() && !auth.external) {
+    return error(prefix,
+                 "a tunnel needs at least one credential: tokens, token_files, basic, "
+                 "client_names or external");
   }
   return std::nullopt;
 }

@@ -32,8 +32,10 @@ AgentListener::AgentListener(asio::any_io_executor executor, asio::ssl::context&
       counters_(counters),
       logger_(std::move(logger)),
       gate_(config.agents.limits, logger_),
+      external_auth_(executor),
       listener_(executor, "agent listener", logger_),
       sessions_changed_(executor),
+      drains_(executor, logger_, "agent listener drains"),
       trimmer_(executor) {}
 
 void AgentListener::add_acceptor(std::unique_ptr<SessionAcceptor> acceptor) {
@@ -56,9 +58,10 @@ void AgentListener::stop() {
 Task<void> AgentListener::drain(Clock::time_point deadline) {
   // Each session drains on its own; a session removes itself when it ends.
   for (auto* session : registry_.all()) {
-    asio::co_spawn(executor_, session->drain(deadline), asio::detached);
+    drains_.spawn(session->drain(deadline));
   }
   while (live_ > 0) co_await sessions_changed_.wait();
+  co_await drains_.join();
 }
 
 Task<void> AgentListener::serve(tcp::socket socket) {
@@ -145,9 +148,9 @@ Task<AcceptedSession> AgentListener::register_agent(tcp::socket socket) {
   co_return co_await chosen->accept(std::move(connection), *this);
 }
 
-tl::expected<AdmissionGrant, RegistrationRejection> AgentListener::admit(
+Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
     const AgentConnection& from, std::string_view transport, const ParsedClaim& claim) {
-  const auto now = Clock::now();
+  auto now = Clock::now();
   AdmissionState state;
   state.over_failure_budget = gate_.over_failure_budget(from.source, now);
   if (state.over_failure_budget) {
@@ -157,7 +160,26 @@ tl::expected<AdmissionGrant, RegistrationRejection> AgentListener::admit(
   state.draining = stopping_;
   state.max_sessions_per_tunnel = static_cast<std::size_t>(config_.agents.max_sessions_per_tunnel);
   state.sessions = [this](std::string_view tunnel) { return registry_.count(tunnel); };
-  auto decided = decide_admission(claim, tunnels_, state);
+  const CredentialStep step = check_credentials(claim, tunnels_, state);
+  tl::expected<std::size_t, RegistrationRejection> decided;
+  std::string external_reason;  // for the refusal log; never a credential
+  if (const auto* rejection = std::get_if<RegistrationRejection>(&step)) {
+    decided = tl::unexpected(*rejection);
+  } else if (const auto* ask = std::get_if<AskExternal>(&step)) {
+    const TunnelEntry& entry = tunnels_[ask->tunnel];
+    const ExternalAuthQuery query = make_external_auth_query(*claim, entry, transport);
+    const ExternalAuthAnswer answer =
+        co_await external_auth_.check(*entry.external, query, from.deadline - Clock::now());
+    // Logged with the refusal below (sampled per source); an allowed
+    // session's own log line follows when it opens.
+    external_reason = "external auth " + entry.external->url.display() + ": " + answer.reason;
+    now = Clock::now();
+    state.draining = stopping_;  // may have changed while the endpoint answered
+    decided = finish_admission(*claim, ask->tunnel, answer.verdict, tunnels_, state);
+  } else {
+    decided = finish_admission(*claim, std::get<CredentialsAccepted>(step).tunnel,
+                               ExternalVerdict::allowed, tunnels_, state);
+  }
   if (!decided) {
     const auto& rejection = decided.error();
     ++counters_.registrations_rejected;
@@ -173,10 +195,11 @@ tl::expected<AdmissionGrant, RegistrationRejection> AgentListener::admit(
       }
     }
     gate_.log_refusal(from.source, from.peer,
-                      fmt::format("{} registration for tunnel {} refused: {} {} ({})", transport,
-                                  tunnel, rejection.status, rejection.code, rejection.message),
+                      fmt::format("{} registration for tunnel {} refused: {} {} ({}){}", transport,
+                                  tunnel, rejection.status, rejection.code, rejection.message,
+                                  external_reason.empty() ? "" : "; " + external_reason),
                       now);
-    return tl::unexpected(rejection);
+    co_return tl::unexpected(rejection);
   }
   const TunnelEntry& entry = tunnels_[*decided];
   AdmissionGrant grant;
@@ -184,7 +207,7 @@ tl::expected<AdmissionGrant, RegistrationRejection> AgentListener::admit(
   grant.edge_id = config_.edge.id;
   grant.tenant = entry.tenant;
   for (const auto& host : entry.hosts) grant.routes += (grant.routes.empty() ? "" : ", ") + host;
-  return grant;
+  co_return grant;
 }
 
 Task<void> AgentListener::run_session(AcceptedSession accepted) {

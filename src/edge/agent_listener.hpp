@@ -4,7 +4,8 @@
 // add_acceptor()); every accepted session is registered in the
 // SessionRegistry under its tunnel's id for as long as it runs. It is the
 // Admission every acceptor asks: AgentGate's rate limits, then the pure
-// decision of edge/admission.hpp.
+// decision of edge/admission.hpp, with the request to a tunnel's
+// auth.external endpoint (ExternalAuthClient) between its two steps.
 #pragma once
 
 #include <memory>
@@ -17,8 +18,10 @@
 #include "core/heap_trimmer.hpp"
 #include "core/listener.hpp"
 #include "core/logging.hpp"
+#include "core/task_group.hpp"
 #include "edge/agent_gate.hpp"
 #include "edge/edge_counters.hpp"
+#include "edge/external_auth_client.hpp"
 #include "edge/session_registry.hpp"
 #include "edge/tunnel_table.hpp"
 #include "transport/session_acceptor.hpp"
@@ -43,6 +46,8 @@ class AgentListener final : private Admission {
   // Drains every session (GOAWAY, wait for in-flight streams until `deadline`).
   Task<void> drain(std::chrono::steady_clock::time_point deadline);
   std::size_t live_connections() const { return live_; }
+  // Requests sent to auth.external endpoints (cache hits not counted).
+  std::uint64_t external_auth_requests() const { return external_auth_.requests(); }
 
  private:
   Task<void> serve(tcp::socket socket);
@@ -53,9 +58,8 @@ class AgentListener final : private Admission {
   Task<void> run_session(AcceptedSession accepted);
 
   // Admission
-  tl::expected<AdmissionGrant, RegistrationRejection> admit(const AgentConnection& from,
-                                                            std::string_view transport,
-                                                            const ParsedClaim& claim) override;
+  Task<tl::expected<AdmissionGrant, RegistrationRejection>> admit(
+      const AgentConnection& from, std::string_view transport, const ParsedClaim& claim) override;
 
   asio::any_io_executor executor_;
   asio::ssl::context& tls_;
@@ -66,8 +70,10 @@ class AgentListener final : private Admission {
   Logger logger_;
   std::vector<std::unique_ptr<SessionAcceptor>> acceptors_;
   AgentGate gate_;  // handshake and failure rate limits, sampled refusal log
+  ExternalAuthClient external_auth_;
   Listener listener_;
   AsyncEvent sessions_changed_;
+  TaskGroup drains_;     // drain() of each session; drain() joins them
   HeapTrimmer trimmer_;  // gives back what ended sessions freed
   bool stopping_ = false;
   std::size_t live_ = 0;

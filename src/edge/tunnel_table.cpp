@@ -5,8 +5,16 @@ namespace dialback::edge {
 tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<TunnelConfig>& tunnels) {
   TunnelTable table;
   for (const auto& config : tunnels) {
-    auto tokens = TokenSet::from_entries(config.auth.tokens);
+    std::vector<std::string> entries = config.auth.tokens;
+    for (const auto& file : config.auth.token_files) {
+      entries.insert(entries.end(), file.tokens.begin(), file.tokens.end());
+    }
+    auto tokens = TokenSet::from_entries(entries);
     if (!tokens) return tl::unexpected("tunnel " + config.name + ": " + tokens.error());
+    std::vector<BasicCredential> pairs;
+    for (const auto& entry : config.auth.basic) pairs.push_back({entry.username, entry.password});
+    auto basic = BasicCredentialSet::from_entries(pairs);
+    if (!basic) return tl::unexpected("tunnel " + config.name + ": " + basic.error());
     const std::size_t index = table.entries_.size();
     for (const auto& host : config.hosts) {
       if (!table.router_.add(host, index)) {
@@ -14,8 +22,10 @@ tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<Tunn
       }
     }
     table.entries_.push_back(TunnelEntry{
-        config.name, TunnelAuthPolicy{std::move(*tokens), config.auth.client_names}, config.hosts,
-        config.tenant, config.identity_routing, config.balance, config.hash_key});
+        config.name,
+        TunnelAuthPolicy{std::move(*tokens), config.auth.client_names, std::move(*basic)},
+        config.hosts, config.tenant, config.identity_routing, config.balance, config.hash_key,
+        config.auth.external});
     table.by_name_.emplace(config.name, index);
     if (config.envoy_clusters.empty()) {
       table.by_envoy_cluster_.emplace(config.name, index);
@@ -51,7 +61,8 @@ bool TunnelTable::accepted_anywhere(const Credentials& credentials) const {
 
 std::optional<std::size_t> TunnelTable::find_by_certificate(
     const std::vector<std::string>& cert_names) const {
-  Credentials credentials{std::nullopt, cert_names};
+  Credentials credentials;
+  credentials.cert_names = cert_names;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     if (!entries_[i].auth.client_names.empty() &&
         authorize(entries_[i].auth, credentials) == AuthOutcome::allowed) {

@@ -16,17 +16,19 @@ namespace dialback::edge {
 
 struct TunnelEntry {
   std::string name;
-  TunnelAuthPolicy auth;
+  TunnelAuthPolicy auth;  // the local credentials
   std::vector<std::string> hosts;
   std::string tenant;
   std::optional<IdentityRoutingConfig> identity_routing;
   BalancePolicy balance = BalancePolicy::least_inflight;
   HashKey hash_key;
+  std::optional<ExternalAuthConfig> external;  // asked when no local credential accepts
 };
 
 class TunnelTable {
  public:
-  // Fails with a message naming the tunnel when a token entry or host is malformed.
+  // Fails with a message naming the tunnel when a token entry (of tokens or
+  // token_files), a basic entry or a host is malformed.
   static tl::expected<TunnelTable, std::string> build(const std::vector<TunnelConfig>& tunnels);
 
   std::optional<std::size_t> find(std::string_view name) const;
@@ -34,7 +36,9 @@ class TunnelTable {
   const TunnelEntry& operator[](std::size_t index) const { return entries_[index]; }
   std::size_t size() const { return entries_.size(); }
 
-  // True when `credentials` would be accepted by some tunnel (to tell 403/404 from 401).
+  // True when `credentials` would be accepted by some tunnel's local
+  // credentials (tokens, token_files, basic, client_names; not external), to
+  // tell 403/404 from 401.
   bool accepted_anywhere(const Credentials& credentials) const;
   // The tunnel an Envoy initiator's cluster id names (envoy_clusters, else
   // the tunnel's name).

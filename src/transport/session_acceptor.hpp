@@ -62,13 +62,14 @@ using ParsedClaim = tl::expected<AdmissionClaim, RegistrationRejection>;
 // and logging the refusal included), so the statuses are the same on every
 // transport. A malformed registration goes through it too: it counts
 // against the source's failure budget, and over that budget the answer is
-// 429 whatever was sent.
+// 429 whatever was sent. Awaitable: a tunnel with `auth.external` asks an
+// HTTP endpoint about a credential no local entry accepts. `from` and
+// `claim` must stay alive until it completes.
 class Admission {
  public:
   virtual ~Admission() = default;
-  virtual tl::expected<AdmissionGrant, RegistrationRejection> admit(const AgentConnection& from,
-                                                                    std::string_view transport,
-                                                                    const ParsedClaim& claim) = 0;
+  virtual Task<tl::expected<AdmissionGrant, RegistrationRejection>> admit(
+      const AgentConnection& from, std::string_view transport, const ParsedClaim& claim) = 0;
 };
 
 // An accepted session and the tunnel it serves.

@@ -25,7 +25,7 @@ struct DialRequest {
   asio::any_io_executor executor;
   asio::ssl::context* tls = nullptr;  // the agent's client context (CA, certificate)
   SessionIdentity identity;           // with a fresh session id; peer_address unset
-  std::string token;                  // bearer credential; empty when none
+  std::string authorization;          // the Authorization value to send; empty: none
   SessionSettings settings;
   Logger logger;
   PendingDials* pending = nullptr;  // closes this dial's socket on shutdown

@@ -188,6 +188,8 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   if (!options.tenant.empty()) config.agent.tenant = options.tenant;
   config.tunnel = std::string(kTunnel);
   config.token = options.token;
+  config.user = options.user;
+  config.password = options.password;
   config.ca = "(in memory)";
   const AgentTransport transport = options.transport.value_or(default_transport_);
   const ClientCert cert = transport == AgentTransport::rhttp && options.cert == ClientCert::none

@@ -89,6 +89,8 @@ struct AgentOptions {
   std::chrono::milliseconds drain_timeout = 5s;
   std::string cluster{};  // empty: the tunnel name
   std::string tenant{};   // empty: "default"
+  std::string user{};     // non-empty: HTTP Basic with `password` (set token to "")
+  std::string password{};
 };
 
 class TunnelFixture : public ::testing::Test {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A config-file edge and a flag-configured agent, as a user would run them:
 # pki, token, edge --config, agent --edge ..., curl through the tunnel;
-# a wrong token makes the agent exit 3; SIGTERM stops both with 0.
+# a wrong token makes the agent exit 3; HTTP Basic from --user with
+# --password-file or DIALBACK_PASSWORD; SIGTERM stops both with 0.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 
@@ -27,6 +28,7 @@ tunnels:
     hosts: [app.test]
     auth:
       tokens: ["$hash"]
+      basic: [{username: basic-agent, password: "$("$DIALBACK" token hash basic-pass-0123)"}]
 YAML
 mkdir site && echo "hello from the private service" >site/index.html
 /usr/bin/python3 -m http.server "$service_port" --bind 127.0.0.1 --directory site >/dev/null 2>&1 &
@@ -51,6 +53,27 @@ wait_exit "$bad" 10
 [ "$EXIT_CODE" = 3 ] || fail "agent with a wrong token exited $EXIT_CODE: $(cat bad.log)"
 grep -q '401' bad.log || fail "agent did not say why: $(cat bad.log)"
 
+# HTTP Basic: --user with --password-file registers (the edge logs its node)...
+printf 'basic-pass-0123\n' >password.txt
+env -u DIALBACK_PASSWORD "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web \
+  --user basic-agent --password-file password.txt --node basic-node \
+  --ca pki/ca.crt --server-name localhost "http://127.0.0.1:$service_port" 2>basic.log &
+basic=$!; PIDS+=("$basic")
+wait_for 30 grep -q 'opened: tunnel=web node=basic-node' edge.log \
+  || fail "basic agent did not register: $(tail -n 5 edge.log basic.log)"
+kill -TERM "$basic"; wait_exit "$basic" 10; [ "$EXIT_CODE" = 0 ] || fail "basic agent did not stop cleanly"
+# ... and a wrong password from DIALBACK_PASSWORD is refused: exit 3, 401.
+DIALBACK_PASSWORD=wrong-pass-0123 "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web \
+  --user basic-agent --ca pki/ca.crt --server-name localhost "http://127.0.0.1:$service_port" \
+  2>basic-bad.log &
+bad=$!; PIDS+=("$bad")
+wait_exit "$bad" 10
+[ "$EXIT_CODE" = 3 ] || fail "agent with a wrong password exited $EXIT_CODE: $(cat basic-bad.log)"
+grep -q '401' basic-bad.log || fail "agent did not say why: $(cat basic-bad.log)"
+if grep -q 'wrong-pass-0123\|basic-pass-0123' edge.log basic.log basic-bad.log; then
+  fail "a password reached a log"
+fi
+
 # A broken config names file, line and key and exits 2.
 printf 'edge:\n  id: x\n  colour: blue\n' >broken.yaml
 code=0; "$DIALBACK" edge --config broken.yaml 2>broken.log || code=$?
@@ -60,7 +83,8 @@ grep -q 'broken.yaml:3' broken.log || fail "config error lacks file:line: $(cat 
 # Agent identity and edge flags: errors exit 2 before dialing and name the flag.
 agent_flags() {  # agent_flags EXPECTED_TEXT AGENT_ARGS...: exit 2 with EXPECTED_TEXT on stderr
   local want=$1 code=0; shift
-  env -u DIALBACK_TOKEN "$DIALBACK" agent --tunnel web "$@" http://127.0.0.1:1 2>flags.log || code=$?
+  env -u DIALBACK_TOKEN -u DIALBACK_PASSWORD "$DIALBACK" agent --tunnel web "$@" http://127.0.0.1:1 \
+    2>flags.log || code=$?
   [ "$code" = 2 ] || fail "agent $* exited $code: $(cat flags.log)"
   grep -qF -- "$want" flags.log || fail "agent $*: expected \"$want\" in: $(cat flags.log)"
 }
@@ -74,6 +98,14 @@ agent_flags '--edge: the rc:// address for 127.0.0.1:1 names tenant "acme" but -
   --token t --edge "rc://n1:web:acme@127.0.0.1:1:1" --tenant beta
 agent_flags '--edge: the rc:// address for 127.0.0.1:2 names node "b" but the --edge for 127.0.0.1:1 names "a"' \
   --token t --edge "rc://a::@127.0.0.1:1:1" --edge "rc://b::@127.0.0.1:2:1"
+# Credentials: Basic needs a password and excludes a token.
+agent_flags '--user: no password: give --password-file, DIALBACK_PASSWORD' --edge 127.0.0.1:1 --user u
+agent_flags '--password-file: needs --user' --edge 127.0.0.1:1 --token t --password-file password.txt
+agent_flags '--user: --token and --user are mutually exclusive' --edge 127.0.0.1:1 --token t --user u
+agent_flags '--password-file: /nonexistent/pw: cannot read file' --edge 127.0.0.1:1 --user u \
+  --password-file /nonexistent/pw
+agent_flags '--user: must be printable ASCII without spaces or' --edge 127.0.0.1:1 --user a:b \
+  --password-file password.txt
 # Two edges, one in Envoy's form, agreeing with --tenant: the whole config is
 # valid, only the credential is missing (checked last; nothing is dialed).
 agent_flags '--token: no credential' --edge 127.0.0.1:1 --edge "rc://n1:web:acme@[::1]:2:3" --tenant acme

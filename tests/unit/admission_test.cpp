@@ -150,6 +150,153 @@ TEST(Admission, DecidesEveryStatusInOrder) {
   }
 }
 
+// A table with every kind of local credential and one tunnel that asks an
+// external endpoint.
+TunnelTable make_credential_tunnels() {
+  std::vector<TunnelConfig> tunnels(3);
+  tunnels[0].name = "web";
+  tunnels[0].hosts = {"web.example.test"};
+  tunnels[0].auth.basic = {{"agent", "right-password"}};
+  tunnels[0].auth.token_files = {{"/etc/dialback/web.tokens", {"file-token-0123456789"}}};
+  tunnels[1].name = "ext";
+  tunnels[1].hosts = {"ext.example.test"};
+  tunnels[1].auth.tokens = {kApiToken};
+  tunnels[1].auth.external = ExternalAuthConfig{};
+  tunnels[1].auth.external->url = *parse_external_auth_url("http://127.0.0.1:9/check");
+  tunnels[2].name = "mtls";
+  tunnels[2].hosts = {"mtls.example.test"};
+  tunnels[2].auth.client_names = {"agent-1.example.test"};
+  auto table = TunnelTable::build(tunnels);
+  EXPECT_TRUE(table.has_value()) << (table ? "" : table.error());
+  return std::move(*table);
+}
+
+struct StepRow {
+  const char* what;
+  const char* tunnel;
+  const char* authorization;  // "" for none
+  std::vector<std::string> cert_names;
+  // Step 1: "accepted:<tunnel>", "ask:<tunnel>" or "reject:<status>".
+  const char* step;
+  ExternalVerdict external = ExternalVerdict::unavailable;
+  int status = 0;  // of the whole decision; 0: admitted
+  bool draining = false;
+};
+
+std::string describe(const CredentialStep& step, const TunnelTable& tunnels) {
+  if (const auto* accepted = std::get_if<CredentialsAccepted>(&step)) {
+    return "accepted:" + tunnels[accepted->tunnel].name;
+  }
+  if (const auto* ask = std::get_if<AskExternal>(&step)) return "ask:" + tunnels[ask->tunnel].name;
+  return "reject:" + std::to_string(std::get<RegistrationRejection>(step).status);
+}
+
+TEST(Admission, CredentialStepThenExternalAnswer) {
+  const TunnelTable tunnels = make_credential_tunnels();
+  // base64 of agent:right-password, agent:wrong-password, x:file-token-0123456789
+  constexpr const char* kRightBasic = "Basic YWdlbnQ6cmlnaHQtcGFzc3dvcmQ=";
+  constexpr const char* kWrongBasic = "Basic YWdlbnQ6d3JvbmctcGFzc3dvcmQ=";
+  constexpr const char* kFileTokenAsPassword = "Basic eDpmaWxlLXRva2VuLTAxMjM0NTY3ODk=";
+  const std::string api = std::string("Bearer ") + kApiToken;
+  const std::vector<StepRow> rows = {
+      {"basic pair", "web", kRightBasic, {}, "accepted:web"},
+      {"wrong password", "web", kWrongBasic, {}, "reject:401", {}, 401},
+      {"token from a token file", "web", "Bearer file-token-0123456789", {}, "accepted:web"},
+      {"token file entry as Basic password", "web", kFileTokenAsPassword, {}, "accepted:web"},
+      {"no credential", "web", "", {}, "reject:401", {}, 401},
+      {"local token of the external tunnel", "ext", api.c_str(), {}, "accepted:ext"},
+      // Unknown to every local list: the endpoint decides, for its tunnel only.
+      {"unknown token, external allows", "ext", "Bearer other", {}, "ask:ext",
+       ExternalVerdict::allowed, 0},
+      {"unknown token, external 401", "ext", "Bearer other", {}, "ask:ext",
+       ExternalVerdict::unauthorized, 401},
+      {"unknown token, external 403", "ext", "Bearer other", {}, "ask:ext",
+       ExternalVerdict::forbidden, 403},
+      {"unknown token, external unavailable", "ext", "Bearer other", {}, "ask:ext",
+       ExternalVerdict::unavailable, 503},
+      {"no credential at all, external allows", "ext", "", {}, "ask:ext", ExternalVerdict::allowed,
+       0},
+      {"another tunnel's credential goes to the endpoint too", "ext", kRightBasic, {}, "ask:ext",
+       ExternalVerdict::forbidden, 403},
+      {"unknown certificate goes to the endpoint", "ext", "", {"stranger"}, "ask:ext",
+       ExternalVerdict::forbidden, 403},
+      // The no-oracle rule is kept for tunnels without an endpoint.
+      {"unknown tunnel, unknown token", "nope", "Bearer other", {}, "reject:401", {}, 401},
+      {"unknown tunnel, basic pair valid elsewhere", "nope", kRightBasic, {}, "reject:404", {},
+       404},
+      {"basic pair of another tunnel", "mtls", kRightBasic, {}, "reject:403", {}, 403},
+      // Draining and the limits only after the endpoint allowed.
+      {"external allows while draining", "ext", "Bearer other", {}, "ask:ext",
+       ExternalVerdict::allowed, 503, true},
+      {"external refuses while draining", "ext", "Bearer other", {}, "ask:ext",
+       ExternalVerdict::unauthorized, 401, true},
+  };
+  for (const StepRow& row : rows) {
+    SCOPED_TRACE(row.what);
+    AdmissionClaim claim;
+    claim.identity.tunnel = row.tunnel;
+    claim.credentials = credentials_from(row.authorization, row.cert_names);
+    AdmissionState state;
+    state.draining = row.draining;
+    state.max_sessions_per_tunnel = 4;
+    state.sessions = [](std::string_view) { return std::size_t{0}; };
+    EXPECT_EQ(describe(check_credentials(claim, tunnels, state), tunnels), row.step);
+    const auto decided = decide_admission(claim, tunnels, state, row.external);
+    EXPECT_EQ(decided ? 0 : decided.error().status, row.status);
+    if (!decided && row.status == 503 && !row.draining) {
+      EXPECT_EQ(decided.error().retry_after_seconds, kExternalAuthRetryAfterSeconds);
+      EXPECT_FALSE(counts_as_failure(decided.error()));  // the endpoint's outage, not the agent's
+    }
+  }
+}
+
+TEST(Admission, OverBudgetNeverAsksTheEndpoint) {
+  const TunnelTable tunnels = make_credential_tunnels();
+  AdmissionClaim claim;
+  claim.identity.tunnel = "ext";
+  claim.credentials = credentials_from("Bearer other", {});
+  AdmissionState state;
+  state.over_failure_budget = true;
+  EXPECT_EQ(describe(check_credentials(claim, tunnels, state), tunnels), "reject:429");
+}
+
+TEST(Admission, TenantIsCheckedAfterTheEndpointAllows) {
+  const TunnelTable tunnels = make_credential_tunnels();
+  AdmissionClaim claim;
+  claim.identity.tunnel = "ext";
+  claim.identity.tenant = "acme";
+  const auto decided =
+      finish_admission(claim, *tunnels.find("ext"), ExternalVerdict::allowed, tunnels, {});
+  ASSERT_FALSE(decided.has_value());
+  EXPECT_EQ(decided.error().status, 403);
+}
+
+TEST(Admission, ExternalQueryCarriesIdentityNotTheCertificateGarbage) {
+  const TunnelTable tunnels = make_credential_tunnels();
+  AdmissionClaim claim;
+  claim.named_by = TunnelNamedBy::envoy_cluster;
+  claim.identity.node = "node-1";
+  claim.identity.cluster = "ext";
+  claim.identity.tenant = "default";
+  claim.credentials = credentials_from("Bearer other", {"agent-1.example.test", "bad, name", ""});
+  const auto query = make_external_auth_query(claim, tunnels[*tunnels.find("ext")], "envoy");
+  EXPECT_EQ(query.url, "http://127.0.0.1:9/check");
+  EXPECT_EQ(query.authorization, "Bearer other");
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"Dialback-Tunnel", "ext"},        {"Dialback-Node", "node-1"},
+      {"Dialback-Cluster", "ext"},       {"Dialback-Tenant", "default"},
+      {"Dialback-Transport", "envoy"},   {"Dialback-Client-Cert-Names", "agent-1.example.test"},
+  };
+  EXPECT_EQ(query.headers, expected);
+  // No client certificate: no such header; empty identity values are left out.
+  AdmissionClaim bare;
+  const auto plain = make_external_auth_query(bare, tunnels[*tunnels.find("ext")], "h2");
+  const std::vector<std::pair<std::string, std::string>> minimal = {
+      {"Dialback-Tunnel", "ext"}, {"Dialback-Transport", "h2"}};
+  EXPECT_EQ(plain.headers, minimal);
+  EXPECT_TRUE(plain.authorization.empty());
+}
+
 TEST(Admission, TenantsOwnTheirTunnels) {
   std::vector<TunnelConfig> configs(2);
   configs[0].name = "web";

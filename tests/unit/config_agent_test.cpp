@@ -228,6 +228,87 @@ TEST(AgentConfig, TokenFileIsReadTrimmedAndResolvedAgainstTheConfigDirectory) {
   EXPECT_EQ(loaded->routes.at(0).upstream.port, 80);
 }
 
+TEST(AgentConfig, UserAndPasswordFile) {
+  test::TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  dir.write("conf/secrets/password", "  pass-w0rd \n");
+  const auto config = dir.write("conf/agent.yaml",
+                                "tunnel: web\nuser: agent-1\npassword_file: secrets/password\n"
+                                "edges: [{address: 'edge.test:8443'}]\nupstream: http://localhost\n");
+  auto loaded = load_agent_config(config.string());
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->user, "agent-1");
+  EXPECT_EQ(loaded->password, "pass-w0rd");
+  EXPECT_EQ(loaded->password_file, (dir.path() / "conf/secrets/password").string());
+  EXPECT_TRUE(loaded->token.empty());
+
+  // A user alone loads: the CLI may still add DIALBACK_PASSWORD (and then
+  // refuses to start without a password).
+  auto user_only = load_agent_config_from_string(
+      mutate(std::string(kBase), "token: secret\n", "user: agent-1\n"), "agent.yaml");
+  ASSERT_TRUE(user_only) << user_only.error().to_string();
+  EXPECT_EQ(user_only->user, "agent-1");
+  EXPECT_TRUE(user_only->password.empty());
+
+  const auto empty = dir.write("empty", "\n");
+  auto read = read_secret_file(empty.string(), "password_file");
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().key, "password_file");
+  EXPECT_NE(read.error().message.find("the password file is empty"), std::string::npos);
+}
+
+TEST(AgentConfig, BasicRulesOnValuesSetAfterLoading) {
+  auto loaded = load_agent_config_from_string(kBase, "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  AgentConfig config = *loaded;
+  config.user = "agent-1";  // as if from --user, with the file's token
+  auto error = validate_agent_config(config);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->to_string(), "user: token and user are mutually exclusive");
+  config.token.clear();
+  config.password = "pw";
+  EXPECT_FALSE(validate_agent_config(config).has_value());
+  config.user = "a:b";
+  error = validate_agent_config(config);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->key, "user");
+  config.user.clear();
+  error = validate_agent_config(config);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->to_string(), "password: a password needs user");
+  config.user = "agent-1";
+  config.password = "two words";
+  config.password_file = "/run/secrets/pw";
+  error = validate_agent_config(config);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->key, "password_file");
+  EXPECT_EQ(error->message.find("two words"), std::string::npos);
+}
+
+class AgentBasicInvalid : public testing::TestWithParam<InvalidCase> {};
+
+TEST_P(AgentBasicInvalid, NamesFileLineAndKey) {
+  const InvalidCase& c = GetParam();
+  auto loaded = load_agent_config_from_string(mutate(std::string(kBase), c.find, c.replace), "agent.yaml");
+  ASSERT_FALSE(loaded) << "expected an error";
+  EXPECT_EQ(loaded.error().line, c.line) << loaded.error().to_string();
+  EXPECT_EQ(loaded.error().key, c.key) << loaded.error().to_string();
+  EXPECT_NE(loaded.error().message.find(c.message), std::string::npos) << loaded.error().to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, AgentBasicInvalid,
+    testing::Values(
+        InvalidCase{"TokenAndUser", "", "user: agent-1\n", 6, "user", "token and user are mutually exclusive"},
+        InvalidCase{"PasswordFileWithoutUser", "token: secret\n", "password_file: pw.txt\n", 2,
+                    "password_file", "password_file needs user"},
+        InvalidCase{"UnreadablePasswordFile", "token: secret\n",
+                    "user: agent-1\npassword_file: /nonexistent/dialback/pw\n", 3, "password_file",
+                    "cannot read file"},
+        InvalidCase{"UserWithColon", "token: secret\n", "user: \"a:b\"\n", 2, "user",
+                    "without spaces or ':'"}),
+    test::case_name);
+
 TEST(AgentConfig, EmptyTokenFileIsAnError) {
   test::TempDir dir;
   ASSERT_FALSE(dir.path().empty());

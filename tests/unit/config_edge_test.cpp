@@ -221,7 +221,7 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"ClientNamesWithoutClientCa", "tokens: [secret]", "client_names: [agent-1]", 10,
                     "tunnels.web.auth.client_names", "client_ca"},
         InvalidCase{"TunnelWithoutCredential", "    auth:\n      tokens: [secret]\n", "", 7,
-                    "tunnels.web.auth", "at least one token or client name"},
+                    "tunnels.web.auth", "at least one credential"},
         InvalidCase{"UnknownBalance", "", "    balance: random\n", 11, "tunnels.web.balance",
                     "unknown balance policy"},
         InvalidCase{"BadHashKey", "", "    balance: hash\n    hash_key: ip\n", 12,
@@ -247,6 +247,199 @@ INSTANTIATE_TEST_SUITE_P(
                     "agents.max_sessions_per_tunnel", "must be from 1"},
         InvalidCase{"YamlSyntaxError", "  key: edge.key\n", "  key: edge.key\n   bad: x\n", 4, "",
                     "YAML syntax error"}),
+    test::case_name);
+
+// ---- credentials: basic, token_files, external -----------------------------
+
+TEST(EdgeConfig, BasicAndExternalCredentials) {
+  auto loaded = load_edge_config_from_string(
+      mutate(std::string(kBase), "      tokens: [secret]\n",
+             "      basic:\n"
+             "        - {username: agent, password: pw-1}\n"
+             "        - {username: ops, password: "
+             "\"SHA256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"}\n"
+             "      external: {url: \"http://auth.internal:8181/check?realm=x\", timeout: 500ms, "
+             "cache: 0}\n"),
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const TunnelAuthConfig& auth = loaded->tunnels.at(0).auth;
+  ASSERT_EQ(auth.basic.size(), 2u);
+  EXPECT_EQ(auth.basic[0].username, "agent");
+  EXPECT_EQ(auth.basic[0].password, "pw-1");
+  EXPECT_EQ(auth.basic[1].password,
+            "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+  ASSERT_TRUE(auth.external.has_value());
+  EXPECT_EQ(auth.external->url.host, "auth.internal");
+  EXPECT_EQ(auth.external->url.port, 8181);
+  EXPECT_EQ(auth.external->url.target, "/check?realm=x");
+  EXPECT_EQ(auth.external->url.display(), "http://auth.internal:8181/check");
+  EXPECT_EQ(auth.external->timeout, 500ms);
+  EXPECT_EQ(auth.external->cache, 0ms);
+  EXPECT_TRUE(auth.tokens.empty());
+}
+
+TEST(EdgeConfig, ExternalDefaults) {
+  auto loaded = load_edge_config_from_string(
+      mutate(std::string(kBase), "      tokens: [secret]\n",
+             "      external: {url: \"http://[::1]\"}\n"),
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const auto& external = loaded->tunnels.at(0).auth.external;
+  ASSERT_TRUE(external.has_value());
+  EXPECT_EQ(external->timeout, 2s);
+  EXPECT_EQ(external->cache, 30s);
+  EXPECT_EQ(external->url.host, "::1");
+  EXPECT_EQ(external->url.port, 80);
+  EXPECT_EQ(external->url.target, "/");
+}
+
+TEST(EdgeConfig, TokenFilesAreReadAtLoadRelativeToTheConfig) {
+  test::TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  dir.write("conf/tokens/web.tokens",
+            "# web agents\n"
+            "\n"
+            "plain-token-1   \r\n"
+            "SHA256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n"
+            "   \n"
+            "last-without-newline");
+  const auto config = dir.write(
+      "conf/edge.yaml",
+      "agents: {cert: edge.crt, key: edge.key}\npublic: {http: \":8080\"}\n"
+      "tunnels:\n  web:\n    hosts: [app.example.test]\n"
+      "    auth: {token_files: [tokens/web.tokens]}\n");
+  auto loaded = load_edge_config(config.string());
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const auto& files = loaded->tunnels.at(0).auth.token_files;
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].path, (dir.path() / "conf/tokens/web.tokens").string());
+  const std::vector<std::string> expected = {
+      "plain-token-1", "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+      "last-without-newline"};
+  EXPECT_EQ(files[0].tokens, expected);
+}
+
+TEST(EdgeConfig, TokenFileErrorsNameKeyFileAndLineNeverTheSecret) {
+  test::TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  dir.write("good.tokens", "ok-token\n");
+  const auto bad = dir.write("bad.tokens", "# comment\nok-token\nsha256:abc-secret-part\n");
+  const auto spaced = dir.write("spaced.tokens", "two words-secret\n");
+  const struct {
+    const char* file;
+    std::string expected;
+  } rows[] = {
+      {"bad.tokens", bad.string() + ":3: a sha256: token hash needs exactly 64 hex digits"},
+      {"spaced.tokens", spaced.string() + ":1: a token must be printable ASCII without spaces"},
+      {"missing.tokens", (dir.path() / "missing.tokens").string() + ": cannot read file"},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.file);
+    const auto config = dir.write(
+        "edge.yaml", std::string("agents: {cert: edge.crt, key: edge.key}\n"
+                                 "public: {http: \":8080\"}\n"
+                                 "tunnels:\n  web:\n    hosts: [app.example.test]\n"
+                                 "    auth:\n      token_files:\n        - good.tokens\n"
+                                 "        - ") +
+                         row.file + "\n");
+    auto loaded = load_edge_config(config.string());
+    ASSERT_FALSE(loaded);
+    EXPECT_EQ(loaded.error().key, "tunnels.web.auth.token_files[1]");
+    EXPECT_EQ(loaded.error().line, 9);
+    EXPECT_NE(loaded.error().message.find(row.expected), std::string::npos)
+        << loaded.error().to_string();
+    EXPECT_EQ(loaded.error().message.find("secret"), std::string::npos)
+        << loaded.error().to_string();
+  }
+}
+
+TEST(EdgeConfig, EveryCredentialKindCountsForATunnel) {
+  auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EdgeConfig config = *loaded;
+  TunnelAuthConfig& auth = config.tunnels[0].auth;
+  auth.tokens.clear();
+  auto error = validate_edge_config(config);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->key, "tunnels.web.auth");
+  EXPECT_NE(error->message.find("at least one credential"), std::string::npos);
+  auth.basic = {{"agent", "pw"}};
+  EXPECT_FALSE(validate_edge_config(config).has_value());
+  auth.basic.clear();
+  auth.token_files = {{"/etc/web.tokens", {}}};
+  EXPECT_FALSE(validate_edge_config(config).has_value());
+  auth.token_files.clear();
+  auth.external = ExternalAuthConfig{*parse_external_auth_url("http://127.0.0.1:1/")};
+  EXPECT_FALSE(validate_edge_config(config).has_value());
+  auth.external->timeout = 0ms;
+  error = validate_edge_config(config);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->to_string(), "tunnels.web.auth.external.timeout: must be greater than zero");
+  auth.external->timeout = 1s;
+  auth.external->url = ExternalAuthUrl{};  // set in code without parsing
+  error = validate_edge_config(config);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->key, "tunnels.web.auth.external.url");
+}
+
+class EdgeCredentialInvalid : public testing::TestWithParam<InvalidCase> {};
+
+TEST_P(EdgeCredentialInvalid, NamesFileLineAndKey) {
+  const InvalidCase& c = GetParam();
+  auto loaded =
+      load_edge_config_from_string(mutate(std::string(kBase), c.find, c.replace), "edge.yaml");
+  ASSERT_FALSE(loaded) << "expected an error";
+  const ConfigError& e = loaded.error();
+  EXPECT_EQ(e.line, c.line) << e.to_string();
+  EXPECT_EQ(e.key, c.key) << e.to_string();
+  EXPECT_NE(e.message.find(c.message), std::string::npos) << e.to_string();
+  EXPECT_EQ(e.to_string().find("s3cret"), std::string::npos) << e.to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, EdgeCredentialInvalid,
+    testing::Values(
+        InvalidCase{"BasicNotAList", "tokens: [secret]", "basic: {username: a, password: b}", 10,
+                    "tunnels.web.auth.basic", "expected a list"},
+        InvalidCase{"BasicUnknownKey", "tokens: [secret]",
+                    "basic: [{username: a, password: b, pass: c}]", 10,
+                    "tunnels.web.auth.basic[0].pass", "unknown key"},
+        InvalidCase{"BasicMissingPassword", "tokens: [secret]", "basic: [{username: a}]", 10,
+                    "tunnels.web.auth.basic[0].password", "missing required key"},
+        InvalidCase{"BasicUserWithColon", "tokens: [secret]",
+                    "basic: [{username: \"a:b\", password: s3cret}]", 10,
+                    "tunnels.web.auth.basic[0].username", "without spaces or ':'"},
+        InvalidCase{"BasicBadHash", "tokens: [secret]",
+                    "basic: [{username: a, password: \"sha256:s3cret\"}]", 10,
+                    "tunnels.web.auth.basic[0].password", "64 hex digits"},
+        InvalidCase{"BasicPasswordWithSpace", "tokens: [secret]",
+                    "basic: [{username: a, password: \"s3cret x\"}]", 10,
+                    "tunnels.web.auth.basic[0].password", "a password must be printable"},
+        InvalidCase{"TokenFilesNotAList", "tokens: [secret]", "token_files: web.tokens", 10,
+                    "tunnels.web.auth.token_files", "expected a list"},
+        InvalidCase{"ExternalWithoutUrl", "tokens: [secret]", "external: {timeout: 1s}", 10,
+                    "tunnels.web.auth.external.url", "missing required key"},
+        InvalidCase{"ExternalHttps", "tokens: [secret]", "external: {url: \"https://a.test/\"}", 10,
+                    "tunnels.web.auth.external.url", "https:// is not supported yet"},
+        InvalidCase{"ExternalOtherScheme", "tokens: [secret]", "external: {url: \"ftp://a.test/\"}",
+                    10, "tunnels.web.auth.external.url", "expected http://host[:port][/path]"},
+        InvalidCase{"ExternalNoHost", "tokens: [secret]", "external: {url: \"http:///check\"}", 10,
+                    "tunnels.web.auth.external.url", "missing host"},
+        InvalidCase{"ExternalBadPort", "tokens: [secret]",
+                    "external: {url: \"http://a.test:99999/\"}", 10,
+                    "tunnels.web.auth.external.url", "port from 1 to 65535"},
+        InvalidCase{"ExternalUserInfo", "tokens: [secret]",
+                    "external: {url: \"http://u:p@a.test/\"}", 10, "tunnels.web.auth.external.url",
+                    "user info"},
+        InvalidCase{"ExternalFragment", "tokens: [secret]",
+                    "external: {url: \"http://a.test/x#y\"}", 10, "tunnels.web.auth.external.url",
+                    "fragment"},
+        InvalidCase{"ExternalZeroTimeout", "tokens: [secret]",
+                    "external:\n        url: http://a.test/\n        timeout: 0\n", 12,
+                    "tunnels.web.auth.external.timeout", "greater than zero"},
+        InvalidCase{"ExternalUnknownKey", "tokens: [secret]",
+                    "external: {url: \"http://a.test/\", retries: 2}", 10,
+                    "tunnels.web.auth.external.retries", "unknown key"}),
     test::case_name);
 
 TEST(EdgeConfig, PublicLimitsAndTimeouts) {

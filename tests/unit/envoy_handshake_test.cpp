@@ -30,7 +30,7 @@ http::request<http::empty_body> request_with(std::string_view method, std::strin
   identity.node = "node-a";
   identity.cluster = "web";
   identity.tenant = "acme";
-  auto request = build_handshake_request("edge.test", identity, "tok");
+  auto request = build_handshake_request("edge.test", identity, "Bearer tok");
   request.method_string(method);
   request.target(target);
   return request;

@@ -1,6 +1,5 @@
 #include "transport/envoy/envoy_acceptor.hpp"
 
-#include "auth/authorization_header.hpp"
 #include "transport/envoy/envoy_handshake.hpp"
 #include "transport/envoy/rping_stream.hpp"
 #include "transport/h2/tunnel_options.hpp"
@@ -39,12 +38,11 @@ Task<AcceptedSession> EnvoyAcceptor::accept(AgentConnection connection, Admissio
     parsed.identity = std::move(*identity);
     parsed.identity.session_id = generate_session_id();
     parsed.identity.peer_address = connection.peer;
-    parsed.credentials.cert_names = connection.cert_names;
-    const auto authz = parser.get()[http::field::authorization];
-    if (!authz.empty()) parsed.credentials.token = token_from_authorization(authz);
+    parsed.credentials =
+        credentials_from(parser.get()[http::field::authorization], connection.cert_names);
     return parsed;
   }();
-  auto grant = admission.admit(connection, name(), claim);
+  auto grant = co_await admission.admit(connection, name(), claim);
   if (!grant) {
     auto response = build_handshake_reject(grant.error());
     co_await http::async_write(tls, response, nothrow(ec));

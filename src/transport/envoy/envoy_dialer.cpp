@@ -13,7 +13,7 @@ Task<DialOutcome> EnvoyDialer::dial(const EdgeTargetConfig& edge, DialRequest re
                                   AlpnSet::h2_transport_client, request.pending, request.logger);
   if (!dialed) co_return outcome;
   TlsStream& tls = *dialed->tls;
-  auto message = build_handshake_request(edge.tls_name(), request.identity, request.token);
+  auto message = build_handshake_request(edge.tls_name(), request.identity, request.authorization);
   error_code ec;
   co_await http::async_write(tls, message, nothrow(ec));
   beast::flat_buffer buffer;

@@ -36,14 +36,14 @@ std::optional<bool> is_handshake_request(std::string_view first_bytes) {
 
 http::request<http::empty_body> build_handshake_request(std::string_view host,
                                                         const SessionIdentity& identity,
-                                                        std::string_view token) {
+                                                        std::string_view authorization) {
   http::request<http::empty_body> request{http::verb::get, std::string(kRequestPath), 11};
   request.set(http::field::host, host);
   request.set(http::field::content_length, "0");
   request.set(kNodeHeader, identity.node);
   request.set(kClusterHeader, identity.cluster);
   request.set(kTenantHeader, identity.tenant);
-  if (!token.empty()) request.set(http::field::authorization, "Bearer " + std::string(token));
+  if (!authorization.empty()) request.set(http::field::authorization, authorization);
   request.set(http::field::user_agent, "dialback-agent/0.1");
   return request;
 }

@@ -26,10 +26,11 @@ inline constexpr std::string_view kTenantHeader = "x-envoy-reverse-tunnel-tenant
 std::optional<bool> is_handshake_request(std::string_view first_bytes);
 
 // Initiator: GET kRequestPath with Host, Content-Length: 0, the three
-// identity headers and, when `token` is not empty, Authorization: Bearer.
+// identity headers and, when `authorization` is not empty, that
+// Authorization value ("Bearer <token>" or "Basic ...").
 http::request<http::empty_body> build_handshake_request(std::string_view host,
                                                         const SessionIdentity& identity,
-                                                        std::string_view token);
+                                                        std::string_view authorization);
 
 // Responder: the identity the request names, or the refusal: 404 for
 // another method or path, 400 for a missing or invalid identity header.

@@ -1,6 +1,5 @@
 #include "transport/h2/registration_acceptor.hpp"
 
-#include "auth/authorization_header.hpp"
 #include "transport/h2/tunnel_options.hpp"
 #include "transport/handshake_reading.hpp"
 #include "tunnel/registration_request.hpp"
@@ -37,12 +36,11 @@ Task<AcceptedSession> RegistrationAcceptor::accept(AgentConnection connection,
     parsed.identity.labels = request->labels;
     parsed.identity.session_id = request->session_id;
     parsed.identity.peer_address = connection.peer;
-    parsed.credentials.cert_names = connection.cert_names;
-    const auto authz = parser.get()[http::field::authorization];
-    if (!authz.empty()) parsed.credentials.token = token_from_authorization(authz);
+    parsed.credentials =
+        credentials_from(parser.get()[http::field::authorization], connection.cert_names);
     return parsed;
   }();
-  auto grant = admission.admit(connection, name(), claim);
+  auto grant = co_await admission.admit(connection, name(), claim);
   if (!grant) {
     auto response = build_registration_reject(grant.error());
     co_await http::async_write(tls, response, nothrow(ec));

@@ -23,7 +23,7 @@ Task<DialOutcome> RegistrationDialer::dial(const EdgeTargetConfig& edge, DialReq
   registration.tenant = identity.tenant;
   registration.labels = identity.labels;
   registration.session_id = identity.session_id;
-  if (!request.token.empty()) registration.authorization = "Bearer " + request.token;
+  if (!request.authorization.empty()) registration.authorization = request.authorization;
   registration.user_agent = "dialback-agent/0.1";
   auto message = build_registration_request(registration);
   error_code ec;

@@ -151,6 +151,40 @@ TEST(EdgeConfig, MinimalFileGetsDefaults) {
   EXPECT_EQ(loaded->tunnels.at(0).balance, BalancePolicy::least_inflight);
 }
 
+TEST(EdgeConfig, OutlierDetection) {
+  auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->agents.outlier_detection, (OutlierPolicy{5, 10s, 5min}));
+
+  const auto with = [](std::string section) {
+    return mutate(std::string(kBase), "  key: edge.key\n",
+                  "  key: edge.key\n  outlier_detection: " + section + "\n");
+  };
+  loaded = load_edge_config_from_string(
+      with("{consecutive_failures: 3, base_ejection: 200ms, max_ejection: 1s}"), "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->agents.outlier_detection, (OutlierPolicy{3, 200ms, 1s}));
+  loaded = load_edge_config_from_string(with("{consecutive_failures: 0}"), "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->agents.outlier_detection.consecutive_failures, 0u);
+
+  const struct {
+    const char* section;
+    const char* key;
+  } invalid[] = {
+      {"{consecutive_failures: -1}", "agents.outlier_detection.consecutive_failures"},
+      {"{consecutive_failures: 1001}", "agents.outlier_detection.consecutive_failures"},
+      {"{base_ejection: 0s}", "agents.outlier_detection.base_ejection"},
+      {"{base_ejection: 10s, max_ejection: 5s}", "agents.outlier_detection.max_ejection"},
+      {"{ejection: 10s}", "agents.outlier_detection.ejection"},
+  };
+  for (const auto& c : invalid) {
+    loaded = load_edge_config_from_string(with(c.section), "edge.yaml");
+    ASSERT_FALSE(loaded) << c.section;
+    EXPECT_EQ(loaded.error().key, c.key) << loaded.error().to_string();
+  }
+}
+
 class EdgeConfigInvalid : public testing::TestWithParam<InvalidCase> {};
 
 TEST_P(EdgeConfigInvalid, NamesFileLineAndKey) {

@@ -1,6 +1,6 @@
-// Reverst-style credentials end to end (docs/configuration.md, "Tunnels";
-// docs/protocol.md §2.2): HTTP Basic pairs, token files and the external
-// credential check, with a real edge and real agents over TLS. The external
+// Credentials end to end (docs/configuration.md, "Tunnels"; docs/protocol.md
+// §2.2): HTTP Basic pairs, token files and the external credential check,
+// with a real edge and real agents over TLS. The external
 // endpoint is a ScriptedService on 127.0.0.1 answering per test.
 #include <cstdlib>
 #include <filesystem>

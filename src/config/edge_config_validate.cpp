@@ -13,6 +13,10 @@ constexpr int kMaxSessionsPerTunnel = 1'000'000;
 constexpr std::size_t kMinHeaderBytes = 1u << 10;
 constexpr std::size_t kMaxHeaderBytes = 1u << 20;
 constexpr std::size_t kMaxHeaderFields = 10'000;
+// Bounds that keep time arithmetic far from overflow.
+constexpr std::chrono::milliseconds kLongestEjection = std::chrono::hours(24);
+constexpr std::chrono::milliseconds kLongestExternalTimeout = std::chrono::minutes(1);
+constexpr std::chrono::milliseconds kLongestExternalCache = std::chrono::hours(24);
 
 ConfigError error(std::string key, std::string message) {
   return ConfigError{"", 0, std::move(key), std::move(message)};
@@ -46,6 +50,9 @@ std::optional<ConfigError> check_agents(const AgentListenerConfig& agents) {
   }
   if (outlier.max_ejection < outlier.base_ejection) {
     return error("agents.outlier_detection.max_ejection", "must not be less than base_ejection");
+  }
+  if (outlier.max_ejection > kLongestEjection) {
+    return error("agents.outlier_detection.max_ejection", "must be at most 24h");
   }
   return std::nullopt;
 }
@@ -101,7 +108,12 @@ std::optional<ConfigError> check_external(const std::string& prefix,
     return error(prefix + ".url", "expected http://host[:port][/path]");
   }
   if (auto e = check_positive(prefix + ".timeout", external->timeout)) return e;
-  if (external->cache.count() < 0) return error(prefix + ".cache", "must not be negative");
+  if (external->timeout > kLongestExternalTimeout) {
+    return error(prefix + ".timeout", "must be at most 1m");
+  }
+  if (external->cache.count() < 0 || external->cache > kLongestExternalCache) {
+    return error(prefix + ".cache", "must be from 0 to 24h");
+  }
   return std::nullopt;
 }
 

@@ -38,6 +38,9 @@ class Listener {
 
   // Closes the acceptor; the accept loop ends once its pending accept completes.
   void stop();
+  // Waits until every serve() started so far has returned (after stop(),
+  // with the connections told to end): the owner may then be destroyed.
+  Task<void> join() { return connections_.join(); }
 
  private:
   // After an accept failed for want of resources: sheds the backlog, then

@@ -4,10 +4,10 @@
 // join() waits until no child runs, and join(deadline) gives up at a
 // deadline so that a parent never waits forever.
 //
-// The owner joins before it is destroyed (its children use it). If a group
-// is destroyed with children still running (a bug), their completions find
-// the shared state still alive and do nothing harmful. All calls happen on
-// the group's executor.
+// The owner joins before it is destroyed: children and their on_done
+// callbacks usually use it. A group whose children need nothing of it
+// (they hold what they use) may be destroyed first; their completions find
+// the shared count still alive. All calls happen on the group's executor.
 #pragma once
 
 #include <chrono>
@@ -32,8 +32,8 @@ class TaskGroup {
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
 
-  // Starts `task` on the executor; `on_done` runs after it ended (on the
-  // executor, before join() sees the count drop). A result is discarded.
+  // Starts `task` on the executor; `on_done` runs after it ended, on the
+  // executor, before a join() waiting for it returns. A result is discarded.
   template <class T>
   void spawn(Task<T> task, std::function<void()> on_done = {});
 

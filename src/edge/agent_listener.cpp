@@ -62,6 +62,8 @@ Task<void> AgentListener::drain(Clock::time_point deadline) {
   }
   while (live_ > 0) co_await sessions_changed_.wait();
   co_await drains_.join();
+  // A connection accepted just before stop() starts its serve() later.
+  co_await listener_.join();
 }
 
 Task<void> AgentListener::serve(tcp::socket socket) {

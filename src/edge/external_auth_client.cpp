@@ -1,8 +1,10 @@
 #include "edge/external_auth_client.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "config/listen_address.hpp"
+#include "core/async_event.hpp"
 #include "core/watchdog.hpp"
 
 namespace dialback::edge {
@@ -16,10 +18,29 @@ ExternalAuthAnswer unavailable(std::string reason) {
   return ExternalAuthAnswer{ExternalVerdict::unavailable, std::move(reason)};
 }
 
+// One name lookup, shared by the task running it and the check waiting for
+// it, which may stop waiting first.
+struct Lookup {
+  explicit Lookup(const asio::any_io_executor& executor) : resolver(executor), finished(executor) {}
+  tcp::resolver resolver;
+  tcp::resolver::results_type results;
+  error_code ec;
+  bool done = false;
+  AsyncEvent finished;
+};
+
+Task<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string host, std::string port) {
+  lookup->results = co_await lookup->resolver.async_resolve(host, port, nothrow(lookup->ec));
+  lookup->done = true;
+  lookup->finished.notify();
+}
+
 }  // namespace
 
 ExternalAuthClient::ExternalAuthClient(asio::any_io_executor executor, std::size_t cache_capacity)
-    : executor_(std::move(executor)), cache_(cache_capacity) {}
+    : executor_(executor),
+      cache_(cache_capacity),
+      lookups_(std::move(executor), nullptr, "external auth name lookups") {}
 
 Task<ExternalAuthAnswer> ExternalAuthClient::check(const ExternalAuthConfig& config,
                                                    const ExternalAuthQuery& query,
@@ -44,7 +65,6 @@ Task<ExternalAuthAnswer> ExternalAuthClient::check(const ExternalAuthConfig& con
 Task<ExternalAuthAnswer> ExternalAuthClient::ask(const ExternalAuthConfig& config,
                                                  const ExternalAuthQuery& query,
                                                  Clock::duration timeout) {
-  ++requests_;
   const ExternalAuthUrl& url = config.url;
   const auto timed_out = [&] {
     return unavailable(
@@ -53,21 +73,29 @@ Task<ExternalAuthAnswer> ExternalAuthClient::ask(const ExternalAuthConfig& confi
         "ms");
   };
   if (timeout <= Clock::duration::zero()) co_return timed_out();
+  ++requests_;
+  const auto deadline = Clock::now() + timeout;
 
-  tcp::resolver resolver(executor_);
+  // getaddrinfo runs on Asio's resolver thread and cannot be interrupted
+  // once started: the lookup runs as its own task, and this check stops
+  // waiting for it at the deadline.
+  auto lookup = std::make_shared<Lookup>(executor_);
+  lookups_.spawn(run_lookup(lookup, url.host, std::to_string(url.port)));
+  while (!lookup->done) {
+    const bool woken = co_await lookup->finished.wait_until(deadline);
+    if (!woken && Clock::now() >= deadline) break;
+  }
+  if (!lookup->done) co_return timed_out();
+  if (lookup->ec) co_return unavailable("resolve: " + lookup->ec.message());
+
   tcp::socket socket(executor_);
-  // One deadline for every step; destroyed (disarmed) before the socket.
-  Watchdog watchdog(executor_, timeout, [&resolver, &socket] {
-    resolver.cancel();
+  // What is left of the deadline for the rest; destroyed (disarmed) before the socket.
+  Watchdog watchdog(executor_, deadline - Clock::now(), [&socket] {
     error_code ignored;
     socket.close(ignored);
   });
   error_code ec;
-  const auto endpoints =
-      co_await resolver.async_resolve(url.host, std::to_string(url.port), nothrow(ec));
-  if (watchdog.fired()) co_return timed_out();
-  if (ec) co_return unavailable("resolve: " + ec.message());
-  co_await asio::async_connect(socket, endpoints, nothrow(ec));
+  co_await asio::async_connect(socket, lookup->results, nothrow(ec));
   if (watchdog.fired()) co_return timed_out();
   if (ec) co_return unavailable("connect: " + ec.message());
 

@@ -22,6 +22,7 @@
 #include "config/edge_config.hpp"
 #include "core/asio.hpp"
 #include "core/logging.hpp"
+#include "core/task_group.hpp"
 
 namespace dialback::edge {
 
@@ -53,6 +54,8 @@ class ExternalAuthClient {
   asio::any_io_executor executor_;
   ExternalAuthCache cache_;
   std::uint64_t requests_ = 0;
+  // Name lookups, each ending on its own (a check may stop waiting first).
+  TaskGroup lookups_;
 };
 
 }  // namespace dialback::edge

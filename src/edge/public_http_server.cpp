@@ -205,6 +205,9 @@ void PublicHttpServer::stop() {
 
 Task<void> PublicHttpServer::wait_idle() {
   while (!connections_.empty()) co_await connections_changed_.wait();
+  // A connection accepted just before stop() starts its serve() later.
+  co_await listener_.join();
+  co_await tls_listener_.join();
 }
 
 PublicHttpServer::ConnectionRef PublicHttpServer::track(tcp::socket& socket) {

@@ -7,11 +7,11 @@ namespace dialback::edge {
 bool SessionHealth::is_tunnel_failure(std::error_code reason) {
   if (reason.category() != dialback_category()) return true;  // transport I/O errors
   switch (static_cast<Error>(reason.value())) {
+    // Not header_limit or stream_invalid: a local service (and through it
+    // a public client) can cause those with what it answers.
     case Error::protocol_error:
     case Error::session_closed:
     case Error::stream_reset:
-    case Error::stream_invalid:
-    case Error::header_limit:
     case Error::ping_timeout: return true;
     default: return false;
   }

@@ -25,8 +25,9 @@ class SessionHealth {
   void stream_succeeded() { detector_.record_success(); }
   // The stream could not be opened or ended before its response head.
   // Counts only failures of the tunnel itself (reset, protocol error, the
-  // session lost); timeouts, cancellations and refusals by a draining
-  // session do not count.
+  // session lost, an I/O error); timeouts, cancellations, refusals by a
+  // draining session and answers the edge refused (over the header limit,
+  // malformed) do not count.
   void stream_failed(std::error_code reason);
   bool ejected(OutlierDetector::Clock::time_point now) const { return detector_.ejected(now); }
 

@@ -16,7 +16,8 @@ bool OutlierDetector::record_failure(const OutlierPolicy& policy, Clock::time_po
   if (ejected(now)) return false;
   if (++failures_ < policy.consecutive_failures) return false;
   failures_ = 0;
-  // base * 2^ejections, capped; the shift is bounded so it cannot overflow.
+  // base * 2^ejections, capped. With the shift bounded and base_ejection
+  // at most 24 h (config validation) this cannot overflow.
   const auto doubled =
       policy.base_ejection * (std::int64_t{1} << std::min<std::uint32_t>(ejections_, 20));
   ejected_until_ = now + std::min<std::chrono::milliseconds>(doubled, policy.max_ejection);

@@ -176,6 +176,7 @@ TEST(EdgeConfig, OutlierDetection) {
       {"{consecutive_failures: 1001}", "agents.outlier_detection.consecutive_failures"},
       {"{base_ejection: 0s}", "agents.outlier_detection.base_ejection"},
       {"{base_ejection: 10s, max_ejection: 5s}", "agents.outlier_detection.max_ejection"},
+      {"{max_ejection: 25h}", "agents.outlier_detection.max_ejection"},
       {"{ejection: 10s}", "agents.outlier_detection.ejection"},
   };
   for (const auto& c : invalid) {
@@ -471,6 +472,12 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"ExternalZeroTimeout", "tokens: [secret]",
                     "external:\n        url: http://a.test/\n        timeout: 0\n", 12,
                     "tunnels.web.auth.external.timeout", "greater than zero"},
+        InvalidCase{"ExternalLongTimeout", "tokens: [secret]",
+                    "external:\n        url: http://a.test/\n        timeout: 2m\n", 12,
+                    "tunnels.web.auth.external.timeout", "at most 1m"},
+        InvalidCase{"ExternalLongCache", "tokens: [secret]",
+                    "external:\n        url: http://a.test/\n        cache: 25h\n", 12,
+                    "tunnels.web.auth.external.cache", "from 0 to 24h"},
         InvalidCase{"ExternalUnknownKey", "tokens: [secret]",
                     "external: {url: \"http://a.test/\", retries: 2}", 10,
                     "tunnels.web.auth.external.retries", "unknown key"}),

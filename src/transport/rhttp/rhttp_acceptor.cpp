@@ -18,7 +18,8 @@ Task<AcceptedSession> RhttpAcceptor::accept(AgentConnection connection, Admissio
   if (!connection.cert_names.empty()) claim.identity.node = connection.cert_names.front();
   claim.identity.session_id = generate_session_id();
   claim.identity.peer_address = connection.peer;
-  auto grant = co_await admission.admit(connection, name(), claim);
+  const ParsedClaim parsed{claim};  // named: no temporary inside the co_await
+  auto grant = co_await admission.admit(connection, name(), parsed);
   // Nothing to answer in HTTP/2 before a session exists: a refusal closes.
   if (!grant) co_return AcceptedSession{};
   claim.identity.tunnel = grant->tunnel;

@@ -14,6 +14,8 @@
 # Env:   SESSIONS ("1000 10000")  the N to run, each with a fresh edge
 #        BATCH (100)              sessions dialed at once
 #        RUN_TIMEOUT (300)        seconds to register all N, and again to close them
+#        TRANSPORT (h2)           h2 (TLS over TCP) or h3 (QUIC: the edge's agents.quic
+#                                 on the same port number over UDP)
 #        SMOKE=1                  seconds-long run for CI: SESSIONS=50
 #        OUT                      directory for report.md and the raw outputs (default: temp)
 # Raises `ulimit -n` (each process holds one descriptor per session). Every
@@ -27,6 +29,7 @@ SCALE=$BUILD/bench/scale/dialback-scale
 if [ "${SMOKE:-0}" = 1 ]; then SESSIONS=${SESSIONS:-50}; fi
 SESSIONS=${SESSIONS:-1000 10000}
 BATCH=${BATCH:-100}
+TRANSPORT=${TRANSPORT:-h2}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 LO=127.0.0.1
 log() { printf '%s\n' "$*" >&2; }
@@ -89,7 +92,8 @@ for n in $SESSIONS; do
   cat >edge.yaml <<YAML
 edge: {id: scale}
 agents: {listen: $LO:$agents_port, cert: pki/edge.crt, key: pki/edge.key, max_sessions_per_tunnel: $((n + 100)), handshake_timeout: 30s,
-         limits: {handshakes_per_ip: off, handshakes: off}}
+         limits: {handshakes_per_ip: off, handshakes: off},
+         quic: {listen: $LO:$agents_port, max_connections: $((n + 100)), handshake_timeout: 30s}}
 public: {http: $LO:$public_port}
 tunnels:
   web: {hosts: [app.test], auth: {tokens: ["$TOKEN_HASH"]}}
@@ -101,11 +105,11 @@ YAML
     [ $SECONDS -lt $deadline ] && kill -0 "$edge_pid" 2>/dev/null || { log "edge did not start"; cat "$OUT/edge-$n.log" >&2; exit 1; }
     sleep 0.05
   done
-  log "-- $n sessions (batches of $BATCH)"
+  log "-- $n $TRANSPORT sessions (batches of $BATCH)"
   cpu0=$(ticks "$edge_pid")
   if ! timeout $((2 * RUN_TIMEOUT + 60)) "$SCALE" --edge "$LO:$agents_port" --edge-pid "$edge_pid" \
       --tunnel web --token-file token --ca pki/ca.crt --server-name localhost \
-      --sessions "$n" --batch "$BATCH" --timeout "$RUN_TIMEOUT" \
+      --sessions "$n" --batch "$BATCH" --timeout "$RUN_TIMEOUT" --transport "$TRANSPORT" \
       >"$OUT/scale-$n.txt" 2>"$OUT/scale-$n.log" </dev/null; then
     log "dialback-scale failed for $n sessions:"; tail -n 5 "$OUT/scale-$n.log" >&2; failed=1
   fi

@@ -261,7 +261,9 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
     if (!args.server_name.empty()) target.server_name = args.server_name;
     if (!args.transport.empty()) {
       auto transport = parse_agent_transport(args.transport);
-      if (!transport) return flag_error("--transport", "expected h2, rhttp or envoy");
+      if (!transport) {
+        return flag_error("--transport", "expected h2, rhttp, envoy, h3, auto or reverst");
+      }
       target.transport = *transport;
     }
   }
@@ -354,7 +356,8 @@ Command add_agent_command(CLI::App& app) {
                     "sessions per edge (default 2; an rc:// COUNT wins); applies to every edge")
       ->check(CLI::Range(1, 64));
   agent->add_option("--transport", args->transport,
-                    "h2 (default; envoy for rc:// edges), rhttp or envoy; applies to every edge");
+                    "h2 (default; envoy for rc:// edges), rhttp, envoy, h3 (QUIC), auto (h3, "
+                    "else h2) or reverst; applies to every edge");
   agent->add_option("URL_OF_LOCAL_SERVICE,--upstream", args->upstream,
                     "the local service for every path, e.g. http://127.0.0.1:3000");
   agent->add_option("--route", args->routes,

@@ -18,6 +18,7 @@
 #include "counting_allocator.hpp"
 #include "engine/engine_link.hpp"
 #include "transport/h2/h2_headers.hpp"
+#include "tunnel/pseudo_headers.hpp"
 
 namespace dialback::h2 {
 namespace {
@@ -86,7 +87,7 @@ class RoundTrips {
     auto& requests = link_.agent_events.requests;
     if (requests.size() != static_cast<std::size_t>(streams)) return "agent: requests missing";
     for (auto& stream : requests) {
-      auto head = parse_request(std::move(stream->head));
+      auto head = parse_request_fields(std::move(stream->head));
       if (!head || head->method != "GET" || head->headers.size() != 5) return "agent: bad head";
       const bool empty = body_.empty();
       if (!link_.agent.respond(*stream, response_, empty)) return "agent: respond failed";
@@ -98,7 +99,7 @@ class RoundTrips {
 
     for (auto& stream : opened_) {
       if (!stream->head_received) return "edge: no response head";
-      auto head = parse_response(std::move(stream->head));
+      auto head = parse_response_fields(std::move(stream->head));
       if (!head || head->status != 200) return "edge: bad response head";
       std::size_t received = 0;
       while (!stream->body.empty()) {  // as H2StreamHandle::read_body takes chunks

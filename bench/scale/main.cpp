@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", token_file, "file holding the agent token")->required();
   app.add_option("--ca", options.ca, "CA bundle that verifies the edge")->required();
   app.add_option("--server-name", options.server_name, "TLS name of the edge (default: host)");
+  std::string transport = "h2";
+  app.add_option("--transport", transport, "h2 (TCP) or h3 (QUIC, UDP at the same port)")
+      ->check(CLI::IsMember({"h2", "h3"}));
   app.add_option("--sessions", options.sessions, "sessions to open")->check(CLI::Range(1, 1000000));
   app.add_option("--batch", options.batch, "sessions dialed at once (default 100)")
       ->check(CLI::Range(1, 1000000));
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
   }
   options.host = address->host;
   options.port = address->port;
+  options.transport = *parse_agent_transport(transport);
   auto token = read_token_file(token_file);
   if (!token) {
     std::cerr << "dialback-scale: --token-file: " << token.error().message << "\n";

@@ -53,6 +53,7 @@ AgentConfig scale_config(const ScaleOptions& options, int connections) {
   edge.host = options.host;
   edge.port = options.port;
   edge.server_name = options.server_name;
+  edge.transport = options.transport;
   // May be above the config file's limit of 64: the library takes any count.
   edge.connections = connections;
   config.edges.push_back(edge);

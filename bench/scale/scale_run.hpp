@@ -10,7 +10,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+
 #include <sys/types.h>
+#include "config/agent_config.hpp"
 
 #include "core/asio.hpp"
 #include "core/logging.hpp"
@@ -24,6 +26,7 @@ struct ScaleOptions {
   std::string ca;           // CA bundle that verifies it
   std::string tunnel;
   std::string token;
+  AgentTransport transport = AgentTransport::h2;  // h2 or h3 (same port number, TCP or UDP)
   int sessions = 1000;
   int batch = 100;
   pid_t edge_pid = 0;

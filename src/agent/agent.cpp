@@ -1,13 +1,18 @@
 #include "agent/agent.hpp"
 
+#include <algorithm>
 #include <vector>
 
+#include "agent/auto_transport_dialer.hpp"
 #include "agent/backoff.hpp"
 #include "agent/make_upstream.hpp"
 #include "agent/upstream_router.hpp"
 #include "auth/authorization_header.hpp"
 #include "transport/envoy/envoy_dialer.hpp"
 #include "transport/h2/registration_dialer.hpp"
+#include "transport/quic/h3_dialer.hpp"
+#include "transport/quic/h3_registration.hpp"
+#include "transport/reverst/reverst_handshake.hpp"
 #include "transport/rhttp/rhttp_dialer.hpp"
 
 namespace dialback::agent {
@@ -72,6 +77,52 @@ void Agent::add_dialer(AgentTransport transport, std::unique_ptr<SessionDialer> 
 }
 
 tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& pem) {
+  // QUIC's TLS is GnuTLS (ngtcp2's crypto helper), with the same files;
+  // the credentials offer one ALPN, so each QUIC dialer has its own.
+  auto quic_credentials = [&](std::string_view alpn) {
+    return pem ? quic::QuicTlsCredentials::client_from_pem(
+                     pem->ca_pem.value_or(""), pem->cert_pem.value_or(""),
+                     pem->key_pem.value_or(""), std::string(alpn))
+               : quic::QuicTlsCredentials::client(config_.ca, config_.cert, config_.key,
+                                                  std::string(alpn));
+  };
+  auto add_quic_dialer = [&](AgentTransport transport,
+                             std::unique_ptr<quic::QuicRegistrationClient> registration)
+      -> tl::expected<void, std::string> {
+    const bool used = std::any_of(config_.edges.begin(), config_.edges.end(),
+                                  [&](const auto& edge) { return edge.transport == transport; });
+    if (!used || dialers_.contains(transport)) return {};
+    auto credentials = quic_credentials(registration->alpn());
+    if (!credentials) return tl::unexpected(credentials.error());
+    add_dialer(transport,
+               std::make_unique<quic::H3Dialer>(std::move(registration), std::move(*credentials),
+                                                quic::engine_settings(config_.quic)));
+    return {};
+  };
+  if (auto added =
+          add_quic_dialer(AgentTransport::h3, std::make_unique<quic::H3RegistrationClient>());
+      !added) {
+    return added;
+  }
+  const bool uses_auto =
+      std::any_of(config_.edges.begin(), config_.edges.end(),
+                  [](const auto& edge) { return edge.transport == AgentTransport::automatic; });
+  if (uses_auto && !dialers_.contains(AgentTransport::automatic)) {
+    auto credentials = quic_credentials(quic::kAlpnDialbackH3);
+    if (!credentials) return tl::unexpected(credentials.error());
+    quic::QuicEngineSettings settings = quic::engine_settings(config_.quic);
+    settings.handshake_timeout = config_.auto_transport.fallback_after;
+    add_dialer(AgentTransport::automatic,
+               std::make_unique<AutoTransportDialer>(
+                   std::make_unique<quic::H3Dialer>(std::make_unique<quic::H3RegistrationClient>(),
+                                                    std::move(*credentials), settings),
+                   std::make_unique<h2::RegistrationDialer>(), config_.auto_transport));
+  }
+  if (auto added = add_quic_dialer(AgentTransport::reverst,
+                                   std::make_unique<reverst::ReverstRegistrationClient>());
+      !added) {
+    return added;
+  }
   for (const auto& edge : config_.edges) {
     if (!dialers_.contains(edge.transport)) {
       return tl::unexpected("no dialer for transport " + std::string(to_string(edge.transport)));

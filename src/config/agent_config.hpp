@@ -15,15 +15,30 @@
 #include "config/config_error.hpp"
 #include "config/edge_address.hpp"
 #include "config/flow_windows.hpp"
+#include "config/quic_settings.hpp"
 #include "config/upstream_url.hpp"
 
 namespace dialback {
 
 // How an agent session reaches the edge (docs/protocol.md §1; envoy: §9).
-enum class AgentTransport { h2, rhttp, envoy };
+// h3: QUIC to the edge's agents.quic listener. automatic (written "auto"):
+// h3, falling back to h2 (AutoTransportConfig). reverst: Reverst's protocol
+// over QUIC; the tunnel name is the Reverst tunnel group.
+enum class AgentTransport { h2, rhttp, envoy, h3, automatic, reverst };
 
+// The config and CLI words: "h2", "rhttp", "envoy", "h3", "auto", "reverst".
 std::string_view to_string(AgentTransport transport) noexcept;
 std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexcept;
+
+// When `transport: auto` uses h3 and when h2 (the agent's quic section).
+struct AutoTransportConfig {
+  // How long a dial waits for the QUIC handshake before using h2 instead.
+  std::chrono::milliseconds fallback_after{std::chrono::seconds(3)};
+  // While on h2, how often h3 is tried again.
+  std::chrono::milliseconds probe_interval{std::chrono::minutes(5)};
+
+  friend bool operator==(const AutoTransportConfig&, const AutoTransportConfig&) = default;
+};
 
 // Identity headers sent at registration (docs/protocol.md §2).
 struct AgentIdentityConfig {
@@ -44,6 +59,8 @@ struct EdgeTargetConfig {
   int connections = 2;  // sessions kept open to this edge, 1-64
   AgentTransport transport = AgentTransport::h2;
   std::string server_name;  // empty: use host
+  // UDP port of the edge's QUIC listener for h3, auto and reverst; 0: `port`.
+  std::uint16_t quic_port = 0;
   // From an rc:// address: the node, cluster and tenant it names (empty
   // parts: not named), which must equal the agent's. Its COUNT is already in
   // `connections`; `rc` says the address was written so.
@@ -89,6 +106,11 @@ struct AgentConfig {
   std::chrono::milliseconds ping_timeout{std::chrono::seconds(10)};
   FlowWindows windows;  // stream_window, connection_window: what an edge may send ahead
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(30)};
+  // The quic section: QUIC tunables for the h3, auto and reverst transports
+  // (windows default to `windows`), and when auto falls back
+  // (quic.fallback_after, quic.probe_interval).
+  QuicSettings quic;
+  AutoTransportConfig auto_transport;
 };
 
 // Loads and validates an agent config file. Relative paths (token_file,
@@ -121,10 +143,11 @@ std::optional<ConfigError> apply_address_identities(AgentConfig& config,
 
 // Checks every rule that does not need the file (identities, edges,
 // cert/key pairing, rhttp needs a client certificate, routes, token and
-// user not both, a password only with a user). A missing token is not an
-// error: mTLS may be the credential, and the CLI may add one; nor is a user
-// without a password yet (the CLI may add DIALBACK_PASSWORD and then
-// requires one). The error has an empty file, line 0 and the dotted key.
+// user not both, a password only with a user, the bounds of the quic
+// section). A missing token is not an error: mTLS may be the credential,
+// and the CLI may add one; nor is a user without a password yet (the CLI
+// may add DIALBACK_PASSWORD and then requires one). The error has an empty
+// file, line 0 and the dotted key.
 std::optional<ConfigError> validate_agent_config(const AgentConfig& config);
 
 }  // namespace dialback

@@ -40,7 +40,7 @@ EdgeAddress read_edge_address(const ParseContext& ctx, const Field& field) {
 // An rc:// address's COUNT wins over `connections`; its transport is envoy
 // unless `transport` is written.
 EdgeTargetConfig parse_edge_target(ParseContext& ctx, const Field& field) {
-  MapReader map(ctx, field, {"address", "connections", "transport", "server_name"});
+  MapReader map(ctx, field, {"address", "connections", "transport", "server_name", "quic_port"});
   EdgeTargetConfig out;
   EdgeAddress address = read_edge_address(ctx, map.require("address"));
   out.host = std::move(address.host);
@@ -56,10 +56,17 @@ EdgeTargetConfig parse_edge_target(ParseContext& ctx, const Field& field) {
     const std::string text = read_string(ctx, *f);
     const auto transport = parse_agent_transport(text);
     if (!transport)
-      ctx.fail(f->line, f->key, "unknown transport \"" + text + "\": expected h2, rhttp or envoy");
+      ctx.fail(
+          f->line, f->key,
+          "unknown transport \"" + text + "\": expected h2, rhttp, envoy, h3, auto or reverst");
     out.transport = *transport;
   }
   if (auto f = map.find("server_name")) out.server_name = read_string(ctx, *f);
+  if (auto f = map.find("quic_port")) {
+    const auto port = read_int(ctx, *f);
+    if (port < 1 || port > 65535) ctx.fail(f->line, f->key, "must be a port number (1-65535)");
+    out.quic_port = static_cast<std::uint16_t>(port);
+  }
   return out;
 }
 
@@ -137,12 +144,27 @@ void parse_basic(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
   }
 }
 
+// The quic section; `out.windows` (already read) are the defaults of its windows.
+void parse_quic(ParseContext& ctx, const Field& field, AgentConfig& out) {
+  MapReader map(ctx, field,
+                {"idle_timeout", "keep_alive", "handshake_timeout", "max_streams", "windows",
+                 "fallback_after", "probe_interval"});
+  read_quic_settings(ctx, map, out.quic);
+  if (auto f = map.find("fallback_after")) {
+    out.auto_transport.fallback_after = read_duration(ctx, *f);
+  }
+  if (auto f = map.find("probe_interval")) {
+    out.auto_transport.probe_interval = read_duration(ctx, *f);
+  }
+}
+
 AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   MapReader map(
       ctx, root,
       {"agent", "tunnel", "token", "token_file", "user", "password_file", "ca", "cert", "key",
        "edges", "upstream", "routes", "upstream_connect_timeout", "upstream_response_timeout",
-       "ping_interval", "ping_timeout", "drain_timeout", "stream_window", "connection_window"});
+       "ping_interval", "ping_timeout", "drain_timeout", "stream_window", "connection_window",
+       "quic"});
   AgentConfig out;
   out.agent.node = default_agent_node();
   if (auto f = map.find("agent")) parse_identity(ctx, *f, out.agent);
@@ -167,6 +189,8 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   if (auto f = map.find("ping_timeout")) out.ping_timeout = read_duration(ctx, *f);
   if (auto f = map.find("drain_timeout")) out.drain_timeout = read_duration(ctx, *f);
   read_flow_windows(ctx, map, out.windows);
+  out.quic.windows = out.windows;
+  if (auto f = map.find("quic")) parse_quic(ctx, *f, out);
   return out;
 }
 
@@ -177,6 +201,9 @@ std::string_view to_string(AgentTransport transport) noexcept {
     case AgentTransport::h2: return "h2";
     case AgentTransport::rhttp: return "rhttp";
     case AgentTransport::envoy: return "envoy";
+    case AgentTransport::h3: return "h3";
+    case AgentTransport::automatic: return "auto";
+    case AgentTransport::reverst: return "reverst";
   }
   return "unknown";
 }
@@ -185,6 +212,9 @@ std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexc
   if (text == "h2") return AgentTransport::h2;
   if (text == "rhttp") return AgentTransport::rhttp;
   if (text == "envoy") return AgentTransport::envoy;
+  if (text == "h3") return AgentTransport::h3;
+  if (text == "auto") return AgentTransport::automatic;
+  if (text == "reverst") return AgentTransport::reverst;
   return std::nullopt;
 }
 

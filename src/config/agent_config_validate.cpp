@@ -10,6 +10,12 @@ namespace dialback {
 namespace {
 
 constexpr int kMaxConnectionsPerEdge = 64;
+// transport: auto. A fallback wait past a minute leaves an agent without a
+// session for that long; probes more often than every second would be a
+// flood of handshakes, and a day keeps timer arithmetic far from overflow.
+constexpr std::chrono::milliseconds kLongestFallback = std::chrono::minutes(1);
+constexpr std::chrono::milliseconds kShortestProbeInterval = std::chrono::seconds(1);
+constexpr std::chrono::milliseconds kLongestProbeInterval = std::chrono::hours(24);
 constexpr std::string_view kIdentityRule = "must be 1-63 characters of [A-Za-z0-9._-]";
 
 ConfigError error(std::string key, std::string_view message) {
@@ -147,6 +153,22 @@ std::optional<ConfigError> check_timeouts(const AgentConfig& config) {
   return validate_flow_windows(config.windows, "");
 }
 
+// Checked whatever the edges' transports, so that a flag switching one to
+// h3 or auto cannot bring in a value never checked.
+std::optional<ConfigError> check_quic(const AgentConfig& config) {
+  if (auto e = validate_quic_settings(config.quic, "quic.")) return e;
+  const AutoTransportConfig& auto_transport = config.auto_transport;
+  if (auto_transport.fallback_after.count() <= 0 ||
+      auto_transport.fallback_after > kLongestFallback) {
+    return error("quic.fallback_after", "must be greater than zero and at most 1m");
+  }
+  if (auto_transport.probe_interval < kShortestProbeInterval ||
+      auto_transport.probe_interval > kLongestProbeInterval) {
+    return error("quic.probe_interval", "must be from 1s to 24h");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ConfigError> apply_address_identities(AgentConfig& config,
@@ -198,7 +220,8 @@ std::optional<ConfigError> validate_agent_config(const AgentConfig& config) {
   if (config.cert.empty() && !config.key.empty()) return error("key", "cert and key must be given together");
   if (auto e = check_edges(config)) return e;
   if (auto e = check_routes(config)) return e;
-  return check_timeouts(config);
+  if (auto e = check_timeouts(config)) return e;
+  return check_quic(config);
 }
 
 }  // namespace dialback

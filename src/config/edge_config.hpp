@@ -17,6 +17,7 @@
 #include "config/flow_windows.hpp"
 #include "config/listen_address.hpp"
 #include "config/outlier_policy.hpp"
+#include "config/quic_settings.hpp"
 #include "core/ip_network.hpp"
 #include "core/token_bucket.hpp"
 
@@ -38,6 +39,20 @@ struct AgentLimits {
   RateLimit failures_per_ip{1, 20};
 };
 
+// The QUIC (UDP) listener that agents may dial besides the TLS one: the
+// h3 transport, and Reverst clients (tunnels.<name>.reverst_group). It
+// uses the TLS files, client CA, limits and registration rules of the
+// enclosing AgentListenerConfig.
+struct QuicListenerConfig {
+  ListenAddress listen;
+  QuicSettings settings;  // windows default to agents.windows
+  // Every new connection must first complete a Retry round trip (RFC 9000
+  // §8.1.2): the source address is proven before the edge keeps state for
+  // the connection, at the cost of one round trip. Off by default.
+  bool retry = false;
+  std::size_t max_connections = 10000;  // open at once on this listener; more are refused
+};
+
 // The TLS listener that agents dial.
 struct AgentListenerConfig {
   ListenAddress listen{"0.0.0.0", 8443};
@@ -55,6 +70,8 @@ struct AgentListenerConfig {
   // Sessions whose streams keep failing in the tunnel are left out of
   // balancing for a while (on by default).
   OutlierPolicy outlier_detection;
+  // agents.quic; absent: no QUIC listener.
+  std::optional<QuicListenerConfig> quic;
 };
 
 struct HttpsListenerConfig {
@@ -77,6 +94,9 @@ struct PublicLimits {
 struct PublicConfig {
   std::optional<ListenAddress> http;
   std::optional<HttpsListenerConfig> https;
+  // HTTP/3 (UDP) listener, public.h3.listen; needs https, whose
+  // certificate and key it serves.
+  std::optional<ListenAddress> h3;
   // Time for the agent to produce response headers; 504 after.
   std::chrono::milliseconds request_timeout{std::chrono::seconds(60)};
   // Request head limits (request line + fields + blank line); 431 over them.
@@ -159,6 +179,14 @@ struct TunnelConfig {
   // Cluster ids an agent using the Envoy handshake may name to register with
   // this tunnel; empty: the tunnel's name. Unique across tunnels.
   std::vector<std::string> envoy_clusters;
+  // The Reverst tunnel group that Reverst clients name to register with this
+  // tunnel. The loader defaults it to the tunnel's name; unique across tunnels.
+  std::string reverst_group;
+
+  // reverst_group, or the tunnel's name when it is empty (set in code).
+  const std::string& reverst_group_name() const noexcept {
+    return reverst_group.empty() ? name : reverst_group;
+  }
 };
 
 struct EdgeConfig {

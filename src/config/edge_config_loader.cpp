@@ -47,11 +47,27 @@ OutlierPolicy parse_outlier_detection(ParseContext& ctx, const Field& field) {
   return out;
 }
 
+// `windows` are the defaults of the QUIC windows: agents.stream_window and
+// agents.connection_window, already read.
+QuicListenerConfig parse_agents_quic(ParseContext& ctx, const Field& field,
+                                     const FlowWindows& windows) {
+  MapReader map(ctx, field,
+                {"listen", "idle_timeout", "keep_alive", "handshake_timeout", "max_streams",
+                 "windows", "retry", "max_connections"});
+  QuicListenerConfig out;
+  out.listen = read_listen_address(ctx, map.require("listen"));
+  out.settings.windows = windows;
+  read_quic_settings(ctx, map, out.settings);
+  if (auto f = map.find("retry")) out.retry = read_bool(ctx, *f);
+  if (auto f = map.find("max_connections")) out.max_connections = read_count(ctx, *f, 0);
+  return out;
+}
+
 AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field,
                 {"listen", "cert", "key", "client_ca", "handshake_timeout", "ping_interval",
                  "ping_timeout", "stream_window", "connection_window", "max_sessions_per_tunnel",
-                 "max_response_header_bytes", "limits", "outlier_detection"});
+                 "max_response_header_bytes", "limits", "outlier_detection", "quic"});
   AgentListenerConfig out;
   if (auto f = map.find("listen")) out.listen = read_listen_address(ctx, *f);
   out.cert = read_path(ctx, map.require("cert"));
@@ -69,6 +85,7 @@ AgentListenerConfig parse_agents(ParseContext& ctx, const Field& field) {
     out.outlier_detection = parse_outlier_detection(ctx, *f);
   }
   read_flow_windows(ctx, map, out.windows);
+  if (auto f = map.find("quic")) out.quic = parse_agents_quic(ctx, *f, out.windows);
   return out;
 }
 
@@ -81,16 +98,23 @@ HttpsListenerConfig parse_https(ParseContext& ctx, const Field& field) {
   return out;
 }
 
+// A mapping rather than a bare address, so that keys of its own can follow.
+ListenAddress parse_h3(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"listen"});
+  return read_listen_address(ctx, map.require("listen"));
+}
+
 PublicConfig parse_public(ParseContext& ctx, const Field& field) {
   MapReader map(
       ctx, field,
-      {"http", "https", "request_timeout", "max_header_bytes", "max_header_fields",
+      {"http", "https", "h3", "request_timeout", "max_header_bytes", "max_header_fields",
        "max_body_bytes", "header_timeout", "idle_timeout", "stream_idle_timeout",
        "max_concurrent_streams", "stream_window", "connection_window", "first_byte_timeout",
        "limits", "trusted_proxies", "route_by_forwarded_host", "verbose_errors"});
   PublicConfig out;
   if (auto f = map.find("http")) out.http = read_listen_address(ctx, *f);
   if (auto f = map.find("https")) out.https = parse_https(ctx, *f);
+  if (auto f = map.find("h3")) out.h3 = parse_h3(ctx, *f);
   if (auto f = map.find("request_timeout")) out.request_timeout = read_duration(ctx, *f);
   if (auto f = map.find("max_header_bytes")) out.max_header_bytes = read_byte_size(ctx, *f);
   if (auto f = map.find("max_header_fields")) out.max_header_fields = read_count(ctx, *f, 0);
@@ -184,11 +208,19 @@ IdentityRoutingConfig parse_identity_routing(ParseContext& ctx, const Field& fie
 }
 
 TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Field& field) {
-  MapReader map(
-      ctx, field,
-      {"hosts", "auth", "balance", "hash_key", "envoy_clusters", "tenant", "identity_routing"});
+  MapReader map(ctx, field,
+                {"hosts", "auth", "balance", "hash_key", "envoy_clusters", "tenant",
+                 "identity_routing", "reverst_group"});
   TunnelConfig out;
   out.name = name;
+  out.reverst_group = name;
+  if (auto f = map.find("reverst_group")) {
+    out.reverst_group = read_string(ctx, *f);
+    // Empty would silently mean the tunnel's name (reverst_group_name()).
+    if (out.reverst_group.empty()) {
+      ctx.fail(f->line, f->key, "reverst group must be 1-63 characters of [A-Za-z0-9._-]");
+    }
+  }
   out.hosts = read_string_list(ctx, map.require("hosts"));
   for (std::string& host : out.hosts) host = to_lower_ascii(host);
   if (auto f = map.find("auth")) out.auth = parse_auth(ctx, *f);

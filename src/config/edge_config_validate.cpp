@@ -54,6 +54,12 @@ std::optional<ConfigError> check_agents(const AgentListenerConfig& agents) {
   if (outlier.max_ejection > kLongestEjection) {
     return error("agents.outlier_detection.max_ejection", "must be at most 24h");
   }
+  if (agents.quic) {
+    if (auto e = validate_quic_settings(agents.quic->settings, "agents.quic.")) return e;
+    if (agents.quic->max_connections < 1) {
+      return error("agents.quic.max_connections", "must be at least 1");
+    }
+  }
   return std::nullopt;
 }
 
@@ -62,6 +68,9 @@ std::optional<ConfigError> check_public(const PublicConfig& pub) {
   if (pub.https) {
     if (pub.https->cert.empty()) return error("public.https.cert", "required");
     if (pub.https->key.empty()) return error("public.https.key", "required");
+  }
+  if (pub.h3 && !pub.https) {
+    return error("public.h3", "needs public.https (HTTP/3 serves its certificate and key)");
   }
   if (auto e = check_positive("public.request_timeout", pub.request_timeout)) return e;
   if (pub.max_header_bytes < kMinHeaderBytes || pub.max_header_bytes > kMaxHeaderBytes) {
@@ -164,6 +173,7 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
   std::map<std::string, std::string, std::less<>> host_owner;  // host -> tunnel name
   std::set<std::string, std::less<>> names;
   std::map<std::string, std::string, std::less<>> envoy_owner;  // cluster id -> tunnel name
+  std::map<std::string, std::string, std::less<>> group_owner;  // reverst group -> tunnel name
   for (const TunnelConfig& tunnel : config.tunnels) {
     const std::string prefix = "tunnels." + tunnel.name;
     if (!is_valid_identity(tunnel.name)) {
@@ -221,6 +231,20 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
         return error(key, "envoy cluster id \"" + clusters[i] + "\" is already used by tunnel " +
                               it->second);
       }
+    }
+    const std::string& group = tunnel.reverst_group_name();
+    if (!is_valid_identity(group)) {
+      return error(prefix + ".reverst_group",
+                   "reverst group must be 1-63 characters of [A-Za-z0-9._-]");
+    }
+    const auto [owner, inserted] = group_owner.emplace(group, tunnel.name);
+    if (!inserted) {
+      // A tunnel without the key claims its own name, which may be what
+      // another tunnel wrote.
+      const bool defaulted = group == tunnel.name;
+      return error(prefix + ".reverst_group", "reverst group \"" + group + "\"" +
+                                                  (defaulted ? " (the tunnel's name)" : "") +
+                                                  " is already used by tunnel " + owner->second);
     }
   }
   return std::nullopt;

@@ -16,6 +16,8 @@ namespace dialback {
 struct FlowWindows {
   std::uint32_t stream = 16u << 20;
   std::uint32_t connection = 32u << 20;
+
+  friend bool operator==(const FlowWindows&, const FlowWindows&) = default;
 };
 
 // Checks both windows against HTTP/2's range (64 KiB - 1 to 2 GiB - 1);

@@ -159,4 +159,17 @@ void read_flow_windows(const ParseContext& ctx, const MapReader& map, FlowWindow
   if (auto f = map.find("connection_window")) out.connection = window(*f);
 }
 
+void read_quic_settings(ParseContext& ctx, const MapReader& map, QuicSettings& out) {
+  if (auto f = map.find("idle_timeout")) out.idle_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("keep_alive")) out.keep_alive = read_duration(ctx, *f);
+  if (auto f = map.find("handshake_timeout")) out.handshake_timeout = read_duration(ctx, *f);
+  // Negative values are refused here, before the unsigned conversion; the
+  // validator checks the range.
+  if (auto f = map.find("max_streams")) out.max_streams = read_count(ctx, *f, 0);
+  if (auto f = map.find("windows")) {
+    const MapReader windows(ctx, *f, {"stream_window", "connection_window"});
+    read_flow_windows(ctx, windows, out.windows);
+  }
+}
+
 }  // namespace dialback::config_detail

@@ -15,6 +15,7 @@
 #include "config/listen_address.hpp"
 #include "config/map_reader.hpp"
 #include "config/parse_context.hpp"
+#include "config/quic_settings.hpp"
 #include "core/ip_network.hpp"
 #include "core/token_bucket.hpp"
 
@@ -48,6 +49,11 @@ std::uint64_t read_byte_size(const ParseContext& ctx, const Field& field);
 // `stream_window` and `connection_window` of `map`, when present: byte
 // sizes; values past 32 bits saturate (the validator reports the range).
 void read_flow_windows(const ParseContext& ctx, const MapReader& map, FlowWindows& out);
+// The QuicSettings keys of `map`, when present: idle_timeout, keep_alive,
+// handshake_timeout, max_streams and windows ({stream_window,
+// connection_window}). Keys not written keep their value in `out`, so the
+// caller sets the defaults first (the windows of the same side).
+void read_quic_settings(ParseContext& ctx, const MapReader& map, QuicSettings& out);
 ListenAddress read_listen_address(const ParseContext& ctx, const Field& field);
 ListenAddress read_connect_address(const ParseContext& ctx, const Field& field);
 // A non-empty file path, resolved against the config file's directory.

@@ -14,6 +14,7 @@ std::optional<std::size_t> find_tunnel(const AdmissionClaim& claim, const Tunnel
     case TunnelNamedBy::certificate:
       return tunnels.find_by_certificate(claim.credentials.cert_names);
     case TunnelNamedBy::envoy_cluster: return tunnels.find_by_envoy_cluster(claim.identity.cluster);
+    case TunnelNamedBy::reverst_group: return tunnels.find_by_reverst_group(claim.identity.tunnel);
   }
   return std::nullopt;
 }

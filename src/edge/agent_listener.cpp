@@ -71,7 +71,7 @@ Task<void> AgentListener::serve(tcp::socket socket) {
   // wait for connections still in their handshake, which use this listener.
   ++live_;
   AcceptedSession accepted = co_await register_agent(std::move(socket));
-  if (accepted.session) co_await run_session(std::move(accepted));
+  if (accepted.session) co_await run_registered(std::move(accepted));
   trimmer_.released();
   --live_;
   sessions_changed_.notify();
@@ -151,7 +151,7 @@ Task<AcceptedSession> AgentListener::register_agent(tcp::socket socket) {
 }
 
 Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
-    const AgentConnection& from, std::string_view transport, const ParsedClaim& claim) {
+    const AgentPeer& from, std::string_view transport, const ParsedClaim& claim) {
   auto now = Clock::now();
   AdmissionState state;
   state.over_failure_budget = gate_.over_failure_budget(from.source, now);
@@ -194,6 +194,9 @@ Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
         case TunnelNamedBy::envoy_cluster:
           tunnel = "(envoy cluster '" + claim->identity.cluster + "')";
           break;
+        case TunnelNamedBy::reverst_group:
+          tunnel = "(reverst group '" + claim->identity.tunnel + "')";
+          break;
       }
     }
     gate_.log_refusal(from.source, from.peer,
@@ -212,7 +215,23 @@ Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
   co_return grant;
 }
 
+bool AgentListener::allow_handshake(const std::string& source, const std::string& peer) {
+  if (gate_.allow_handshake(source, Clock::now())) return true;
+  ++counters_.agent_handshakes_refused;
+  gate_.log_refusal(source, peer, "QUIC connection ignored: handshake rate over agents.limits",
+                    Clock::now());
+  return false;
+}
+
 Task<void> AgentListener::run_session(AcceptedSession accepted) {
+  ++live_;
+  co_await run_registered(std::move(accepted));
+  trimmer_.released();
+  --live_;
+  sessions_changed_.notify();
+}
+
+Task<void> AgentListener::run_registered(AcceptedSession accepted) {
   TunnelSession& session = *accepted.session;
   const auto& id = session.identity();
   ++counters_.sessions_accepted;

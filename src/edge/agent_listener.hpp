@@ -28,7 +28,7 @@
 
 namespace dialback::edge {
 
-class AgentListener final : private Admission {
+class AgentListener final : public AgentSessionHost, private Admission {
  public:
   AgentListener(asio::any_io_executor executor, asio::ssl::context& tls,
                 const EdgeConfig& config, const TunnelTable& tunnels, SessionRegistry& registry,
@@ -49,17 +49,23 @@ class AgentListener final : private Admission {
   // Requests sent to auth.external endpoints (cache hits not counted).
   std::uint64_t external_auth_requests() const { return external_auth_.requests(); }
 
+  // AgentSessionHost: for the transports with their own listener (QUIC).
+  Admission& admission() override { return *this; }
+  bool allow_handshake(const std::string& source, const std::string& peer) override;
+  // Counted as a live connection, as one that came through serve().
+  Task<void> run_session(AcceptedSession accepted) override;
+
  private:
   Task<void> serve(tcp::socket socket);
   // TLS and the first bytes, then the claiming acceptor's registration;
   // an empty session when refused or failed. A separate coroutine so that
   // its frame is gone while the session runs.
   Task<AcceptedSession> register_agent(tcp::socket socket);
-  Task<void> run_session(AcceptedSession accepted);
+  Task<void> run_registered(AcceptedSession accepted);
 
   // Admission
   Task<tl::expected<AdmissionGrant, RegistrationRejection>> admit(
-      const AgentConnection& from, std::string_view transport, const ParsedClaim& claim) override;
+      const AgentPeer& from, std::string_view transport, const ParsedClaim& claim) override;
 
   asio::any_io_executor executor_;
   asio::ssl::context& tls_;

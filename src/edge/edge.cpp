@@ -3,6 +3,8 @@
 #include "tls/tls_context.hpp"
 #include "transport/envoy/envoy_acceptor.hpp"
 #include "transport/h2/registration_acceptor.hpp"
+#include "transport/quic/h3_registration.hpp"
+#include "transport/reverst/reverst_handshake.hpp"
 #include "transport/rhttp/rhttp_acceptor.hpp"
 
 namespace dialback::edge {
@@ -86,6 +88,9 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
                           bound.error().message());
   }
   agent_endpoint_ = *bound;
+  if (config_.agents.quic) {
+    if (auto started = start_quic(pem); !started) return started;
+  }
 
   auto access = logger_->clone(logger_->name() + ".access");
   public_ = std::make_unique<PublicHttpServer>(executor_, config_, tunnels_, *registry_, counters_,
@@ -118,19 +123,56 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
     return ep.port() == 0 ? std::string("-")
                           : ep.address().to_string() + ":" + std::to_string(ep.port());
   };
+  if (quic_agents_) accept_loops_.spawn(quic_agents_->receive_loop());
   logger_->info("edge {} listening: agents on {}, public http on {}, public https on {}",
                 config_.edge.id, show(agent_endpoint_), show(public_endpoint_),
                 show(public_tls_endpoint_));
+  if (quic_agents_) {
+    logger_->info("edge {} listening: agents over QUIC on {}:{}", config_.edge.id,
+                  agent_quic_endpoint_.address().to_string(), agent_quic_endpoint_.port());
+  }
+  return {};
+}
+
+tl::expected<void, std::string> Edge::start_quic(const std::optional<EdgeTlsPem>& pem) {
+  const QuicListenerConfig& quic = *config_.agents.quic;
+  std::vector<std::unique_ptr<quic::QuicRegistration>> registrations;
+  registrations.push_back(std::make_unique<quic::H3Registration>());
+  registrations.push_back(std::make_unique<reverst::ReverstRegistration>());
+  std::vector<std::string> alpns;
+  for (const auto& registration : registrations) alpns.emplace_back(registration->alpn());
+  auto tls = pem ? quic::QuicTlsCredentials::server_from_pem(pem->cert_pem, pem->key_pem,
+                                                             pem->client_ca_pem, alpns)
+                 : quic::QuicTlsCredentials::server(config_.agents.cert, config_.agents.key,
+                                                    config_.agents.client_ca, alpns);
+  if (!tls) return tl::unexpected("agents.quic: " + tls.error());
+  auto address = resolve_listen(quic.listen);
+  if (!address) return tl::unexpected("agents.quic.listen: " + address.error());
+  quic::QuicListenerSettings settings;
+  settings.engine = quic::engine_settings(quic.settings);
+  settings.engine.max_header_bytes = config_.agents.max_response_header_bytes;
+  settings.retry = quic.retry;
+  settings.max_connections = quic.max_connections;
+  quic_agents_ = std::make_unique<quic::QuicListener>(executor_, settings, std::move(*tls),
+                                                      std::move(registrations), *agents_, logger_);
+  auto bound = quic_agents_->listen(asio::ip::udp::endpoint(address->address(), address->port()));
+  if (!bound) {
+    return tl::unexpected("agents.quic.listen " + to_string(quic.listen) + ": " +
+                          bound.error().message());
+  }
+  agent_quic_endpoint_ = *bound;
   return {};
 }
 
 Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
   logger_->info("edge {} draining", config_.edge.id);
   if (public_) public_->stop();
+  if (quic_agents_) quic_agents_->stop_accepting();
   if (agents_) {
     agents_->stop();
     co_await agents_->drain(deadline);
   }
+  if (quic_agents_) co_await quic_agents_->close();
   if (public_) co_await public_->wait_idle();
   // The loops see their closed acceptors only when their aborted accepts
   // complete; until then they still touch the listeners.

@@ -30,6 +30,10 @@ tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<Tunn
     if (config.envoy_clusters.empty()) {
       table.by_envoy_cluster_.emplace(config.name, index);
     }
+    if (!table.by_reverst_group_.emplace(config.reverst_group_name(), index).second) {
+      return tl::unexpected("tunnel " + config.name + ": duplicate reverst group " +
+                            config.reverst_group_name());
+    }
     for (const auto& cluster : config.envoy_clusters) {
       if (!table.by_envoy_cluster_.emplace(cluster, index).second) {
         return tl::unexpected("tunnel " + config.name + ": duplicate envoy cluster " + cluster);
@@ -48,6 +52,12 @@ std::optional<std::size_t> TunnelTable::find(std::string_view name) const {
 std::optional<std::size_t> TunnelTable::find_by_envoy_cluster(std::string_view cluster) const {
   auto it = by_envoy_cluster_.find(std::string(cluster));
   if (it == by_envoy_cluster_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::size_t> TunnelTable::find_by_reverst_group(std::string_view group) const {
+  auto it = by_reverst_group_.find(std::string(group));
+  if (it == by_reverst_group_.end()) return std::nullopt;
   return it->second;
 }
 

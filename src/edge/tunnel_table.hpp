@@ -43,6 +43,8 @@ class TunnelTable {
   // The tunnel an Envoy initiator's cluster id names (envoy_clusters, else
   // the tunnel's name).
   std::optional<std::size_t> find_by_envoy_cluster(std::string_view cluster) const;
+  // The tunnel a Reverst tunnel group names (reverst_group, else its name).
+  std::optional<std::size_t> find_by_reverst_group(std::string_view group) const;
   // The tunnel whose client_names list one of `cert_names` (rhttp identity).
   std::optional<std::size_t> find_by_certificate(const std::vector<std::string>& cert_names) const;
 
@@ -50,6 +52,7 @@ class TunnelTable {
   std::vector<TunnelEntry> entries_;
   std::unordered_map<std::string, std::size_t> by_name_;
   std::unordered_map<std::string, std::size_t> by_envoy_cluster_;
+  std::unordered_map<std::string, std::size_t> by_reverst_group_;
   HostRouter router_;
 };
 

@@ -18,11 +18,9 @@
 
 namespace dialback {
 
-// An agent connection past TLS, as the listener hands it over.
-struct AgentConnection {
-  TlsStream tls;
-  std::string alpn;                     // negotiated; empty when none
-  std::string initial;                  // bytes read after the handshake, not consumed
+// Where a registration comes from, whatever carries it (a TLS connection,
+// a QUIC connection): what Admission needs besides the claim.
+struct AgentPeer {
   std::string peer;                     // "ip:port"
   std::string source;                   // the rate-limit key of the address (core/ip_network.hpp)
   std::vector<std::string> cert_names;  // of a verified client certificate
@@ -30,11 +28,20 @@ struct AgentConnection {
   std::chrono::steady_clock::time_point deadline;
 };
 
+// An agent connection past TLS, as the listener hands it over.
+struct AgentConnection : AgentPeer {
+  explicit AgentConnection(TlsStream stream) : tls(std::move(stream)) {}
+  TlsStream tls;
+  std::string alpn;     // negotiated; empty when none
+  std::string initial;  // bytes read after the handshake, not consumed
+};
+
 // How a registration names its tunnel.
 enum class TunnelNamedBy {
   name,           // identity.tunnel (the dialback registration)
   certificate,    // the tunnel whose client_names list the certificate (rhttp)
   envoy_cluster,  // identity.cluster, through tunnels.<name>.envoy_clusters (envoy)
+  reverst_group,  // identity.tunnel, through tunnels.<name>.reverst_group (reverst)
 };
 
 // What a transport learned from the agent's registration.
@@ -69,13 +76,26 @@ class Admission {
  public:
   virtual ~Admission() = default;
   virtual Task<tl::expected<AdmissionGrant, RegistrationRejection>> admit(
-      const AgentConnection& from, std::string_view transport, const ParsedClaim& claim) = 0;
+      const AgentPeer& from, std::string_view transport, const ParsedClaim& claim) = 0;
 };
 
 // An accepted session and the tunnel it serves.
 struct AcceptedSession {
   std::unique_ptr<TunnelSession> session;
   std::string tunnel;  // stable id
+};
+
+// What a transport that runs its own listener (QUIC, over UDP) needs from
+// the edge: the shared admission, its handshake rate limit, and the
+// registry that runs accepted sessions.
+class AgentSessionHost {
+ public:
+  virtual ~AgentSessionHost() = default;
+  virtual Admission& admission() = 0;
+  // False when `source` is over the handshake rate limits (logged and counted).
+  virtual bool allow_handshake(const std::string& source, const std::string& peer) = 0;
+  // Registers `accepted` under its tunnel and runs it until it ends.
+  virtual Task<void> run_session(AcceptedSession accepted) = 0;
 };
 
 class SessionAcceptor {

@@ -1,6 +1,7 @@
 // H2Engine pair tests: malformed input and connection errors, PING, extended
 // CONNECT, concurrency limits and terminate().
 #include "engine_pair.hpp"
+#include "tunnel/pseudo_headers.hpp"
 
 namespace dialback::h2 {
 namespace {
@@ -141,7 +142,7 @@ TEST(H2EnginePair, ExtendedConnectCarriesProtocol) {
 
   ASSERT_EQ(pair.agent_events.requests.size(), 1u);
   auto server = pair.agent_events.requests.front();
-  auto request = parse_request(server->head);
+  auto request = parse_request_fields(server->head);
   ASSERT_TRUE(request.has_value());
   EXPECT_EQ(request->method, "CONNECT");
   EXPECT_EQ(request->protocol, "websocket");
@@ -154,7 +155,7 @@ TEST(H2EnginePair, ExtendedConnectCarriesProtocol) {
   ASSERT_TRUE(pair.edge.write_body(*client, "ping-frame"));
   ASSERT_TRUE(pair.agent.write_body(*server, "pong-frame"));
   ASSERT_TRUE(pair.pump());
-  EXPECT_EQ(parse_response(client->head)->status, 200);
+  EXPECT_EQ(parse_response_fields(client->head)->status, 200);
   EXPECT_EQ(take_body(pair.agent, *server), "ping-frame");
   EXPECT_EQ(take_body(pair.edge, *client), "pong-frame");
   EXPECT_FALSE(client->closed);
@@ -178,7 +179,7 @@ TEST(H2EnginePair, HundredConcurrentStreamsComplete) {
   for (auto it = pair.agent_events.requests.rbegin(); it != pair.agent_events.requests.rend();
        ++it) {
     auto& server = **it;
-    const std::string path = parse_request(server.head)->path;
+    const std::string path = parse_request_fields(server.head)->path;
     ASSERT_TRUE(pair.agent.respond(server, make_response(200), false));
     ASSERT_TRUE(pair.agent.write_body(server, path + std::string(1000, '.')));
     ASSERT_TRUE(pair.agent.end_body(server, {}));

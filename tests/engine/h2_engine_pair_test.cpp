@@ -1,6 +1,7 @@
 // H2Engine pair tests: round trips, bodies and flow control, trailers, resets,
 // GOAWAY and the reversed (rhttp) preface.
 #include "engine_pair.hpp"
+#include "tunnel/pseudo_headers.hpp"
 
 namespace dialback::h2 {
 namespace {
@@ -21,7 +22,7 @@ TEST(H2EnginePair, GetRoundTrip) {
   auto server = pair.agent_events.requests.front();
   EXPECT_EQ(server->id, 1);
   EXPECT_TRUE(server->body_ended);
-  auto request = parse_request(server->head);
+  auto request = parse_request_fields(server->head);
   ASSERT_TRUE(request.has_value());
   EXPECT_EQ(request->method, "GET");
   EXPECT_EQ(request->scheme, "https");
@@ -41,7 +42,7 @@ TEST(H2EnginePair, GetRoundTrip) {
   ASSERT_TRUE(pair.pump());
 
   ASSERT_TRUE(client->head_received);
-  auto response = parse_response(client->head);
+  auto response = parse_response_fields(client->head);
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(header_value(response->headers, "content-type"), "text/plain");
@@ -124,7 +125,7 @@ TEST(H2EnginePair, PostLargerThanStreamWindowAdvancesOnlyWithConsume) {
   ASSERT_TRUE(pair.pump());
   EXPECT_TRUE(closed_cleanly(*client));
   EXPECT_TRUE(closed_cleanly(*server));
-  EXPECT_EQ(parse_response(client->head)->status, 204);
+  EXPECT_EQ(parse_response_fields(client->head)->status, 204);
 }
 
 TEST(H2EnginePair, ResponseTrailersArrive) {
@@ -296,12 +297,12 @@ TEST(H2EnginePair, ReversedPrefaceRoundTrip) {
 
   ASSERT_EQ(pair.agent_events.requests.size(), 1u);
   auto server = pair.agent_events.requests.front();
-  EXPECT_EQ(parse_request(server->head)->path, "/rhttp");
+  EXPECT_EQ(parse_request_fields(server->head)->path, "/rhttp");
   ASSERT_TRUE(pair.agent.respond(*server, make_response(200), false));
   ASSERT_TRUE(pair.agent.write_body(*server, "reversed"));
   ASSERT_TRUE(pair.agent.end_body(*server, {}));
   ASSERT_TRUE(pair.pump());
-  EXPECT_EQ(parse_response(client->head)->status, 200);
+  EXPECT_EQ(parse_response_fields(client->head)->status, 200);
   EXPECT_EQ(take_body(pair.edge, *client), "reversed");
   EXPECT_TRUE(closed_cleanly(*client));
   EXPECT_TRUE(closed_cleanly(*server));

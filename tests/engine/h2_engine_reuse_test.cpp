@@ -1,6 +1,7 @@
 // H2Engine reuses the state of a closed stream for a new one, but only once
 // no handle holds it, and a reused state carries nothing of the old stream.
 #include "engine_pair.hpp"
+#include "tunnel/pseudo_headers.hpp"
 
 namespace dialback::h2 {
 namespace {
@@ -18,7 +19,7 @@ void round_trip(EnginePair& pair, std::shared_ptr<H2StreamState>& client,
   ASSERT_FALSE(pair.agent_events.requests.empty());
   server = pair.agent_events.requests.back();
   pair.agent_events.requests.clear();
-  EXPECT_EQ(parse_request(server->head)->path, path);
+  EXPECT_EQ(parse_request_fields(server->head)->path, path);
   ASSERT_TRUE(pair.agent.respond(*server, make_response(200, {{"x-path", path}}), false));
   ASSERT_TRUE(pair.agent.write_body(*server, body));
   ASSERT_TRUE(pair.agent.end_body(*server, {{"x-trailer", path}}));
@@ -58,7 +59,7 @@ TEST(H2EngineReuse, ReleasedStateIsReusedAndStartsClean) {
   ASSERT_EQ(pair.agent_events.requests.size(), 1u);
   server = pair.agent_events.requests.front();
   EXPECT_EQ(server.get(), old_server);
-  EXPECT_EQ(parse_request(server->head)->path, "/second");
+  EXPECT_EQ(parse_request_fields(server->head)->path, "/second");
   EXPECT_EQ(server->out_queued(), 0u);
   EXPECT_FALSE(server->out_ended);
   EXPECT_TRUE(server->out_trailers.empty());
@@ -66,7 +67,7 @@ TEST(H2EngineReuse, ReleasedStateIsReusedAndStartsClean) {
   ASSERT_TRUE(pair.agent.respond(*server, make_response(204), /*end_stream=*/true));
   ASSERT_TRUE(pair.pump());
   EXPECT_TRUE(closed_cleanly(*client));
-  auto response = parse_response(client->head);
+  auto response = parse_response_fields(client->head);
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 204);
   EXPECT_EQ(header_value(response->headers, "x-path"), "<absent>");
@@ -134,7 +135,7 @@ TEST(H2EngineReuse, ManyRoundTripsStayCorrect) {
     ASSERT_NO_FATAL_FAILURE(round_trip(pair, client, server, path, body));
     ASSERT_EQ(take_body(pair.edge, *client), body) << i;
     ASSERT_EQ(header_value(client->trailers, "x-trailer"), path) << i;
-    ASSERT_EQ(header_value(parse_response(client->head)->headers, "x-path"), path) << i;
+    ASSERT_EQ(header_value(parse_response_fields(client->head)->headers, "x-path"), path) << i;
   }
 }
 

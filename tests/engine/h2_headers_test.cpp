@@ -1,6 +1,7 @@
-// parse_request / parse_response: pseudo-headers into the head, regular
+// parse_request_fields / parse_response_fields: pseudo-headers into the head, regular
 // fields kept in their order, malformed blocks refused.
 #include "transport/h2/h2_headers.hpp"
+#include "tunnel/pseudo_headers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +17,7 @@ TEST(H2Headers, RequestPseudoHeadersLeaveRegularFieldsInOrder) {
                        {"x-one", "1"},
                        {"x-two", "a value longer than the small-string buffer"},
                        {"x-three", "3"}};
-  auto head = parse_request(std::move(fields));
+  auto head = parse_request_fields(std::move(fields));
   ASSERT_TRUE(head.has_value());
   EXPECT_EQ(head->method, "GET");
   EXPECT_EQ(head->scheme, "https");
@@ -32,7 +33,7 @@ TEST(H2Headers, RequestPseudoHeadersLeaveRegularFieldsInOrder) {
 }
 
 TEST(H2Headers, ExtendedConnectKeepsProtocol) {
-  auto head = parse_request({{":method", "CONNECT"},
+  auto head = parse_request_fields({{":method", "CONNECT"},
                              {":protocol", "websocket"},
                              {":scheme", "https"},
                              {":path", "/chat"},
@@ -43,12 +44,12 @@ TEST(H2Headers, ExtendedConnectKeepsProtocol) {
 }
 
 TEST(H2Headers, MalformedRequestsAreRefused) {
-  EXPECT_FALSE(parse_request({{":path", "/"}, {"accept", "*/*"}}).has_value());  // no :method
-  EXPECT_FALSE(parse_request({{":method", "GET"}, {":status", "200"}}).has_value());
+  EXPECT_FALSE(parse_request_fields({{":path", "/"}, {"accept", "*/*"}}).has_value());  // no :method
+  EXPECT_FALSE(parse_request_fields({{":method", "GET"}, {":status", "200"}}).has_value());
 }
 
 TEST(H2Headers, ResponseStatusLeavesRegularFieldsInOrder) {
-  auto head = parse_response({{":status", "204"},
+  auto head = parse_response_fields({{":status", "204"},
                               {"content-type", "text/html; charset=utf-8"},
                               {"x-a", "1"},
                               {"x-b", "2"}});
@@ -61,10 +62,10 @@ TEST(H2Headers, ResponseStatusLeavesRegularFieldsInOrder) {
 }
 
 TEST(H2Headers, MalformedResponsesAreRefused) {
-  EXPECT_FALSE(parse_response({{"content-type", "text/plain"}}).has_value());  // no :status
-  EXPECT_FALSE(parse_response({{":status", "2x0"}}).has_value());
-  EXPECT_FALSE(parse_response({{":status", "99"}}).has_value());
-  EXPECT_FALSE(parse_response({{":status", "200"}, {":path", "/"}}).has_value());
+  EXPECT_FALSE(parse_response_fields({{"content-type", "text/plain"}}).has_value());  // no :status
+  EXPECT_FALSE(parse_response_fields({{":status", "2x0"}}).has_value());
+  EXPECT_FALSE(parse_response_fields({{":status", "99"}}).has_value());
+  EXPECT_FALSE(parse_response_fields({{":status", "200"}, {":path", "/"}}).has_value());
 }
 
 }  // namespace

@@ -8,6 +8,12 @@ namespace {
 class FailureTest : public TransportMatrix {};
 
 TEST_P(FailureTest, ConnectionToAgentResetMidRequestIs502) {
+  if (GetParam() == AgentTransport::h3) {
+    // UDP has no reset: a QUIC peer that vanishes is noticed at the idle
+    // timeout (QuicEngine.SilenceEndsTheConnectionAtTheIdleTimeout), and
+    // the public client then gets its 502 (the session-end cases below).
+    GTEST_SKIP() << "no TCP connection to cut under h3";
+  }
   start_edge();
   // The agent dials through a relay that the test can cut: to the edge this
   // is what a killed agent process or a dead network looks like (RST, no GOAWAY).

@@ -23,6 +23,7 @@ bool accepts_connections(std::uint16_t port) {
 TEST_P(LifecycleTest, AgentReconnectsToRestartedEdgeOnTheSamePort) {
   start_edge();
   const auto port = agent_endpoint().port();
+  const auto quic_port = edge_->agent_quic_endpoint().port();
   auto& agent = start_agent({.connections = 2});
   ASSERT_TRUE(wait_ready(2));
   auto first = run(fetch_get(public_endpoint(), "/hello"));
@@ -31,7 +32,7 @@ TEST_P(LifecycleTest, AgentReconnectsToRestartedEdgeOnTheSamePort) {
   stop_edge();
   EXPECT_TRUE(run_until([&] { return agent.connected_sessions() == 0; }, 2s));
   const auto restarted_at = Clock::now();
-  start_edge({.agent_port = port});
+  start_edge({.agent_port = port, .quic_port = quic_port});
   ASSERT_EQ(agent_endpoint().port(), port);
 
   ASSERT_TRUE(wait_ready(2, 3s)) << "agent did not come back within 3 s";
@@ -46,6 +47,12 @@ TEST_P(LifecycleTest, AgentReconnectsToRestartedEdgeOnTheSamePort) {
 // takes over its port. The agent opens a replacement session to the new
 // edge at once, and the request in flight on the old session still finishes.
 TEST_P(LifecycleTest, AgentReplacesSessionsOfADrainingEdge) {
+  if (GetParam() == AgentTransport::h3) {
+    // The draining edge still needs its UDP socket for the sessions it
+    // drains, so a new edge cannot take over that port meanwhile (see
+    // docs/protocol.md §10, "Draining").
+    GTEST_SKIP() << "a QUIC port is not shared between two edge processes";
+  }
   start_edge();
   const auto port = agent_endpoint().port();
   auto& agent = start_agent({.connections = 1});

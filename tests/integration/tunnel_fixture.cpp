@@ -148,6 +148,10 @@ edge::Edge& TunnelFixture::start_edge(const EdgeOptions& options) {
   config.agents.key = "(in memory)";
   config.agents.client_ca = options.client_ca ? "(in memory)" : "";
   config.agents.handshake_timeout = 5s;
+  QuicListenerConfig quic;
+  quic.listen = ListenAddress{"127.0.0.1", options.quic_port};
+  quic.settings.handshake_timeout = 5s;
+  config.agents.quic = quic;
   config.public_.http = ListenAddress{"127.0.0.1", 0};
   config.public_.request_timeout = options.request_timeout;
   if (options.public_https) {
@@ -202,14 +206,21 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   EdgeTargetConfig target;
   target.host = "127.0.0.1";
   target.server_name = "localhost";
-  target.port = options.edge_port ? *options.edge_port : agent_endpoint().port();
   target.connections = options.connections;
-  target.transport = transport;
-  config.edges.push_back(target);
-  for (const AgentTransport transport : options.more_edges) {
-    target.transport = transport;
+  // QUIC listens on a UDP port of its own here (both ports are ephemeral).
+  auto add_edge = [&](AgentTransport with) {
+    target.transport = with;
+    const std::uint16_t quic = options.quic_port.value_or(edge_->agent_quic_endpoint().port());
+    // h3 and reverst only speak QUIC; auto also TLS, at `port`.
+    const bool quic_only = with == AgentTransport::h3 || with == AgentTransport::reverst;
+    target.port = options.edge_port ? *options.edge_port
+                  : quic_only       ? quic
+                                    : agent_endpoint().port();
+    target.quic_port = with == AgentTransport::automatic ? quic : 0;
     config.edges.push_back(target);
-  }
+  };
+  add_edge(transport);
+  for (const AgentTransport more : options.more_edges) add_edge(more);
   config.routes = options.routes;
   if (config.routes.empty()) {
     auto upstream = parse_upstream_url(options.upstream_url.value_or(upstream_->url()));
@@ -219,6 +230,7 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
   config.upstream_connect_timeout = 2s;
   config.upstream_response_timeout = options.upstream_response_timeout;
   config.drain_timeout = options.drain_timeout;
+  config.auto_transport = options.auto_transport;
   if (auto invalid = validate_agent_config(config)) {
     throw std::runtime_error("agent config invalid: " + invalid->key + ": " + invalid->message);
   }

@@ -65,6 +65,7 @@ struct TestPki {
 struct EdgeOptions {
   BalancePolicy balance = BalancePolicy::least_inflight;
   std::uint16_t agent_port = 0;  // 0: any free port
+  std::uint16_t quic_port = 0;   // agents.quic's UDP port; 0: any free port
   std::chrono::milliseconds request_timeout = 10s;
   bool client_ca = true;         // request and verify client certificates
   bool public_https = false;     // also a public HTTPS listener (ALPN h2, http/1.1)
@@ -85,6 +86,8 @@ struct AgentOptions {
   std::optional<std::string> upstream_url{};  // empty: the fixture's upstream
   std::vector<AgentRoute> routes{};           // non-empty: these instead of upstream_url
   std::optional<std::uint16_t> edge_port{};   // empty: the edge's agent port
+  std::optional<std::uint16_t> quic_port{};   // empty: the edge's QUIC port (h3, auto, reverst)
+  AutoTransportConfig auto_transport{};       // transport auto: when to fall back and probe
   std::chrono::milliseconds upstream_response_timeout = 10s;
   std::chrono::milliseconds drain_timeout = 5s;
   std::string cluster{};  // empty: the tunnel name
@@ -168,7 +171,8 @@ class TransportMatrix : public TunnelFixture, public ::testing::WithParamInterfa
 };
 
 inline auto AllTransports() {
-  return ::testing::Values(AgentTransport::h2, AgentTransport::rhttp, AgentTransport::envoy);
+  return ::testing::Values(AgentTransport::h2, AgentTransport::rhttp, AgentTransport::envoy,
+                           AgentTransport::h3);
 }
 
 inline std::string TransportName(const ::testing::TestParamInfo<AgentTransport>& info) {

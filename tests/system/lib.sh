@@ -46,10 +46,14 @@ wait_exit() {
 # AGENT_ARGs (logs in edge.log and agent.log) and sets PUBLIC_PORT and
 # HTTPS_PORT. Readiness is the caller's.
 # Optional: EDGE_PUBLIC_YAML adds keys to the edge's `public` mapping (flow
-# style, e.g. "request_timeout: 10m"); AGENT_YAML adds top-level lines to an
-# agent config file, which the agent then runs from instead of flags.
+# style, e.g. "request_timeout: 10m"); EDGE_AGENTS_YAML adds keys to the
+# edge's `agents` mapping (e.g. "quic: {listen: 127.0.0.1:PORT}");
+# AGENT_EDGE is the host:port the agent dials instead of the edge's agents
+# port (a relay in between, or the QUIC port); AGENT_YAML adds top-level
+# lines to an agent config file, which the agent then runs from instead of
+# flags.
 start_tunnel() {
-  local service_port=$1 agents_port token
+  local service_port=$1 agents_port token agent_edge
   shift
   "$DIALBACK" pki init --dir pki >/dev/null
   "$DIALBACK" pki issue --dir pki --name edge --dns localhost --dns app.test --server >/dev/null
@@ -57,26 +61,27 @@ start_tunnel() {
   agents_port=$(free_port); PUBLIC_PORT=$(free_port); HTTPS_PORT=$(free_port)
   cat >edge.yaml <<YAML
 edge: {id: edge-test}
-agents: {listen: 127.0.0.1:$agents_port, cert: pki/edge.crt, key: pki/edge.key}
+agents: {listen: 127.0.0.1:$agents_port, cert: pki/edge.crt, key: pki/edge.key${EDGE_AGENTS_YAML:+, $EDGE_AGENTS_YAML}}
 public: {http: 127.0.0.1:$PUBLIC_PORT, https: {listen: 127.0.0.1:$HTTPS_PORT, cert: pki/edge.crt, key: pki/edge.key}${EDGE_PUBLIC_YAML:+, $EDGE_PUBLIC_YAML}}
 tunnels:
   web: {hosts: [app.test], auth: {tokens: ["$("$DIALBACK" token hash "$token")"]}}
 YAML
   "$DIALBACK" edge --config edge.yaml 2>edge.log &
   PIDS+=($!)
+  agent_edge=${AGENT_EDGE:-127.0.0.1:$agents_port}
   if [ -n "${AGENT_YAML:-}" ]; then
     cat >agent.yaml <<YAML
 tunnel: web
 token: "$token"
 ca: pki/ca.crt
 edges:
-  - {address: 127.0.0.1:$agents_port, server_name: localhost}
+  - {address: $agent_edge, server_name: localhost}
 upstream: http://127.0.0.1:$service_port
 $AGENT_YAML
 YAML
     "$DIALBACK" agent --config agent.yaml 2>agent.log &
   else
-    "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web --token "$token" \
+    "$DIALBACK" agent --edge "$agent_edge" --tunnel web --token "$token" \
       --ca pki/ca.crt --server-name localhost "$@" "http://127.0.0.1:$service_port" 2>agent.log &
   fi
   PIDS+=($!)

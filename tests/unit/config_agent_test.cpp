@@ -193,6 +193,162 @@ INSTANTIATE_TEST_SUITE_P(
                     "", "YAML syntax error"}),
     test::case_name);
 
+// ---- transports h3, auto, reverst and the quic section ---------------------
+
+TEST(AgentConfig, EveryTransportWordParsesAndPrints) {
+  const std::pair<const char*, AgentTransport> words[] = {
+      {"h2", AgentTransport::h2},          {"rhttp", AgentTransport::rhttp},
+      {"envoy", AgentTransport::envoy},    {"h3", AgentTransport::h3},
+      {"auto", AgentTransport::automatic}, {"reverst", AgentTransport::reverst},
+  };
+  for (const auto& [word, transport] : words) {
+    SCOPED_TRACE(word);
+    EXPECT_EQ(parse_agent_transport(word), transport);
+    EXPECT_EQ(to_string(transport), word);
+    // The same words in an edge entry (rhttp needs a client certificate).
+    auto loaded = load_agent_config_from_string(
+        mutate(std::string(kBase), "  - address: edge.test:8443\n",
+               std::string("  - address: edge.test:8443\n    transport: ") + word + "\n") +
+            "cert: a.crt\nkey: a.key\n",
+        "agent.yaml");
+    ASSERT_TRUE(loaded) << loaded.error().to_string();
+    EXPECT_EQ(loaded->edges.at(0).transport, transport);
+  }
+  EXPECT_FALSE(parse_agent_transport("automatic"));
+  EXPECT_FALSE(parse_agent_transport("quic"));
+  EXPECT_FALSE(parse_agent_transport("H3"));
+}
+
+TEST(AgentConfig, NewTransportsOnRcEdgesAndMixedEdges) {
+  auto loaded = load_agent_config_from_string(
+      "tunnel: web\ntoken: t\nedges:\n"
+      "  - {address: 'rc://::@edge1.test:8443:1', transport: auto}\n"
+      "  - {address: edge2.test:443, transport: h3}\n"
+      "  - {address: reverst.test:8443, transport: reverst}\n"
+      "  - address: edge3.test:8443\n"
+      "upstream: http://127.0.0.1:3000\n",
+      "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  ASSERT_EQ(loaded->edges.size(), 4u);
+  EXPECT_EQ(loaded->edges[0].transport, AgentTransport::automatic);  // written: wins over envoy
+  EXPECT_EQ(loaded->edges[1].transport, AgentTransport::h3);
+  EXPECT_EQ(loaded->edges[2].transport, AgentTransport::reverst);
+  EXPECT_EQ(loaded->edges[3].transport, AgentTransport::h2);
+}
+
+TEST(AgentConfig, QuicSectionDefaults) {
+  auto loaded = load_agent_config_from_string(kBase, "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->quic, QuicSettings{});
+  EXPECT_EQ(loaded->quic.idle_timeout, 30s);
+  EXPECT_EQ(loaded->quic.keep_alive, 10s);
+  EXPECT_EQ(loaded->quic.handshake_timeout, 10s);
+  EXPECT_EQ(loaded->quic.max_streams, 1000u);
+  EXPECT_EQ(loaded->quic.windows, loaded->windows);
+  EXPECT_EQ(loaded->auto_transport.fallback_after, 3s);
+  EXPECT_EQ(loaded->auto_transport.probe_interval, 5min);
+}
+
+TEST(AgentConfig, QuicSectionKeys) {
+  auto loaded = load_agent_config_from_string(
+      std::string(kBase) +
+          "quic:\n"
+          "  idle_timeout: 1h\n"
+          "  keep_alive: 20s\n"
+          "  handshake_timeout: 5s\n"
+          "  max_streams: 1000000\n"
+          "  windows: {stream_window: 65535, connection_window: 1MiB}\n"
+          "  fallback_after: 500ms\n"
+          "  probe_interval: 1m\n",
+      "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->quic.idle_timeout, 1h);
+  EXPECT_EQ(loaded->quic.keep_alive, 20s);
+  EXPECT_EQ(loaded->quic.handshake_timeout, 5s);
+  EXPECT_EQ(loaded->quic.max_streams, 1'000'000u);
+  EXPECT_EQ(loaded->quic.windows, (FlowWindows{65535, 1u << 20}));
+  EXPECT_EQ(loaded->auto_transport, (AutoTransportConfig{500ms, 1min}));
+  EXPECT_EQ(loaded->windows, FlowWindows{});  // the HTTP/2 windows are not touched
+}
+
+TEST(AgentConfig, QuicWindowsDefaultToTheAgentWindows) {
+  auto loaded =
+      load_agent_config_from_string(std::string(kBase) +
+                                        "quic: {keep_alive: 0, windows: {stream_window: 4MiB}}\n"
+                                        "stream_window: 2MiB\nconnection_window: 8MiB\n",
+                                    "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->quic.windows, (FlowWindows{4u << 20, 8u << 20}));
+  EXPECT_EQ(loaded->quic.keep_alive, 0ms);  // off
+}
+
+TEST(AgentConfig, QuicRulesOnValuesSetAfterLoading) {
+  auto loaded = load_agent_config_from_string(kBase, "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const struct {
+    void (*change)(AgentConfig&);
+    const char* expected;
+  } rows[] = {
+      {[](AgentConfig& c) { c.quic.keep_alive = -1ms; }, "quic.keep_alive: must not be negative"},
+      {[](AgentConfig& c) { c.quic.max_streams = 1'000'001; },
+       "quic.max_streams: must be from 1 to 1000000"},
+      {[](AgentConfig& c) { c.quic.windows.connection = 0x8000'0000u; },
+       "quic.windows.connection_window: must be from 65535 bytes to 2GiB-1"},
+      {[](AgentConfig& c) { c.auto_transport.fallback_after = 0ms; },
+       "quic.fallback_after: must be greater than zero and at most 1m"},
+      {[](AgentConfig& c) { c.auto_transport.probe_interval = 0ms; },
+       "quic.probe_interval: must be from 1s to 24h"},
+  };
+  for (const auto& row : rows) {
+    AgentConfig changed = *loaded;
+    row.change(changed);
+    auto error = validate_agent_config(changed);
+    ASSERT_TRUE(error.has_value()) << row.expected;
+    EXPECT_EQ(error->to_string(), row.expected);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Quic, AgentConfigInvalid,
+    testing::Values(
+        InvalidCase{
+            "TransportListsEveryWord", "  - address: edge.test:8443\n",
+            "  - address: edge.test:8443\n    transport: automatic\n", 5, "edges[0].transport",
+            "unknown transport \"automatic\": expected h2, rhttp, envoy, h3, auto or reverst"},
+        InvalidCase{"QuicNotAMapping", "", "quic: on\n", 6, "quic", "expected a mapping"},
+        InvalidCase{"QuicUnknownKey", "", "quic: {listen: \":443\"}\n", 6, "quic.listen",
+                    "unknown key"},
+        InvalidCase{"QuicRetryIsAnEdgeKey", "", "quic: {retry: true}\n", 6, "quic.retry",
+                    "unknown key"},
+        InvalidCase{"QuicIdleTimeoutTooShort", "", "quic: {idle_timeout: 500ms}\n", 6,
+                    "quic.idle_timeout", "must be from 1s to 1h"},
+        InvalidCase{"QuicIdleTimeoutTooLong", "", "quic: {idle_timeout: 2h}\n", 6,
+                    "quic.idle_timeout", "must be from 1s to 1h"},
+        InvalidCase{"QuicKeepAliveAboveIdleTimeout", "",
+                    "quic: {idle_timeout: 5s, keep_alive: 6s}\n", 6, "quic.keep_alive",
+                    "must be less than idle_timeout"},
+        InvalidCase{"QuicKeepAliveAboveDefaultIdleTimeout", "", "quic:\n  keep_alive: 30s\n", 7,
+                    "quic.keep_alive", "must be less than idle_timeout"},
+        InvalidCase{"QuicZeroHandshakeTimeout", "", "quic: {handshake_timeout: 0ms}\n", 6,
+                    "quic.handshake_timeout", "must be greater than zero"},
+        InvalidCase{"QuicZeroStreams", "", "quic: {max_streams: 0}\n", 6, "quic.max_streams",
+                    "must be from 1 to 1000000"},
+        InvalidCase{"QuicStreamsNotAnInteger", "", "quic: {max_streams: lots}\n", 6,
+                    "quic.max_streams", "expected an integer"},
+        InvalidCase{"QuicWindowTooLarge", "", "quic: {windows: {connection_window: 2GiB}}\n", 6,
+                    "quic.windows.connection_window", "to 2GiB-1"},
+        InvalidCase{"QuicWindowsNotAMapping", "", "quic: {windows: 1MiB}\n", 6, "quic.windows",
+                    "expected a mapping"},
+        InvalidCase{"QuicZeroFallback", "", "quic: {fallback_after: 0}\n", 6, "quic.fallback_after",
+                    "must be greater than zero and at most 1m"},
+        InvalidCase{"QuicLongFallback", "", "quic: {fallback_after: 2m}\n", 6,
+                    "quic.fallback_after", "must be greater than zero and at most 1m"},
+        InvalidCase{"QuicFastProbe", "", "quic: {probe_interval: 999ms}\n", 6,
+                    "quic.probe_interval", "must be from 1s to 24h"},
+        InvalidCase{"QuicSlowProbe", "", "quic: {probe_interval: 25h}\n", 6, "quic.probe_interval",
+                    "must be from 1s to 24h"}),
+    test::case_name);
+
 TEST(AgentConfig, ValidateAfterFlagsReportsTheKey) {
   auto loaded = load_agent_config_from_string(kBase, "agent.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();

@@ -635,6 +635,228 @@ INSTANTIATE_TEST_SUITE_P(
                     "public.max_concurrent_streams", "at least 1"}),
     test::case_name);
 
+// ---- QUIC: agents.quic, public.h3, tunnels.<name>.reverst_group ----------
+
+TEST(EdgeConfig, QuicIsOffByDefault) {
+  auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_FALSE(loaded->agents.quic.has_value());
+  EXPECT_FALSE(loaded->public_.h3.has_value());
+  EXPECT_EQ(loaded->tunnels.at(0).reverst_group, "web");  // the tunnel's name
+
+  // Null means absent.
+  loaded = load_edge_config_from_string(
+      mutate(std::string(kBase), "  key: edge.key\n", "  key: edge.key\n  quic:\n"), "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_FALSE(loaded->agents.quic.has_value());
+}
+
+TEST(EdgeConfig, QuicListenerDefaults) {
+  auto loaded =
+      load_edge_config_from_string(mutate(std::string(kBase), "  key: edge.key\n",
+                                          "  key: edge.key\n  quic: {listen: \":8443\"}\n"),
+                                   "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  ASSERT_TRUE(loaded->agents.quic.has_value());
+  const QuicListenerConfig& quic = *loaded->agents.quic;
+  EXPECT_EQ(quic.listen, (ListenAddress{"0.0.0.0", 8443}));
+  EXPECT_EQ(quic.settings, QuicSettings{});
+  EXPECT_EQ(quic.settings.idle_timeout, 30s);
+  EXPECT_EQ(quic.settings.keep_alive, 10s);
+  EXPECT_EQ(quic.settings.handshake_timeout, 10s);
+  EXPECT_EQ(quic.settings.max_streams, 1000u);
+  EXPECT_EQ(quic.settings.windows, loaded->agents.windows);
+  EXPECT_FALSE(quic.retry);
+  EXPECT_EQ(quic.max_connections, 10000u);
+}
+
+TEST(EdgeConfig, QuicListenerKeys) {
+  auto loaded = load_edge_config_from_string(
+      mutate(std::string(kBase), "  key: edge.key\n",
+             "  key: edge.key\n"
+             "  quic:\n"
+             "    listen: \"[::]:4433\"\n"
+             "    idle_timeout: 2m\n"
+             "    keep_alive: 0\n"
+             "    handshake_timeout: 3s\n"
+             "    max_streams: 250\n"
+             "    windows: {stream_window: 1MiB, connection_window: 4MiB}\n"
+             "    retry: true\n"
+             "    max_connections: 1\n"),
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  ASSERT_TRUE(loaded->agents.quic.has_value());
+  const QuicListenerConfig& quic = *loaded->agents.quic;
+  EXPECT_EQ(quic.listen, (ListenAddress{"::", 4433}));
+  EXPECT_EQ(quic.settings.idle_timeout, 2min);
+  EXPECT_EQ(quic.settings.keep_alive, 0ms);
+  EXPECT_EQ(quic.settings.handshake_timeout, 3s);
+  EXPECT_EQ(quic.settings.max_streams, 250u);
+  EXPECT_EQ(quic.settings.windows, (FlowWindows{1u << 20, 4u << 20}));
+  EXPECT_TRUE(quic.retry);
+  EXPECT_EQ(quic.max_connections, 1u);
+}
+
+TEST(EdgeConfig, QuicWindowsDefaultToTheAgentWindows) {
+  // agents.stream_window is written after agents.quic: the order in the file does not matter.
+  auto loaded = load_edge_config_from_string(
+      mutate(std::string(kBase), "  key: edge.key\n",
+             "  key: edge.key\n"
+             "  quic: {listen: \":8443\", windows: {connection_window: 8MiB}}\n"
+             "  stream_window: 2MiB\n"),
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->agents.quic->settings.windows, (FlowWindows{2u << 20, 8u << 20}));
+  EXPECT_EQ(loaded->agents.windows, (FlowWindows{2u << 20, 32u << 20}));  // untouched by quic
+}
+
+TEST(EdgeConfig, PublicH3AndReverstGroup) {
+  auto loaded = load_edge_config_from_string(
+      mutate(mutate(std::string(kBase), "  http: :8080\n",
+                    "  https: {listen: \":443\", cert: p.crt, key: p.key}\n"
+                    "  h3: {listen: \":443\"}\n"),
+             "", "    reverst_group: web-group\n"),
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  ASSERT_TRUE(loaded->public_.h3.has_value());
+  EXPECT_EQ(*loaded->public_.h3, (ListenAddress{"0.0.0.0", 443}));
+  EXPECT_EQ(loaded->tunnels.at(0).reverst_group, "web-group");
+  EXPECT_EQ(loaded->tunnels.at(0).reverst_group_name(), "web-group");
+
+  // Two tunnels may swap names as groups: each group is still claimed once.
+  loaded = load_edge_config_from_string(
+      std::string(kBase) +
+          "    reverst_group: api\n"
+          "  api:\n    hosts: [api.test]\n    auth: {tokens: [t]}\n    reverst_group: web\n",
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->tunnels.at(1).reverst_group, "web");
+}
+
+TEST(EdgeConfig, QuicRulesOnValuesSetAfterLoading) {
+  auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EdgeConfig config = *loaded;
+
+  // Set in code without the loader: an empty group means the tunnel's name.
+  config.tunnels[0].reverst_group.clear();
+  EXPECT_EQ(config.tunnels[0].reverst_group_name(), "web");
+  EXPECT_FALSE(validate_edge_config(config).has_value());
+
+  config.public_.h3 = ListenAddress{"0.0.0.0", 443};
+  auto error = validate_edge_config(config);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->to_string(),
+            "public.h3: needs public.https (HTTP/3 serves its certificate and key)");
+  config.public_.https = HttpsListenerConfig{{"0.0.0.0", 443}, "/p.crt", "/p.key"};
+  EXPECT_FALSE(validate_edge_config(config).has_value());
+
+  config.agents.quic.emplace().listen = ListenAddress{"0.0.0.0", 8443};
+  EXPECT_FALSE(validate_edge_config(config).has_value());
+  const struct {
+    void (*change)(QuicListenerConfig&);
+    const char* expected;
+  } rows[] = {
+      {[](QuicListenerConfig& q) { q.max_connections = 0; },
+       "agents.quic.max_connections: must be at least 1"},
+      {[](QuicListenerConfig& q) { q.settings.keep_alive = -1ms; },
+       "agents.quic.keep_alive: must not be negative"},
+      {[](QuicListenerConfig& q) { q.settings.handshake_timeout = 0ms; },
+       "agents.quic.handshake_timeout: must be greater than zero"},
+      {[](QuicListenerConfig& q) { q.settings.max_streams = 0; },
+       "agents.quic.max_streams: must be from 1 to 1000000"},
+      {[](QuicListenerConfig& q) { q.settings.windows.stream = 0; },
+       "agents.quic.windows.stream_window: must be from 65535 bytes to 2GiB-1"},
+  };
+  for (const auto& row : rows) {
+    EdgeConfig changed = config;
+    row.change(*changed.agents.quic);
+    error = validate_edge_config(changed);
+    ASSERT_TRUE(error.has_value()) << row.expected;
+    EXPECT_EQ(error->to_string(), row.expected);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Quic, EdgeConfigInvalid,
+    testing::Values(
+        InvalidCase{"QuicWithoutListen", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {retry: true}\n", 4, "agents.quic.listen",
+                    "missing required key"},
+        InvalidCase{"QuicNotAMapping", "  key: edge.key\n", "  key: edge.key\n  quic: \":8443\"\n",
+                    4, "agents.quic", "expected a mapping"},
+        InvalidCase{"QuicUnknownKey", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", cert: q.crt}\n", 4,
+                    "agents.quic.cert", "unknown key"},
+        InvalidCase{"QuicBadListen", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: localhost}\n", 4, "agents.quic.listen",
+                    "invalid address"},
+        InvalidCase{"QuicIdleTimeoutTooShort", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", idle_timeout: 999ms}\n", 4,
+                    "agents.quic.idle_timeout", "must be from 1s to 1h"},
+        InvalidCase{"QuicIdleTimeoutTooLong", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", idle_timeout: 61m}\n", 4,
+                    "agents.quic.idle_timeout", "must be from 1s to 1h"},
+        InvalidCase{"QuicKeepAliveNotBelowIdleTimeout", "  key: edge.key\n",
+                    "  key: edge.key\n  quic:\n    listen: \":1\"\n    idle_timeout: 10s\n"
+                    "    keep_alive: 10s\n",
+                    7, "agents.quic.keep_alive", "must be less than idle_timeout (or 0: off)"},
+        InvalidCase{"QuicKeepAliveBadDuration", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", keep_alive: off}\n", 4,
+                    "agents.quic.keep_alive", "invalid duration"},
+        InvalidCase{"QuicZeroHandshakeTimeout", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", handshake_timeout: 0}\n", 4,
+                    "agents.quic.handshake_timeout", "must be greater than zero"},
+        InvalidCase{"QuicLongHandshakeTimeout", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", handshake_timeout: 2h}\n", 4,
+                    "agents.quic.handshake_timeout", "must be at most 1h"},
+        InvalidCase{"QuicZeroStreams", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", max_streams: 0}\n", 4,
+                    "agents.quic.max_streams", "must be from 1 to 1000000"},
+        InvalidCase{"QuicTooManyStreams", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", max_streams: 1000001}\n", 4,
+                    "agents.quic.max_streams", "must be from 1 to 1000000"},
+        InvalidCase{"QuicNegativeStreams", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", max_streams: -1}\n", 4,
+                    "agents.quic.max_streams", "must not be negative"},
+        InvalidCase{"QuicWindowTooSmall", "  key: edge.key\n",
+                    "  key: edge.key\n  quic:\n    listen: \":1\"\n"
+                    "    windows: {stream_window: 1KiB}\n",
+                    6, "agents.quic.windows.stream_window", "from 65535 bytes"},
+        InvalidCase{"QuicWindowsUnknownKey", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", windows: {stream: 1MiB}}\n", 4,
+                    "agents.quic.windows.stream", "unknown key"},
+        InvalidCase{"QuicRetryNotABool", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", retry: yes}\n", 4,
+                    "agents.quic.retry", "expected true or false"},
+        InvalidCase{"QuicZeroMaxConnections", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", max_connections: 0}\n", 4,
+                    "agents.quic.max_connections", "must be at least 1"},
+        InvalidCase{"H3WithoutHttps", "  http: :8080\n",
+                    "  http: :8080\n  h3: {listen: \":443\"}\n", 6, "public.h3",
+                    "needs public.https"},
+        InvalidCase{"H3BareAddress", "  http: :8080\n", "  http: :8080\n  h3: \":443\"\n", 6,
+                    "public.h3", "expected a mapping"},
+        InvalidCase{"H3WithoutListen", "  http: :8080\n", "  http: :8080\n  h3: {}\n", 6,
+                    "public.h3.listen", "missing required key"},
+        InvalidCase{"H3UnknownKey", "  http: :8080\n",
+                    "  http: :8080\n  h3: {listen: \":443\", cert: c.crt}\n", 6, "public.h3.cert",
+                    "unknown key"},
+        InvalidCase{"BadReverstGroup", "", "    reverst_group: \"a b\"\n", 11,
+                    "tunnels.web.reverst_group", "reverst group must be 1-63 characters"},
+        InvalidCase{"EmptyReverstGroup", "", "    reverst_group: \"\"\n", 11,
+                    "tunnels.web.reverst_group", "reverst group must be 1-63 characters"},
+        InvalidCase{
+            "ReverstGroupOfAnotherTunnel", "",
+            "  api:\n    hosts: [x.test]\n    auth: {tokens: [t]}\n    reverst_group: web\n", 14,
+            "tunnels.api.reverst_group", "reverst group \"web\" is already used by tunnel web"},
+        InvalidCase{"ReverstGroupClaimsALaterTunnelsName", "",
+                    "    reverst_group: api\n"
+                    "  api:\n    hosts: [x.test]\n    auth: {tokens: [t]}\n",
+                    12, "tunnels.api.reverst_group",
+                    "reverst group \"api\" (the tunnel's name) is already used by tunnel web"}),
+    test::case_name);
+
 TEST(EdgeConfig, IntegerExpected) {
   auto loaded = load_edge_config_from_string(
       mutate(std::string(kBase), "  key: edge.key\n", "  key: edge.key\n  max_sessions_per_tunnel: many\n"),

@@ -4,6 +4,7 @@
 
 #include "transport/h2/h2_headers.hpp"
 #include "transport/h2/h2_stream_handle.hpp"
+#include "tunnel/pseudo_headers.hpp"
 
 namespace dialback::h2 {
 
@@ -61,7 +62,7 @@ void H2Connection::on_request(std::shared_ptr<H2StreamState> stream) {
     if (!engine_.respond(*stream, too_large, true)) engine_.reset(*stream, NGHTTP2_REFUSED_STREAM);
     return;
   }
-  auto head = parse_request(std::move(stream->head));
+  auto head = parse_request_fields(std::move(stream->head));
   if (!head || !incoming_) {
     engine_.reset(*stream, NGHTTP2_PROTOCOL_ERROR);
     return;

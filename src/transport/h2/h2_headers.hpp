@@ -18,10 +18,4 @@ void response_fields(const ResponseHead& head, std::string& status_storage,
                      std::vector<nghttp2_nv>& out);
 void plain_fields(const HeaderList& headers, std::vector<nghttp2_nv>& out);
 
-// Splits a received header block into pseudo-headers and regular fields,
-// reusing `fields` for the regular ones: pass it with std::move (a copy
-// costs an allocation per field longer than the small-string buffer).
-Result<RequestHead> parse_request(HeaderList fields);
-Result<ResponseHead> parse_response(HeaderList fields);
-
 }  // namespace dialback::h2

@@ -9,20 +9,12 @@
 #include <utility>
 
 #include "transport/h2/fifo_queue.hpp"
+#include "transport/stream_waiter.hpp"
 #include "tunnel/message.hpp"
 
 namespace dialback::h2 {
 
 class H2Engine;
-
-// Woken whenever a stream's state changes (data in, room out, closed).
-class StreamWaiter {
- public:
-  virtual void wake() = 0;
-
- protected:
-  ~StreamWaiter() = default;
-};
 
 struct H2StreamState {
   std::int32_t id = -1;

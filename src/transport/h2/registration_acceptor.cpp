@@ -2,6 +2,7 @@
 
 #include "transport/h2/tunnel_options.hpp"
 #include "transport/handshake_reading.hpp"
+#include "transport/registration_exchange.hpp"
 #include "tunnel/registration_request.hpp"
 #include "tunnel/registration_response.hpp"
 
@@ -28,17 +29,7 @@ Task<AcceptedSession> RegistrationAcceptor::accept(AgentConnection connection,
   ParsedClaim claim = [&]() -> ParsedClaim {
     auto request = parse_registration_request(parser.get());
     if (!request) return tl::unexpected(request.error());
-    AdmissionClaim parsed;
-    parsed.identity.tunnel = request->tunnel;
-    parsed.identity.node = request->node;
-    parsed.identity.cluster = request->cluster;
-    parsed.identity.tenant = request->tenant;
-    parsed.identity.labels = request->labels;
-    parsed.identity.session_id = request->session_id;
-    parsed.identity.peer_address = connection.peer;
-    parsed.credentials =
-        credentials_from(parser.get()[http::field::authorization], connection.cert_names);
-    return parsed;
+    return claim_from_registration(*request, parser.get()[http::field::authorization], connection);
   }();
   auto grant = co_await admission.admit(connection, name(), claim);
   if (!grant) {

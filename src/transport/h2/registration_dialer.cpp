@@ -1,6 +1,7 @@
 #include "transport/h2/registration_dialer.hpp"
 
 #include "transport/h2/agent_session.hpp"
+#include "transport/registration_exchange.hpp"
 #include "transport/tls_dial.hpp"
 #include "tunnel/registration_request.hpp"
 #include "tunnel/registration_response.hpp"
@@ -14,17 +15,7 @@ Task<DialOutcome> RegistrationDialer::dial(const EdgeTargetConfig& edge, DialReq
   if (!dialed) co_return outcome;
   TlsStream& tls = *dialed->tls;
   const SessionIdentity& identity = request.identity;
-
-  RegistrationRequest registration;
-  registration.host = edge.tls_name();
-  registration.tunnel = identity.tunnel;
-  registration.node = identity.node;
-  registration.cluster = identity.cluster;
-  registration.tenant = identity.tenant;
-  registration.labels = identity.labels;
-  registration.session_id = identity.session_id;
-  if (!request.authorization.empty()) registration.authorization = request.authorization;
-  registration.user_agent = "dialback-agent/0.1";
+  const RegistrationRequest registration = registration_request_for(edge, request);
   auto message = build_registration_request(registration);
   error_code ec;
   co_await http::async_write(tls, message, nothrow(ec));

@@ -1,0 +1,91 @@
+#include "transport/quic/quic_client.hpp"
+
+namespace dialback::quic {
+namespace {
+constexpr int kSocketBuffer = 4 << 20;  // as the edge's listener
+}  // namespace
+
+QuicClient::QuicClient(asio::any_io_executor executor, Logger logger)
+    : executor_(executor),
+      logger_(std::move(logger)),
+      socket_(executor),
+      readers_(executor, logger_, "quic client") {}
+
+QuicClient::~QuicClient() = default;
+
+Result<void> QuicClient::open_socket(const udp::endpoint& edge) {
+  udp::socket socket(executor_);
+  error_code ec;
+  socket.open(edge.protocol(), ec);
+  if (!ec) socket.connect(edge, ec);
+  if (!ec) socket.non_blocking(true, ec);
+  if (ec) return fail(ec);
+  error_code ignored;
+  socket.set_option(asio::socket_base::receive_buffer_size(kSocketBuffer), ignored);
+  socket.set_option(asio::socket_base::send_buffer_size(kSocketBuffer), ignored);
+  local_ = socket.local_endpoint(ec);
+  if (ec) return fail(ec);
+  socket_ = std::move(socket);
+  return {};
+}
+
+Result<std::unique_ptr<QuicClient>> QuicClient::connect(asio::any_io_executor executor,
+                                                        const udp::endpoint& edge,
+                                                        const QuicEngineSettings& settings,
+                                                        TlsSession tls, Logger logger) {
+  std::unique_ptr<QuicClient> client(new QuicClient(executor, std::move(logger)));
+  client->edge_ = edge;
+  if (auto opened = client->open_socket(edge); !opened) return fail(opened.error());
+  auto connection = QuicConnection::connect(executor, settings, std::move(tls),
+                                            {client->local_, edge}, *client, client->logger_);
+  if (!connection) return fail(connection.error());
+  client->connection_ = std::move(*connection);
+  client->readers_.spawn(client->receive_loop(&client->socket_));
+  return client;
+}
+
+Result<void> QuicClient::rebind() {
+  udp::socket old(std::move(socket_));  // its pending wait moves with it
+  if (auto opened = open_socket(edge_); !opened) {
+    socket_ = std::move(old);
+    return opened;
+  }
+  // Its reader sees the wait aborted and ends; datagrams still on their
+  // way to the old port are lost, and QUIC resends what they carried.
+  error_code ignored;
+  old.close(ignored);
+  readers_.spawn(receive_loop(&socket_));
+  return connection_->migrate(local_);
+}
+
+Task<void> QuicClient::receive_loop(udp::socket* socket) {
+  std::vector<std::uint8_t> buffer(65536);
+  const udp::endpoint local = socket->local_endpoint();
+  for (;;) {
+    error_code ec;
+    co_await socket->async_wait(udp::socket::wait_read, nothrow(ec));
+    if (ec) break;
+    for (int i = 0; i < 256; ++i) {
+      const std::size_t n = socket->receive(asio::buffer(buffer), 0, ec);
+      if (ec == asio::error::would_block) break;
+      if (ec) continue;  // an ICMP error (port unreachable) reported on the socket
+      connection_->receive({local, edge_}, {buffer.data(), n});
+    }
+  }
+}
+
+void QuicClient::send(const UdpPath& /*path*/, std::span<const std::uint8_t> datagram) {
+  error_code ec;
+  // Dropped when the socket buffer is full: QUIC resends it as after a loss.
+  socket_.send(asio::buffer(datagram.data(), datagram.size()), 0, ec);
+}
+
+Task<std::error_code> QuicClient::run() {
+  const auto reason = co_await connection_->run();
+  error_code ignored;
+  socket_.close(ignored);
+  co_await readers_.join();
+  co_return reason;
+}
+
+}  // namespace dialback::quic

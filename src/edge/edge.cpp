@@ -32,6 +32,13 @@ Edge::Edge(asio::any_io_executor executor, EdgeConfig config, Logger logger)
 Edge::~Edge() = default;
 
 tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem) {
+  if (config_.public_.h3) {
+    // Accepted by the config (its rules are settled) but not served yet: an
+    // edge that ignored it would look like HTTP/3 worked.
+    return tl::unexpected(std::string(
+        "public.h3: HTTP/3 for public clients is not built yet; remove the key (agents "
+        "can use QUIC through agents.quic)"));
+  }
   auto table = TunnelTable::build(config_.tunnels);
   if (!table) return tl::unexpected(table.error());
   tunnels_ = std::move(*table);

@@ -3,8 +3,9 @@
 
   quic_migration_peers.py service --port P --file PATH
       GET /big.bin answers PATH (Content-Length known); GET /stream answers
-      a chunked stream of the lines "tick 0" .. "tick 59", one every 50 ms
-      (about 3 s), then "end"; GET /ready answers 200 "ok". Anything else
+      a chunked stream of the lines "tick 0" .. "tick 199", one every 50 ms
+      (10 s: still in flight at the rebind even in a sanitizer build), then
+      "end"; GET /ready answers 200 "ok". Anything else
       is 404.
 
 The stream is slow on purpose: it is still under way when the test moves
@@ -17,7 +18,7 @@ import os
 import shutil
 import time
 
-TICKS = 60
+TICKS = 200
 TICK_SECONDS = 0.05
 
 

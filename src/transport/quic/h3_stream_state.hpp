@@ -41,14 +41,12 @@ struct H3StreamState {
   // popped from the front.
   std::deque<std::string> out;
   std::size_t out_acked = 0;         // bytes of out.front() acknowledged
-  std::size_t out_given_chunk = 0;   // index in `out` of the next chunk to hand to nghttp3
-  std::size_t out_given_offset = 0;  // bytes of that chunk already handed over
+  std::size_t out_given_chunk = 0;  // index in `out` of the next chunk to hand to nghttp3
   std::size_t out_unsent = 0;        // bytes not yet handed to nghttp3 (the writer's backpressure)
   bool out_ended = false;
   bool has_provider = false;  // false when the head was sent with the end of the stream
   bool deferred = false;      // the reader returned WOULDBLOCK and waits for resume
   HeaderList out_trailers;
-  bool trailers_submitted = false;
 
   // End of the stream.
   bool reset_received = false;  // the peer sent RESET_STREAM

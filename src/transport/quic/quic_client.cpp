@@ -40,36 +40,21 @@ Result<std::unique_ptr<QuicClient>> QuicClient::connect(asio::any_io_executor ex
                                             {client->local_, edge}, *client, client->logger_);
   if (!connection) return fail(connection.error());
   client->connection_ = std::move(*connection);
-  client->readers_.spawn(client->receive_loop(&client->socket_));
+  client->readers_.spawn(client->receive_loop());
   return client;
 }
 
-Result<void> QuicClient::rebind() {
-  udp::socket old(std::move(socket_));  // its pending wait moves with it
-  if (auto opened = open_socket(edge_); !opened) {
-    socket_ = std::move(old);
-    return opened;
-  }
-  // Its reader sees the wait aborted and ends; datagrams still on their
-  // way to the old port are lost, and QUIC resends what they carried.
-  error_code ignored;
-  old.close(ignored);
-  readers_.spawn(receive_loop(&socket_));
-  return connection_->migrate(local_);
-}
-
-Task<void> QuicClient::receive_loop(udp::socket* socket) {
+Task<void> QuicClient::receive_loop() {
   std::vector<std::uint8_t> buffer(65536);
-  const udp::endpoint local = socket->local_endpoint();
   for (;;) {
     error_code ec;
-    co_await socket->async_wait(udp::socket::wait_read, nothrow(ec));
+    co_await socket_.async_wait(udp::socket::wait_read, nothrow(ec));
     if (ec) break;
     for (int i = 0; i < 256; ++i) {
-      const std::size_t n = socket->receive(asio::buffer(buffer), 0, ec);
+      const std::size_t n = socket_.receive(asio::buffer(buffer), 0, ec);
       if (ec == asio::error::would_block) break;
       if (ec) continue;  // an ICMP error (port unreachable) reported on the socket
-      connection_->receive({local, edge_}, {buffer.data(), n});
+      connection_->receive({local_, edge_}, {buffer.data(), n});
     }
   }
 }

@@ -1,7 +1,8 @@
 // QuicClient: the agent's end of one `h3` session: a UDP socket of its
 // own, connected to the edge, and the QuicConnection over it. It is the
-// Session the agent runs; rebind() moves it to a new local port in the
-// middle of the session (connection migration).
+// Session the agent runs. The agent does not move a session on its own
+// (it does not watch for network changes); when a NAT gives it a new
+// public port, the edge follows (connection ids, docs/protocol.md §10).
 #pragma once
 
 #include <memory>
@@ -21,10 +22,6 @@ class QuicClient final : public Session, private DatagramSender {
   ~QuicClient() override;
 
   QuicConnection& connection() { return *connection_; }
-  // Moves the session to a new socket on another local port, as after a
-  // NAT rebinding or a change of network; in-flight streams carry on.
-  Result<void> rebind();
-  udp::endpoint local_endpoint() const { return local_; }
 
   // Session
   Task<std::error_code> run() override;
@@ -39,7 +36,7 @@ class QuicClient final : public Session, private DatagramSender {
  private:
   QuicClient(asio::any_io_executor executor, Logger logger);
   Result<void> open_socket(const udp::endpoint& edge);
-  Task<void> receive_loop(udp::socket* socket);
+  Task<void> receive_loop();
 
   // DatagramSender
   void send(const UdpPath& path, std::span<const std::uint8_t> datagram) override;

@@ -168,12 +168,6 @@ void QuicConnection::close(Error reason) {
   engine_->close(kH3NoError, {}, make_error_code(reason));
 }
 
-Result<void> QuicConnection::migrate(const udp::endpoint& local) {
-  auto moved = engine_->migrate(local, Clock::now());
-  on_output_ready();
-  return moved;
-}
-
 void QuicConnection::on_connection_id(const ngtcp2_cid& cid, bool added) {
   if (!on_connection_id_) return;
   if (added) {

@@ -84,8 +84,6 @@ class QuicConnection final : public TunnelSession, private QuicObserver {
   // Edge: routes datagrams addressed to `cid` (the client's first
   // destination id) here too, until the connection is destroyed.
   void add_connection_id_alias(const ngtcp2_cid& cid) { on_connection_id(cid, true); }
-  // Agent: the socket moved to `local` (connection migration).
-  Result<void> migrate(const udp::endpoint& local);
 
   // Session
   Task<std::error_code> run() override;

@@ -396,13 +396,11 @@ struct Callbacks {
     std::size_t filled = 0;
     while (filled < vec_count && stream->out_given_chunk < stream->out.size()) {
       const std::string& chunk = stream->out[stream->out_given_chunk];
-      const std::size_t offset = stream->out_given_offset;
-      vec[filled].base = reinterpret_cast<std::uint8_t*>(const_cast<char*>(chunk.data())) + offset;
-      vec[filled].len = chunk.size() - offset;
-      stream->out_unsent -= chunk.size() - offset;
+      vec[filled].base = reinterpret_cast<std::uint8_t*>(const_cast<char*>(chunk.data()));
+      vec[filled].len = chunk.size();
+      stream->out_unsent -= chunk.size();
       ++filled;
       ++stream->out_given_chunk;
-      stream->out_given_offset = 0;
     }
     if (filled > 0) stream->wake();  // room for the writer
     if (stream->out_ended && stream->out_given_chunk == stream->out.size()) {
@@ -1045,17 +1043,6 @@ std::chrono::microseconds QuicEngine::rtt() const {
   ngtcp2_conn_get_conn_stat(conn_, &stat);
   return std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::nanoseconds(stat.smoothed_rtt));
-}
-
-Result<void> QuicEngine::migrate(const udp::endpoint& local, Clock::time_point now) {
-  const ngtcp2_path* current = ngtcp2_conn_get_path(conn_);
-  ngtcp2_path_storage next;
-  ngtcp2_path_storage_init(&next, local.data(), local.size(), current->remote.addr,
-                           current->remote.addrlen, nullptr);
-  if (ngtcp2_conn_initiate_immediate_migration(conn_, &next.path, timestamp(now)) != 0) {
-    return fail(Error::protocol_error);
-  }
-  return {};
 }
 
 }  // namespace dialback::quic

@@ -179,9 +179,6 @@ class QuicEngine {
   std::size_t open_streams() const { return streams_.size(); }
   const QuicEngineSettings& settings() const { return settings_; }
   std::chrono::microseconds rtt() const;
-  // Agent: moves the connection to a new local address (the socket was
-  // rebound); the edge validates the new path (connection migration).
-  Result<void> migrate(const udp::endpoint& local, Clock::time_point now);
 
  private:
   friend struct Callbacks;

@@ -35,9 +35,9 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   if (config_.public_.h3) {
     // Accepted by the config (its rules are settled) but not served yet: an
     // edge that ignored it would look like HTTP/3 worked.
-    return tl::unexpected(std::string(
-        "public.h3: HTTP/3 for public clients is not built yet; remove the key (agents "
-        "can use QUIC through agents.quic)"));
+    return tl::unexpected(
+        std::string("public.h3: HTTP/3 for public clients is not built yet; remove the key (agents "
+                    "can use QUIC through agents.quic)"));
   }
   auto table = TunnelTable::build(config_.tunnels);
   if (!table) return tl::unexpected(table.error());

@@ -41,7 +41,7 @@ struct H3StreamState {
   // popped from the front.
   std::deque<std::string> out;
   std::size_t out_acked = 0;         // bytes of out.front() acknowledged
-  std::size_t out_given_chunk = 0;  // index in `out` of the next chunk to hand to nghttp3
+  std::size_t out_given_chunk = 0;   // index in `out` of the next chunk to hand to nghttp3
   std::size_t out_unsent = 0;        // bytes not yet handed to nghttp3 (the writer's backpressure)
   bool out_ended = false;
   bool has_provider = false;  // false when the head was sent with the end of the stream

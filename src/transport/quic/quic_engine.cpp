@@ -586,13 +586,7 @@ Result<std::unique_ptr<QuicEngine>> QuicEngine::connect(const QuicEngineSettings
                              engine.get()) != 0) {
     return fail(Error::protocol_error);
   }
-  ngtcp2_conn_set_tls_native_handle(engine->conn_, engine->tls_.get());
-  if (settings.keep_alive.count() > 0) {
-    ngtcp2_conn_set_keep_alive_timeout(
-        engine->conn_,
-        static_cast<ngtcp2_duration>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(settings.keep_alive).count()));
-  }
+  engine->attach_tls_and_keep_alive();
   return engine;
 }
 
@@ -632,15 +626,19 @@ Result<std::unique_ptr<QuicEngine>> QuicEngine::accept(const QuicEngineSettings&
                              hd.version, &callbacks, &quic, &params, nullptr, engine.get()) != 0) {
     return fail(Error::protocol_error);
   }
-  ngtcp2_conn_set_tls_native_handle(engine->conn_, engine->tls_.get());
-  if (settings.keep_alive.count() > 0) {
-    ngtcp2_conn_set_keep_alive_timeout(
-        engine->conn_,
-        static_cast<ngtcp2_duration>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(settings.keep_alive).count()));
-  }
+  engine->attach_tls_and_keep_alive();
   observer.on_connection_id(scid, true);
   return engine;
+}
+
+void QuicEngine::attach_tls_and_keep_alive() {
+  ngtcp2_conn_set_tls_native_handle(conn_, tls_.get());
+  if (settings_.keep_alive.count() > 0) {
+    ngtcp2_conn_set_keep_alive_timeout(
+        conn_, static_cast<ngtcp2_duration>(
+                   std::chrono::duration_cast<std::chrono::nanoseconds>(settings_.keep_alive)
+                       .count()));
+  }
 }
 
 QuicEngine::~QuicEngine() {

@@ -185,6 +185,8 @@ class QuicEngine {
 
   QuicEngine(Side side, const QuicEngineSettings& settings, QuicObserver& observer, TlsSession tls);
   Result<void> create_http3();
+  // After ngtcp2_conn_*_new: the TLS session and the keep-alive timer.
+  void attach_tls_and_keep_alive();
   // At handshake completion: our control and QPACK streams.
   bool start_http3();
   void fail_connection(int liberr);

@@ -9,7 +9,8 @@
 # are optimistic; see bench/loss_relay/README.md). --delay $DELAY one way
 # each direction (10ms: 20 ms added RTT). The public side (wrk, curl to the
 # edge) and the local service (nginx, /1k.bin and /big.bin) are loopback
-# without impairment.
+# without impairment. The loss rate "direct" leaves the relay out: agent
+# and edge on a clean loopback, no added delay.
 #
 # Per loss rate, transport and round, with a fresh edge, relay and agent:
 #   - wrk -t2 -c64 for LOAD_SECS on /1k.bin (after a 1 s warm-up): req/s,
@@ -27,7 +28,8 @@
 #        BUILD_DIR/bench/loss_relay/dialback-loss-relay)
 # Env:   LOAD_SECS (10)   length of the c64 run
 #        ROUNDS (2)       rounds
-#        LOSSES ("0 0.01 0.02 0.05")  loss probabilities, per direction
+#        LOSSES ("direct 0 0.01 0.02 0.05")  loss probabilities, per
+#                         direction; "direct": no relay at all
 #        DELAY (10ms)     one-way delay the relay adds, each direction
 #        BIG_MIB (64)     size of the download
 #        BULK_SECS (60)   curl --max-time of the download
@@ -50,7 +52,7 @@ if [ "${SMOKE:-0}" = 1 ]; then
 fi
 LOAD_SECS=${LOAD_SECS:-10}
 ROUNDS=${ROUNDS:-2}
-LOSSES=${LOSSES:-0 0.01 0.02 0.05}
+LOSSES=${LOSSES:-direct 0 0.01 0.02 0.05}
 DELAY=${DELAY:-10ms}
 BIG_MIB=${BIG_MIB:-64}
 BULK_SECS=${BULK_SECS:-60}
@@ -200,18 +202,25 @@ YAML
   CELL_PIDS=()
   spawn edge "$DIALBACK" edge --config edge.yaml --log-level warn
   EDGE_PID=$SPAWNED; CELL_PIDS+=("$SPAWNED")
-  if [ "$transport" = h3 ]; then
-    relay_port=$(free_udp_port); forward=(--udp "$relay_port:$LO:$quic_port")
+  local deadline
+  RELAY_PID=""
+  : >relay.log
+  if [ "$loss" = direct ]; then  # no relay: the agent dials the edge
+    relay_port=$agents_port; [ "$transport" = h3 ] && relay_port=$quic_port
   else
-    relay_port=$(free_port); forward=(--tcp "$relay_port:$LO:$agents_port")
+    if [ "$transport" = h3 ]; then
+      relay_port=$(free_udp_port); forward=(--udp "$relay_port:$LO:$quic_port")
+    else
+      relay_port=$(free_port); forward=(--tcp "$relay_port:$LO:$agents_port")
+    fi
+    spawn relay "$RELAY" "${forward[@]}" --loss "$loss" --delay "$DELAY" --seed "$SEED"
+    RELAY_PID=$SPAWNED; CELL_PIDS+=("$SPAWNED")
+    deadline=$((SECONDS + 10))
+    until grep -qx ready relay.log; do
+      [ $SECONDS -lt $deadline ] || { log "relay not ready: $(cat relay.log)"; return 1; }
+      sleep 0.05
+    done
   fi
-  spawn relay "$RELAY" "${forward[@]}" --loss "$loss" --delay "$DELAY" --seed "$SEED"
-  RELAY_PID=$SPAWNED; CELL_PIDS+=("$SPAWNED")
-  local deadline=$((SECONDS + 10))
-  until grep -qx ready relay.log; do
-    [ $SECONDS -lt $deadline ] || { log "relay not ready: $(cat relay.log)"; return 1; }
-    sleep 0.05
-  done
   spawn agent "$DIALBACK" agent --edge "$LO:$relay_port" --transport "$transport" --tunnel web \
     --token "$TOKEN" --ca pki/ca.crt --server-name localhost --connections "$CONNECTIONS" \
     --log-level warn "http://$LO:$BACKEND_PORT"
@@ -235,7 +244,7 @@ YAML
 # and a crash is a bug to report, not a slow transport.
 check_alive() {
   local role pid status
-  for role in edge agent relay; do
+  for role in edge agent ${RELAY_PID:+relay}; do
     case $role in edge) pid=$EDGE_PID ;; agent) pid=$AGENT_PID ;; *) pid=$RELAY_PID ;; esac
     [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && continue
     status=0; wait "$pid" 2>/dev/null || status=$?

@@ -38,7 +38,7 @@ END {
   print "| loss | req/s h2 | req/s h3 | req/s × | p50 ms h2 | p50 ms h3 | p99 ms h2 | p99 ms h3 | p99 × | MB/s h2 | MB/s h3 | bulk × | loss % h2 / h3 | CPU s/100k h2 / h3 | CPU % h2 | CPU % h3 | rounds h2 / h3 |"
   print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for (i = 1; i <= n; i++) { l = L[i]
-    printf "| %g %% | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %d / %d |\n", 100 * l,
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %d / %d |\n", l == "direct" ? "direct" : sprintf("%g %%", 100 * l),
       v("h2", l, "rps", "%.0f"), v("h3", l, "rps", "%.0f"), ratio(l, "rps"),
       v("h2", l, "p50", "%.1f"), v("h3", l, "p50", "%.1f"),
       v("h2", l, "p99", "%.1f"), v("h3", l, "p99", "%.1f"), ratio(l, "p99"),

@@ -90,13 +90,20 @@ struct PublicLimits {
   RateLimit requests_per_ip;
 };
 
+// public.h3: HTTP/3 for public clients, on UDP, with public.https's
+// certificate and key; HTTPS responses advertise it (Alt-Svc).
+struct PublicH3Config {
+  ListenAddress listen;
+  bool retry = false;                   // as agents.quic.retry
+  std::size_t max_connections = 10000;  // open at once on this listener; more are ignored
+};
+
 // Public listeners; at least one of http and https is set.
 struct PublicConfig {
   std::optional<ListenAddress> http;
   std::optional<HttpsListenerConfig> https;
-  // HTTP/3 (UDP) listener, public.h3.listen; needs https, whose
-  // certificate and key it serves.
-  std::optional<ListenAddress> h3;
+  // HTTP/3 (UDP) listener; needs https, whose certificate and key it serves.
+  std::optional<PublicH3Config> h3;
   // Time for the agent to produce response headers; 504 after.
   std::chrono::milliseconds request_timeout{std::chrono::seconds(60)};
   // Request head limits (request line + fields + blank line); 431 over them.

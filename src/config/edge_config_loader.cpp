@@ -98,10 +98,13 @@ HttpsListenerConfig parse_https(ParseContext& ctx, const Field& field) {
   return out;
 }
 
-// A mapping rather than a bare address, so that keys of its own can follow.
-ListenAddress parse_h3(ParseContext& ctx, const Field& field) {
-  MapReader map(ctx, field, {"listen"});
-  return read_listen_address(ctx, map.require("listen"));
+PublicH3Config parse_h3(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"listen", "retry", "max_connections"});
+  PublicH3Config out;
+  out.listen = read_listen_address(ctx, map.require("listen"));
+  if (auto f = map.find("retry")) out.retry = read_bool(ctx, *f);
+  if (auto f = map.find("max_connections")) out.max_connections = read_count(ctx, *f, 0);
+  return out;
 }
 
 PublicConfig parse_public(ParseContext& ctx, const Field& field) {

@@ -72,6 +72,9 @@ std::optional<ConfigError> check_public(const PublicConfig& pub) {
   if (pub.h3 && !pub.https) {
     return error("public.h3", "needs public.https (HTTP/3 serves its certificate and key)");
   }
+  if (pub.h3 && pub.h3->max_connections < 1) {
+    return error("public.h3.max_connections", "must be at least 1");
+  }
   if (auto e = check_positive("public.request_timeout", pub.request_timeout)) return e;
   if (pub.max_header_bytes < kMinHeaderBytes || pub.max_header_bytes > kMaxHeaderBytes) {
     return error("public.max_header_bytes", "must be from 1KiB to 1MiB");

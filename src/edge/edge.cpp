@@ -32,13 +32,6 @@ Edge::Edge(asio::any_io_executor executor, EdgeConfig config, Logger logger)
 Edge::~Edge() = default;
 
 tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem) {
-  if (config_.public_.h3) {
-    // Accepted by the config (its rules are settled) but not served yet: an
-    // edge that ignored it would look like HTTP/3 worked.
-    return tl::unexpected(
-        std::string("public.h3: HTTP/3 for public clients is not built yet; remove the key (agents "
-                    "can use QUIC through agents.quic)"));
-  }
   auto table = TunnelTable::build(config_.tunnels);
   if (!table) return tl::unexpected(table.error());
   tunnels_ = std::move(*table);
@@ -123,6 +116,9 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
     }
     public_tls_endpoint_ = *tls_bound;
   }
+  if (config_.public_.h3) {
+    if (auto started = start_public_h3(pem); !started) return started;
+  }
   if (config_.public_.http) accept_loops_.spawn(public_->accept_loop());
   if (config_.public_.https) accept_loops_.spawn(public_->tls_accept_loop());
   accept_loops_.spawn(agents_->accept_loop());
@@ -131,12 +127,17 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
                           : ep.address().to_string() + ":" + std::to_string(ep.port());
   };
   if (quic_agents_) accept_loops_.spawn(quic_agents_->receive_loop());
+  if (config_.public_.h3) accept_loops_.spawn(public_->h3_receive_loop());
   logger_->info("edge {} listening: agents on {}, public http on {}, public https on {}",
                 config_.edge.id, show(agent_endpoint_), show(public_endpoint_),
                 show(public_tls_endpoint_));
   if (quic_agents_) {
     logger_->info("edge {} listening: agents over QUIC on {}:{}", config_.edge.id,
                   agent_quic_endpoint_.address().to_string(), agent_quic_endpoint_.port());
+  }
+  if (config_.public_.h3) {
+    logger_->info("edge {} listening: public HTTP/3 on {}:{}", config_.edge.id,
+                  public_h3_endpoint_.address().to_string(), public_h3_endpoint_.port());
   }
   return {};
 }
@@ -146,8 +147,7 @@ tl::expected<void, std::string> Edge::start_quic(const std::optional<EdgeTlsPem>
   std::vector<std::unique_ptr<quic::QuicRegistration>> registrations;
   registrations.push_back(std::make_unique<quic::H3Registration>());
   registrations.push_back(std::make_unique<reverst::ReverstRegistration>());
-  std::vector<std::string> alpns;
-  for (const auto& registration : registrations) alpns.emplace_back(registration->alpn());
+  const auto alpns = quic::QuicAgentListener::alpns(registrations);
   auto tls = pem ? quic::QuicTlsCredentials::server_from_pem(pem->cert_pem, pem->key_pem,
                                                              pem->client_ca_pem, alpns)
                  : quic::QuicTlsCredentials::server(config_.agents.cert, config_.agents.key,
@@ -156,18 +156,40 @@ tl::expected<void, std::string> Edge::start_quic(const std::optional<EdgeTlsPem>
   auto address = resolve_listen(quic.listen);
   if (!address) return tl::unexpected("agents.quic.listen: " + address.error());
   quic::QuicListenerSettings settings;
+  settings.side = quic::Side::edge;
   settings.engine = quic::engine_settings(quic.settings);
   settings.engine.max_header_bytes = config_.agents.max_response_header_bytes;
   settings.retry = quic.retry;
   settings.max_connections = quic.max_connections;
-  quic_agents_ = std::make_unique<quic::QuicListener>(executor_, settings, std::move(*tls),
-                                                      std::move(registrations), *agents_, logger_);
+  quic_agents_ = std::make_unique<quic::QuicAgentListener>(
+      executor_, settings, std::move(*tls), std::move(registrations), *agents_, logger_);
   auto bound = quic_agents_->listen(asio::ip::udp::endpoint(address->address(), address->port()));
   if (!bound) {
     return tl::unexpected("agents.quic.listen " + to_string(quic.listen) + ": " +
                           bound.error().message());
   }
   agent_quic_endpoint_ = *bound;
+  return {};
+}
+
+tl::expected<void, std::string> Edge::start_public_h3(const std::optional<EdgeTlsPem>& pem) {
+  const PublicH3Config& h3 = *config_.public_.h3;
+  const HttpsListenerConfig& https = *config_.public_.https;  // validated: h3 needs https
+  const std::vector<std::string> alpns{std::string(quic::kAlpnH3)};
+  auto tls = pem && !pem->public_cert_pem.empty()
+                 ? quic::QuicTlsCredentials::server_from_pem(pem->public_cert_pem,
+                                                             pem->public_key_pem, {}, alpns)
+                 : quic::QuicTlsCredentials::server(https.cert, https.key, {}, alpns);
+  if (!tls) return tl::unexpected("public.h3: " + tls.error());
+  auto address = resolve_listen(h3.listen);
+  if (!address) return tl::unexpected("public.h3.listen: " + address.error());
+  auto bound = public_->listen_h3(asio::ip::udp::endpoint(address->address(), address->port()),
+                                  std::move(*tls));
+  if (!bound) {
+    return tl::unexpected("public.h3.listen " + to_string(h3.listen) + ": " +
+                          bound.error().message());
+  }
+  public_h3_endpoint_ = *bound;
   return {};
 }
 

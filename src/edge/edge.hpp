@@ -14,7 +14,7 @@
 #include "edge/public_http_server.hpp"
 #include "edge/session_registry.hpp"
 #include "edge/tunnel_table.hpp"
-#include "transport/quic/quic_listener.hpp"
+#include "transport/quic/quic_agent_listener.hpp"
 
 namespace dialback::edge {
 
@@ -48,6 +48,8 @@ class Edge {
   tcp::endpoint public_tls_endpoint() const { return public_tls_endpoint_; }
   // agents.quic's bound address; port 0 when QUIC is off.
   asio::ip::udp::endpoint agent_quic_endpoint() const { return agent_quic_endpoint_; }
+  // public.h3's bound address; port 0 without it.
+  asio::ip::udp::endpoint public_h3_endpoint() const { return public_h3_endpoint_; }
   // The agents' QUIC listener; all zero when QUIC is off.
   quic::QuicListenerStats quic_stats() const {
     return quic_agents_ ? quic_agents_->stats() : quic::QuicListenerStats{};
@@ -59,6 +61,8 @@ class Edge {
  private:
   // agents.quic: the UDP listener with the agent certificate.
   tl::expected<void, std::string> start_quic(const std::optional<EdgeTlsPem>& pem);
+  // public.h3: the UDP listener with the public HTTPS certificate.
+  tl::expected<void, std::string> start_public_h3(const std::optional<EdgeTlsPem>& pem);
   asio::any_io_executor executor_;
   EdgeConfig config_;
   Logger logger_;
@@ -69,8 +73,9 @@ class Edge {
   std::optional<asio::ssl::context> public_tls_;
   std::unique_ptr<AgentListener> agents_;
   std::unique_ptr<PublicHttpServer> public_;
-  std::unique_ptr<quic::QuicListener> quic_agents_;  // agents.quic; null when off
+  std::unique_ptr<quic::QuicAgentListener> quic_agents_;  // agents.quic; null when off
   asio::ip::udp::endpoint agent_quic_endpoint_;
+  asio::ip::udp::endpoint public_h3_endpoint_;
   tcp::endpoint agent_endpoint_;
   tcp::endpoint public_endpoint_;
   tcp::endpoint public_tls_endpoint_;

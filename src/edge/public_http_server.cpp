@@ -168,6 +168,7 @@ PublicHttpServer::PublicHttpServer(asio::any_io_executor executor, const EdgeCon
       forwarder_(config, tunnels, registry, counters, std::move(access_log)),
       listener_(executor, "public http", logger_),
       tls_listener_(executor, "public https", logger_),
+      slots_(config.public_.limits.connections_per_ip),
       connections_changed_(executor) {}
 
 Result<tcp::endpoint> PublicHttpServer::listen(const tcp::endpoint& endpoint) {
@@ -177,6 +178,17 @@ Result<tcp::endpoint> PublicHttpServer::listen(const tcp::endpoint& endpoint) {
 Result<tcp::endpoint> PublicHttpServer::listen_tls(const tcp::endpoint& endpoint) {
   if (tls_ == nullptr) return fail(Error::config_invalid);
   return tls_listener_.listen(endpoint);
+}
+
+Result<quic::udp::endpoint> PublicHttpServer::listen_h3(
+    const quic::udp::endpoint& endpoint, std::unique_ptr<quic::QuicTlsCredentials> tls) {
+  h3_ = std::make_unique<PublicH3Server>(executor_, PublicH3Server::settings(config_.public_),
+                                         std::move(tls), forwarder_, slots_, logger_);
+  auto bound = h3_->listen(endpoint);
+  if (!bound) return bound;
+  // RFC 7838: the same host, this UDP port, remembered for a day.
+  alt_svc_ = "h3=\":" + std::to_string(bound->port()) + "\"; ma=86400";
+  return bound;
 }
 
 Task<void> PublicHttpServer::accept_loop() {
@@ -194,6 +206,7 @@ void PublicHttpServer::stop() {
   tls_listener_.stop();
   const auto deadline = Clock::now() + config_.edge.drain_timeout;
   error_code ec;
+  if (h3_) h3_->stop(deadline);
   for (auto& connection : connections_) {
     if (connection.h2 != nullptr) {
       connection.h2->shut_down(deadline);
@@ -205,6 +218,7 @@ void PublicHttpServer::stop() {
 
 Task<void> PublicHttpServer::wait_idle() {
   while (!connections_.empty()) co_await connections_changed_.wait();
+  if (h3_) co_await h3_->close();
   // A connection accepted just before stop() starts its serve() later.
   co_await listener_.join();
   co_await tls_listener_.join();
@@ -221,26 +235,11 @@ void PublicHttpServer::untrack(ConnectionRef connection) {
   connections_changed_.notify();
 }
 
-bool PublicHttpServer::take_slot(const PublicPeer& peer) {
-  const std::size_t cap = config_.public_.limits.connections_per_ip;
-  if (cap == 0) return true;
-  std::size_t& open = connections_per_ip_[peer.source];  // at least 1 when present
-  if (open >= cap) return false;
-  ++open;
-  return true;
-}
-
-void PublicHttpServer::release_slot(const PublicPeer& peer) {
-  if (config_.public_.limits.connections_per_ip == 0) return;
-  auto it = connections_per_ip_.find(peer.source);
-  if (it != connections_per_ip_.end() && --it->second == 0) connections_per_ip_.erase(it);
-}
-
 Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
   const PublicPeer peer = forwarder_.peer(client_ip_of(socket));
   PlainStream stream(std::move(socket));
   auto self = track(stream.socket());
-  if (!take_slot(peer)) {
+  if (!slots_.take(peer.source)) {
     // Over public.limits.connections_per_ip: 429, then close.
     ++forwarder_.counters().requests_rate_limited;
     const std::string request_id = forwarder_.next_request_id();
@@ -265,12 +264,12 @@ Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
   }
   stream.close();
   untrack(self);
-  release_slot(peer);
+  slots_.release(peer.source);
 }
 
 Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
   const PublicPeer peer = forwarder_.peer(client_ip_of(socket));
-  if (!take_slot(peer)) {
+  if (!slots_.take(peer.source)) {
     // Over public.limits.connections_per_ip: closed before the TLS handshake
     // (answering 429 would first cost the handshake the cap protects).
     ++forwarder_.counters().requests_rate_limited;
@@ -292,7 +291,7 @@ Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
     self->socket = &lowest_socket(io->stream());
     co_await serve_h2(std::move(io), *self, peer, "https", {});
     untrack(self);  // `stream` was moved from: the session closed the socket
-    release_slot(peer);
+    slots_.release(peer.source);
     co_return;
   } else if (!stopping_) {
     beast::flat_buffer buffer;
@@ -300,13 +299,14 @@ Task<void> PublicHttpServer::serve_tls(tcp::socket socket) {
   }
   lowest_socket(stream).close(ec);
   untrack(self);
-  release_slot(peer);
+  slots_.release(peer.source);
 }
 
 Task<void> PublicHttpServer::serve_h2(std::unique_ptr<ByteStream> io, Connection& self,
                                       PublicPeer peer, std::string scheme, std::string initial) {
+  std::string alt_svc = scheme == "https" ? alt_svc_ : std::string();
   PublicH2Session session(std::move(io), std::move(initial), forwarder_, std::move(peer),
-                          std::move(scheme), logger_);
+                          std::move(scheme), std::move(alt_svc), logger_);
   self.h2 = &session;
   co_await session.run();
   self.h2 = nullptr;
@@ -475,6 +475,10 @@ Task<bool> PublicHttpServer::forward(Stream& stream, beast::flat_buffer& buffer,
   http::response<http::buffer_body> response;
   response.version(request.version());
   http1::apply_response_head(*response_head, response.base());
+  if (!alt_svc_.empty() && std::string_view(scheme) == "https" &&
+      response.find(http::field::alt_svc) == response.end()) {
+    response.set(http::field::alt_svc, alt_svc_);
+  }
   const bool no_body = http1::response_has_no_body(entry.method, response_head->status);
   bool close_after = !keep_alive;
   if (!no_body && !response.has_content_length()) {

@@ -1,10 +1,12 @@
 // PublicHttpServer: the edge's public listeners. Plain HTTP serves HTTP/1.1
 // and HTTP/2 with prior knowledge (h2c, told apart by the client preface);
-// HTTPS serves HTTP/2 or HTTP/1.1 as ALPN selects. HTTP/2 connections go to
-// PublicH2Session; HTTP/1.1 is served here: per request, route by Host, open
-// a tunnel stream (RequestForwarder) and relay the request body up and the
-// response back with backpressure (a Bridge in ARCHITECTURE.md terms), with
-// keep-alive and pipelining between requests.
+// HTTPS serves HTTP/2 or HTTP/1.1 as ALPN selects, and advertises HTTP/3
+// (Alt-Svc) when public.h3 listens. HTTP/2 connections go to
+// PublicH2Session, HTTP/3 to PublicH3Server; HTTP/1.1 is served here:
+// per request, route by Host, open a tunnel stream (RequestForwarder) and
+// relay the request body up and the response back with backpressure (a
+// Bridge in ARCHITECTURE.md terms), with keep-alive and pipelining between
+// requests.
 #pragma once
 
 #include <list>
@@ -15,8 +17,10 @@
 #include "core/async_event.hpp"
 #include "core/listener.hpp"
 #include "core/logging.hpp"
+#include "edge/connection_slots.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/public_h2_session.hpp"
+#include "edge/public_h3_server.hpp"
 #include "edge/request_forwarder.hpp"
 #include "edge/session_registry.hpp"
 #include "edge/tunnel_table.hpp"
@@ -34,11 +38,17 @@ class PublicHttpServer {
   Result<tcp::endpoint> listen(const tcp::endpoint& endpoint);
   // TLS listener; needs the context.
   Result<tcp::endpoint> listen_tls(const tcp::endpoint& endpoint);
+  // HTTP/3 listener (public.h3) with the HTTPS certificate in `tls`; from
+  // now on HTTPS responses advertise it.
+  Result<quic::udp::endpoint> listen_h3(const quic::udp::endpoint& endpoint,
+                                        std::unique_ptr<quic::QuicTlsCredentials> tls);
   Task<void> accept_loop();
   Task<void> tls_accept_loop();
+  // Needs listen_h3().
+  Task<void> h3_receive_loop() { return h3_->receive_loop(); }
   // Stops accepting and closes idle HTTP/1.1 connections; busy ones close
-  // after their current response. HTTP/2 connections get GOAWAY and finish
-  // their streams until edge.drain_timeout.
+  // after their current response. HTTP/2 and HTTP/3 connections get GOAWAY
+  // and finish their streams until edge.drain_timeout.
   void stop();
   // Waits until every connection has closed.
   Task<void> wait_idle();
@@ -65,10 +75,6 @@ class PublicHttpServer {
                      const char* scheme);
   ConnectionRef track(tcp::socket& socket);
   void untrack(ConnectionRef connection);
-  // public.limits.connections_per_ip: takes a slot for `source`; false when
-  // it has none left. Every true is matched by release_slot().
-  bool take_slot(const PublicPeer& peer);
-  void release_slot(const PublicPeer& peer);
 
   asio::any_io_executor executor_;
   const EdgeConfig& config_;
@@ -78,7 +84,9 @@ class PublicHttpServer {
   Listener listener_;
   Listener tls_listener_;
   std::list<Connection> connections_;
-  std::unordered_map<std::string, std::size_t> connections_per_ip_;  // open, by source key
+  ConnectionSlots slots_;               // public.limits.connections_per_ip, with public.h3
+  std::unique_ptr<PublicH3Server> h3_;  // public.h3; null without it
+  std::string alt_svc_;                 // what HTTPS responses advertise; empty: nothing
   AsyncEvent connections_changed_;
   bool stopping_ = false;
 };

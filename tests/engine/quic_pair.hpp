@@ -203,8 +203,9 @@ class QuicPair {
     ngtcp2_pkt_hd hd;
     if (ngtcp2_accept(&hd, datagram.bytes.data(), datagram.bytes.size()) != 0) return;
     const std::vector<std::uint8_t> secret(32, 7);
-    auto engine = QuicEngine::accept(settings_, edge, *edge_credentials_->server_session(),
-                                     datagram.path, hd, nullptr, secret, now_);
+    auto engine =
+        QuicEngine::accept(quic::Side::edge, settings_, edge, *edge_credentials_->server_session(),
+                           datagram.path, hd, nullptr, secret, now_);
     if (engine) edge.engine = std::move(*engine);
   }
 

@@ -45,7 +45,8 @@ wait_exit() {
 # edge and an agent for http://127.0.0.1:SERVICE_PORT with the extra
 # AGENT_ARGs (logs in edge.log and agent.log) and sets PUBLIC_PORT and
 # HTTPS_PORT. Readiness is the caller's.
-# Optional: EDGE_PUBLIC_YAML adds keys to the edge's `public` mapping (flow
+# Optional: PUBLIC_H3=1 adds public HTTP/3 on the UDP port HTTPS_PORT;
+# EDGE_PUBLIC_YAML adds keys to the edge's `public` mapping (flow
 # style, e.g. "request_timeout: 10m"); EDGE_AGENTS_YAML adds keys to the
 # edge's `agents` mapping (e.g. "quic: {listen: 127.0.0.1:PORT}");
 # AGENT_EDGE is the host:port the agent dials instead of the edge's agents
@@ -62,7 +63,7 @@ start_tunnel() {
   cat >edge.yaml <<YAML
 edge: {id: edge-test}
 agents: {listen: 127.0.0.1:$agents_port, cert: pki/edge.crt, key: pki/edge.key${EDGE_AGENTS_YAML:+, $EDGE_AGENTS_YAML}}
-public: {http: 127.0.0.1:$PUBLIC_PORT, https: {listen: 127.0.0.1:$HTTPS_PORT, cert: pki/edge.crt, key: pki/edge.key}${EDGE_PUBLIC_YAML:+, $EDGE_PUBLIC_YAML}}
+public: {http: 127.0.0.1:$PUBLIC_PORT, https: {listen: 127.0.0.1:$HTTPS_PORT, cert: pki/edge.crt, key: pki/edge.key}${PUBLIC_H3:+, h3: {listen: 127.0.0.1:$HTTPS_PORT\}}${EDGE_PUBLIC_YAML:+, $EDGE_PUBLIC_YAML}}
 tunnels:
   web: {hosts: [app.test], auth: {tokens: ["$("$DIALBACK" token hash "$token")"]}}
 YAML

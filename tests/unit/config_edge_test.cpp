@@ -719,9 +719,21 @@ TEST(EdgeConfig, PublicH3AndReverstGroup) {
       "edge.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
   ASSERT_TRUE(loaded->public_.h3.has_value());
-  EXPECT_EQ(*loaded->public_.h3, (ListenAddress{"0.0.0.0", 443}));
+  EXPECT_EQ(loaded->public_.h3->listen, (ListenAddress{"0.0.0.0", 443}));
+  EXPECT_FALSE(loaded->public_.h3->retry);
+  EXPECT_EQ(loaded->public_.h3->max_connections, 10000u);
   EXPECT_EQ(loaded->tunnels.at(0).reverst_group, "web-group");
   EXPECT_EQ(loaded->tunnels.at(0).reverst_group_name(), "web-group");
+
+  loaded = load_edge_config_from_string(
+      mutate(std::string(kBase), "  http: :8080\n",
+             "  https: {listen: \":443\", cert: p.crt, key: p.key}\n"
+             "  h3: {listen: \":8443\", retry: true, max_connections: 5}\n"),
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->public_.h3->listen, (ListenAddress{"0.0.0.0", 8443}));
+  EXPECT_TRUE(loaded->public_.h3->retry);
+  EXPECT_EQ(loaded->public_.h3->max_connections, 5u);
 
   // Two tunnels may swap names as groups: each group is still claimed once.
   loaded = load_edge_config_from_string(
@@ -743,13 +755,18 @@ TEST(EdgeConfig, QuicRulesOnValuesSetAfterLoading) {
   EXPECT_EQ(config.tunnels[0].reverst_group_name(), "web");
   EXPECT_FALSE(validate_edge_config(config).has_value());
 
-  config.public_.h3 = ListenAddress{"0.0.0.0", 443};
+  config.public_.h3 = PublicH3Config{{"0.0.0.0", 443}};
   auto error = validate_edge_config(config);
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->to_string(),
             "public.h3: needs public.https (HTTP/3 serves its certificate and key)");
   config.public_.https = HttpsListenerConfig{{"0.0.0.0", 443}, "/p.crt", "/p.key"};
   EXPECT_FALSE(validate_edge_config(config).has_value());
+  config.public_.h3->max_connections = 0;
+  error = validate_edge_config(config);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->to_string(), "public.h3.max_connections: must be at least 1");
+  config.public_.h3->max_connections = 1;
 
   config.agents.quic.emplace().listen = ListenAddress{"0.0.0.0", 8443};
   EXPECT_FALSE(validate_edge_config(config).has_value());

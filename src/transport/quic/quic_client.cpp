@@ -26,6 +26,7 @@ Result<void> QuicClient::open_socket(const udp::endpoint& edge) {
   local_ = socket.local_endpoint(ec);
   if (ec) return fail(ec);
   socket_ = std::move(socket);
+  enable_gro(socket_, offload_);
   return {};
 }
 
@@ -51,18 +52,21 @@ Task<void> QuicClient::receive_loop() {
     co_await socket_.async_wait(udp::socket::wait_read, nothrow(ec));
     if (ec) break;
     for (int i = 0; i < 256; ++i) {
-      const std::size_t n = socket_.receive(asio::buffer(buffer), 0, ec);
+      std::size_t segment = 0;
+      const std::size_t n = receive_datagrams(socket_, buffer, nullptr, segment, ec);
       if (ec == asio::error::would_block) break;
-      if (ec) continue;  // an ICMP error (port unreachable) reported on the socket
-      connection_->receive({local_, edge_}, {buffer.data(), n});
+      if (ec || n == 0) continue;  // an ICMP error (port unreachable) reported on the socket
+      for (std::size_t at = 0; at < n; at += segment) {
+        connection_->receive({local_, edge_}, {buffer.data() + at, std::min(segment, n - at)});
+      }
     }
   }
 }
 
-void QuicClient::send(const UdpPath& /*path*/, std::span<const std::uint8_t> datagram) {
-  error_code ec;
+void QuicClient::send(const UdpPath& /*path*/, std::span<const std::uint8_t> data,
+                      std::size_t segment_size) {
   // Dropped when the socket buffer is full: QUIC resends it as after a loss.
-  socket_.send(asio::buffer(datagram.data(), datagram.size()), 0, ec);
+  (void)send_datagrams(socket_, nullptr, data, segment_size, offload_);
 }
 
 Task<std::error_code> QuicClient::run() {

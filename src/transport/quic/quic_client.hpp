@@ -9,6 +9,7 @@
 
 #include "core/task_group.hpp"
 #include "transport/quic/quic_connection.hpp"
+#include "transport/quic/udp_offload.hpp"
 
 namespace dialback::quic {
 
@@ -39,11 +40,13 @@ class QuicClient final : public Session, private DatagramSender {
   Task<void> receive_loop();
 
   // DatagramSender
-  void send(const UdpPath& path, std::span<const std::uint8_t> datagram) override;
+  void send(const UdpPath& path, std::span<const std::uint8_t> data,
+            std::size_t segment_size) override;
 
   asio::any_io_executor executor_;
   Logger logger_;
   udp::socket socket_;
+  UdpOffload offload_;
   udp::endpoint local_;
   udp::endpoint edge_;
   std::unique_ptr<QuicConnection> connection_;

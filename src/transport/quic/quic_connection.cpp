@@ -1,6 +1,9 @@
 #include "transport/quic/quic_connection.hpp"
 
+#include <cstring>
+
 #include "transport/quic/h3_stream_handle.hpp"
+#include "transport/quic/udp_offload.hpp"
 #include "tunnel/pseudo_headers.hpp"
 
 namespace dialback::quic {
@@ -39,15 +42,15 @@ Result<std::unique_ptr<QuicConnection>> QuicConnection::connect(asio::any_io_exe
 }
 
 Result<std::unique_ptr<QuicConnection>> QuicConnection::accept(
-    asio::any_io_executor executor, const QuicEngineSettings& settings, TlsSession tls,
+    asio::any_io_executor executor, Side side, const QuicEngineSettings& settings, TlsSession tls,
     const UdpPath& path, const ngtcp2_pkt_hd& hd, const ngtcp2_cid* original_dcid,
     std::span<const std::uint8_t> reset_secret, DatagramSender& sender,
     ConnectionIdHandler on_connection_id, Logger logger) {
   std::unique_ptr<QuicConnection> connection(
       new QuicConnection(executor, sender, std::move(logger)));
   connection->on_connection_id_ = std::move(on_connection_id);
-  auto engine = QuicEngine::accept(settings, *connection, std::move(tls), path, hd, original_dcid,
-                                   reset_secret, Clock::now());
+  auto engine = QuicEngine::accept(side, settings, *connection, std::move(tls), path, hd,
+                                   original_dcid, reset_secret, Clock::now());
   if (!engine) return fail(engine.error());
   connection->engine_ = std::move(*engine);
   connection->start();
@@ -81,24 +84,51 @@ void QuicConnection::on_output_ready() {
 }
 
 void QuicConnection::flush() {
-  if (!buffer_) buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(QuicEngine::kMaxDatagram);
+  if (!buffer_) buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(kMaxSegmentBytes);
+  // Datagrams of one size on one path go out together (GSO); a shorter
+  // one ends such a run, a larger one or another path starts the next.
   UdpPath path;
+  UdpPath run_path;
+  std::size_t run_bytes = 0;
+  std::size_t run_count = 0;
+  std::size_t segment = 0;
+  auto send_run = [&] {
+    if (run_bytes > 0) sender_.send(run_path, {buffer_.get(), run_bytes}, segment);
+    run_bytes = 0;
+    run_count = 0;
+  };
   const auto now = Clock::now();
   for (int i = 0; i < kFlushBatch; ++i) {
-    const std::size_t n =
-        engine_->write_datagram({buffer_.get(), QuicEngine::kMaxDatagram}, path, now);
+    if (kMaxSegmentBytes - run_bytes < QuicEngine::kMaxDatagram) send_run();
+    std::uint8_t* at = buffer_.get() + run_bytes;
+    const std::size_t n = engine_->write_datagram({at, QuicEngine::kMaxDatagram}, path, now);
     if (n == 0) break;
-    sender_.send(path, {buffer_.get(), n});
     bytes_out_ += n;
+    if (run_bytes > 0 &&
+        (n > segment || path.remote != run_path.remote || path.local != run_path.local)) {
+      send_run();
+      std::memmove(buffer_.get(), at, n);
+    }
+    if (run_bytes == 0) {
+      run_path = path;
+      segment = n;
+    }
+    run_bytes += n;
+    ++run_count;
+    if (n < segment || run_count == kMaxSegments) send_run();
     if (i + 1 == kFlushBatch) output_pending_ = true;  // more after the reads waiting
   }
+  send_run();
   if (engine_->finished()) {
     timer_.cancel();
     changed_.notify();
     return;
   }
+  // Re-arming costs a system call (timerfd) and the engine's deadline moves
+  // with nearly every datagram: the timer moves only when the deadline came
+  // earlier; one that fires early re-arms itself (timer_loop).
   const auto expiry = engine_->expiry();
-  if (timer_.expiry() != expiry) timer_.expires_at(expiry);
+  if (expiry < timer_.expiry()) timer_.expires_at(expiry);
 }
 
 Task<void> QuicConnection::flush_loop() {
@@ -120,9 +150,15 @@ Task<void> QuicConnection::timer_loop() {
     co_await timer_.async_wait(nothrow(ec));
     if (engine_->finished()) break;
     const auto now = Clock::now();
-    if (now < engine_->expiry()) continue;  // re-armed by a flush: wait for the new time
+    if (now < engine_->expiry()) {
+      // Early: re-armed earlier by a flush (wait for that), or the engine's
+      // deadline moved later since the timer was set.
+      if (timer_.expiry() <= now) timer_.expires_at(engine_->expiry());
+      continue;
+    }
     engine_->handle_expiry(now);
     flush();
+    if (!engine_->finished()) timer_.expires_at(engine_->expiry());
   }
   changed_.notify();
 }
@@ -193,11 +229,13 @@ void QuicConnection::on_request(std::shared_ptr<H3StreamState> stream) {
   }
   ++streams_total_;
   auto handle = std::make_unique<H3IncomingStream>(std::move(stream), executor_, std::move(*head));
-  // Never run the handler inside an engine callback.
-  asio::post(executor_, [this, handle = std::move(handle)]() mutable {
-    if (handle->ended_early()) return;  // reset in the same datagram as its head
-    incoming_(std::move(handle));
-  });
+  // Never run the handler inside an engine callback; by the time it runs,
+  // the connection may be gone.
+  asio::post(executor_,
+             [this, alive = std::weak_ptr<bool>(alive_), handle = std::move(handle)]() mutable {
+               if (alive.expired() || handle->ended_early()) return;  // reset with its head
+               incoming_(std::move(handle));
+             });
 }
 
 void QuicConnection::on_goaway() {

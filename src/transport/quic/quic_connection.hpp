@@ -8,7 +8,8 @@
 // TunnelSession that opens request streams, on the agent the Session that
 // hands every incoming stream to the IncomingHandler. Before that, the
 // registration travels on its own stream (read_registration(),
-// send_registration()).
+// send_registration()). A public HTTP/3 connection (Side::public_server)
+// uses only the IncomingHandler.
 //
 // The loops start in the constructor, so the owner must co_await run()
 // once, even when the registration failed (close() first); the object must
@@ -33,7 +34,10 @@ namespace dialback::quic {
 // Where a connection's datagrams go.
 class DatagramSender {
  public:
-  virtual void send(const UdpPath& path, std::span<const std::uint8_t> datagram) = 0;
+  // `data`: datagrams of `segment_size` bytes each (the last may be
+  // shorter), all on `path` (one GSO send where the socket can).
+  virtual void send(const UdpPath& path, std::span<const std::uint8_t> data,
+                    std::size_t segment_size) = 0;
 
  protected:
   ~DatagramSender() = default;
@@ -52,7 +56,7 @@ class QuicConnection final : public TunnelSession, private QuicObserver {
                                                          DatagramSender& sender, Logger logger);
   // Edge: the connection a client Initial starts (QuicEngine::accept).
   static Result<std::unique_ptr<QuicConnection>> accept(
-      asio::any_io_executor executor, const QuicEngineSettings& settings, TlsSession tls,
+      asio::any_io_executor executor, Side side, const QuicEngineSettings& settings, TlsSession tls,
       const UdpPath& path, const ngtcp2_pkt_hd& hd, const ngtcp2_cid* original_dcid,
       std::span<const std::uint8_t> reset_secret, DatagramSender& sender,
       ConnectionIdHandler on_connection_id, Logger logger);
@@ -134,7 +138,8 @@ class QuicConnection final : public TunnelSession, private QuicObserver {
   bool registration_ended_ = false;
   bool output_pending_ = false;
   int drains_running_ = 0;
-  std::unique_ptr<std::uint8_t[]> buffer_;  // one datagram being written
+  std::unique_ptr<std::uint8_t[]> buffer_;                      // a run of datagrams being written
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with us
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
   std::uint64_t streams_total_ = 0;

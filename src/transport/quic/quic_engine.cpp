@@ -103,14 +103,14 @@ struct Callbacks {
                               std::size_t length, void* user_data, void* /*stream_data*/) {
     auto& e = engine_of(user_data);
     const bool fin = (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0;
-    if (id == kRegistrationStream) {
+    if (e.is_registration(id)) {
       e.observer_.on_registration_data({reinterpret_cast<const char*>(data), length}, fin);
       ngtcp2_conn_extend_max_stream_offset(conn, id, length);
       ngtcp2_conn_extend_max_offset(conn, length);
       return 0;
     }
     const nghttp3_ssize consumed =
-        nghttp3_conn_read_stream(e.h3_, h3_stream_id(id), data, length, fin);
+        nghttp3_conn_read_stream(e.h3_, e.translate_id(id), data, length, fin);
     if (consumed < 0) {
       ngtcp2_connection_close_error_set_application_error(
           &e.close_error_, nghttp3_err_infer_quic_app_error_code(static_cast<int>(consumed)),
@@ -127,8 +127,8 @@ struct Callbacks {
   static int acked_stream_data_offset(ngtcp2_conn*, std::int64_t id, std::uint64_t /*offset*/,
                                       std::uint64_t length, void* user_data, void*) {
     auto& e = engine_of(user_data);
-    if (id == kRegistrationStream) return 0;
-    return nghttp3_conn_add_ack_offset(e.h3_, h3_stream_id(id), length) == 0
+    if (e.is_registration(id)) return 0;
+    return nghttp3_conn_add_ack_offset(e.h3_, e.translate_id(id), length) == 0
                ? 0
                : NGTCP2_ERR_CALLBACK_FAILURE;
   }
@@ -137,12 +137,12 @@ struct Callbacks {
                           std::uint64_t code, void* user_data, void*) {
     auto& e = engine_of(user_data);
     if ((flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET) == 0) code = kH3NoError;
-    if (id == kRegistrationStream) return 0;
+    if (e.is_registration(id)) return 0;
     // nghttp3 tells us through h3_stream_close when it lets the stream go:
     // at once, or later for a stream whose header block still waits for
     // QPACK encoder instructions (delayed by a loss), which it then still
     // delivers. Only a stream nghttp3 never knew is closed here.
-    const int rv = nghttp3_conn_close_stream(e.h3_, h3_stream_id(id), code);
+    const int rv = nghttp3_conn_close_stream(e.h3_, e.translate_id(id), code);
     if (rv == NGHTTP3_ERR_STREAM_NOT_FOUND) {
       e.close_stream(id, code);
     } else if (rv != 0) {
@@ -158,8 +158,8 @@ struct Callbacks {
   // RESET_STREAM or STOP_SENDING from the peer: it gave up on the stream.
   static int peer_abandoned(QuicEngine& e, std::int64_t id) {
     if (auto* stream = e.find(id)) stream->reset_received = true;
-    if (id == kRegistrationStream) return 0;
-    const int rv = nghttp3_conn_shutdown_stream_read(e.h3_, h3_stream_id(id));
+    if (e.is_registration(id)) return 0;
+    const int rv = nghttp3_conn_shutdown_stream_read(e.h3_, e.translate_id(id));
     return rv == 0 || rv == NGHTTP3_ERR_STREAM_NOT_FOUND ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
   }
 
@@ -176,11 +176,11 @@ struct Callbacks {
   static int extend_max_stream_data(ngtcp2_conn*, std::int64_t id, std::uint64_t, void* user_data,
                                     void*) {
     auto& e = engine_of(user_data);
-    if (id == kRegistrationStream) {
+    if (e.is_registration(id)) {
       e.registration_blocked_ = false;
       return 0;
     }
-    const int rv = nghttp3_conn_unblock_stream(e.h3_, h3_stream_id(id));
+    const int rv = nghttp3_conn_unblock_stream(e.h3_, e.translate_id(id));
     return rv == 0 || rv == NGHTTP3_ERR_STREAM_NOT_FOUND ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
   }
 
@@ -192,7 +192,7 @@ struct Callbacks {
   static int extend_max_remote_streams_bidi(ngtcp2_conn*, std::uint64_t max_streams,
                                             void* user_data) {
     auto& e = engine_of(user_data);
-    if (e.side_ == Side::agent) nghttp3_conn_set_max_client_streams_bidi(e.h3_, max_streams);
+    if (e.h3_server()) nghttp3_conn_set_max_client_streams_bidi(e.h3_, max_streams);
     return 0;
   }
 
@@ -213,7 +213,7 @@ struct Callbacks {
     auto& e = engine_of(user_data);
     cid->datalen = length;
     random_bytes(cid->data, length);
-    if (e.side_ == Side::edge) {
+    if (e.quic_server()) {
       if (ngtcp2_crypto_generate_stateless_reset_token(token, e.reset_secret_.data(),
                                                        e.reset_secret_.size(), cid) != 0) {
         return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -227,11 +227,11 @@ struct Callbacks {
 
   static int remove_connection_id(ngtcp2_conn*, const ngtcp2_cid* cid, void* user_data) {
     auto& e = engine_of(user_data);
-    if (e.side_ == Side::edge) e.observer_.on_connection_id(*cid, false);
+    if (e.quic_server()) e.observer_.on_connection_id(*cid, false);
     return 0;
   }
 
-  // nghttp3 (stream ids are nghttp3's: h3_stream_id() gives the QUIC id back)
+  // nghttp3 (stream ids are nghttp3's: translate_id() gives the QUIC id back)
 
   static int h3_acked_stream_data(nghttp3_conn*, std::int64_t, std::uint64_t length, void*,
                                   void* stream_data) {
@@ -249,7 +249,8 @@ struct Callbacks {
 
   static int h3_stream_close(nghttp3_conn*, std::int64_t h3_id, std::uint64_t code, void* user_data,
                              void*) {
-    engine_of(user_data).close_stream(h3_stream_id(h3_id), code);
+    auto& e = engine_of(user_data);
+    e.close_stream(e.translate_id(h3_id), code);
     return 0;
   }
 
@@ -266,7 +267,7 @@ struct Callbacks {
   static int h3_deferred_consume(nghttp3_conn*, std::int64_t h3_id, std::size_t consumed,
                                  void* user_data, void*) {
     auto& e = engine_of(user_data);
-    ngtcp2_conn_extend_max_stream_offset(e.conn_, h3_stream_id(h3_id), consumed);
+    ngtcp2_conn_extend_max_stream_offset(e.conn_, e.translate_id(h3_id), consumed);
     ngtcp2_conn_extend_max_offset(e.conn_, consumed);
     return 0;
   }
@@ -278,8 +279,8 @@ struct Callbacks {
     if (stream == nullptr) {
       // The edge's streams have their state from open_stream(): none left
       // means it reset the stream, and late headers are ignored.
-      if (e.side_ != Side::agent) return 0;
-      stream = e.incoming_stream(h3_stream_id(h3_id)).get();
+      if (!e.h3_server()) return 0;
+      stream = e.incoming_stream(e.translate_id(h3_id)).get();
     }
     stream->receiving.clear();
     stream->receiving_size = 0;
@@ -324,7 +325,7 @@ struct Callbacks {
       stream->wake();
       return 0;
     }
-    if (e.side_ == Side::edge) {
+    if (!e.h3_server()) {
       if (stream->head_oversized) {
         stream->error = Error::header_limit;
         e.reset(*stream, kH3MessageError);
@@ -345,7 +346,7 @@ struct Callbacks {
     stream->head = std::move(stream->receiving);
     stream->head_received = true;
     if (fin != 0) stream->body_ended = true;
-    auto it = e.streams_.find(h3_stream_id(h3_id));
+    auto it = e.streams_.find(e.translate_id(h3_id));
     if (it != e.streams_.end()) e.observer_.on_request(it->second);
     return 0;
   }
@@ -353,7 +354,7 @@ struct Callbacks {
   static int h3_stop_sending(nghttp3_conn*, std::int64_t h3_id, std::uint64_t code, void* user_data,
                              void*) {
     auto& e = engine_of(user_data);
-    ngtcp2_conn_shutdown_stream_read(e.conn_, h3_stream_id(h3_id), code);
+    ngtcp2_conn_shutdown_stream_read(e.conn_, e.translate_id(h3_id), code);
     return 0;
   }
 
@@ -372,7 +373,7 @@ struct Callbacks {
     if (auto* stream = static_cast<H3StreamState*>(stream_data); stream && !stream->error) {
       stream->error = Error::stream_invalid;
     }
-    ngtcp2_conn_shutdown_stream_write(e.conn_, h3_stream_id(h3_id), code);
+    ngtcp2_conn_shutdown_stream_write(e.conn_, e.translate_id(h3_id), code);
     return 0;
   }
 
@@ -494,14 +495,21 @@ ngtcp2_transport_params transport_params(Side side, const QuicEngineSettings& s)
   params.initial_max_data = s.connection_window;
   params.initial_max_stream_data_uni = kUniStreamWindow;
   params.initial_max_streams_uni = kMaxUniStreams;
-  if (side == Side::agent) {
-    params.initial_max_streams_bidi = s.max_streams;               // the edge's request streams
-    params.initial_max_stream_data_bidi_remote = s.stream_window;  // request bodies
-    params.initial_max_stream_data_bidi_local = kRegistrationWindow;
-  } else {
-    params.initial_max_streams_bidi = 1;  // the registration stream
-    params.initial_max_stream_data_bidi_remote = kRegistrationWindow;
-    params.initial_max_stream_data_bidi_local = s.stream_window;  // response bodies
+  switch (side) {
+    case Side::agent:
+      params.initial_max_streams_bidi = s.max_streams;               // the edge's request streams
+      params.initial_max_stream_data_bidi_remote = s.stream_window;  // request bodies
+      params.initial_max_stream_data_bidi_local = kRegistrationWindow;
+      break;
+    case Side::edge:
+      params.initial_max_streams_bidi = 1;  // the registration stream
+      params.initial_max_stream_data_bidi_remote = kRegistrationWindow;
+      params.initial_max_stream_data_bidi_local = s.stream_window;  // response bodies
+      break;
+    case Side::public_server:
+      params.initial_max_streams_bidi = s.max_streams;               // the client's requests
+      params.initial_max_stream_data_bidi_remote = s.stream_window;  // request bodies
+      break;
   }
   params.max_idle_timeout = static_cast<ngtcp2_duration>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(s.idle_timeout).count());
@@ -543,15 +551,14 @@ Result<void> QuicEngine::create_http3() {
   settings.qpack_max_dtable_capacity = 4096;
   settings.qpack_encoder_max_dtable_capacity = 4096;
   settings.qpack_blocked_streams = 100;
-  // WebSocket over the tunnel (RFC 9220): the agent, as the HTTP/3
-  // server, accepts extended CONNECT.
-  settings.enable_connect_protocol = side_ == Side::agent ? 1 : 0;
+  // WebSocket (RFC 9220): the HTTP/3 server accepts extended CONNECT.
+  settings.enable_connect_protocol = h3_server() ? 1 : 0;
   const int rv =
-      side_ == Side::edge
-          ? nghttp3_conn_client_new(&h3_, &callbacks, &settings, nghttp3_mem_default(), this)
-          : nghttp3_conn_server_new(&h3_, &callbacks, &settings, nghttp3_mem_default(), this);
+      h3_server()
+          ? nghttp3_conn_server_new(&h3_, &callbacks, &settings, nghttp3_mem_default(), this)
+          : nghttp3_conn_client_new(&h3_, &callbacks, &settings, nghttp3_mem_default(), this);
   if (rv != 0) return fail(Error::protocol_error);
-  if (side_ == Side::agent) nghttp3_conn_set_max_client_streams_bidi(h3_, settings_.max_streams);
+  if (h3_server()) nghttp3_conn_set_max_client_streams_bidi(h3_, settings_.max_streams);
   return {};
 }
 
@@ -564,8 +571,8 @@ bool QuicEngine::start_http3() {
       ngtcp2_conn_open_uni_stream(conn_, &decoder, nullptr) != 0) {
     return false;
   }
-  return nghttp3_conn_bind_control_stream(h3_, h3_stream_id(control)) == 0 &&
-         nghttp3_conn_bind_qpack_streams(h3_, h3_stream_id(encoder), h3_stream_id(decoder)) == 0;
+  return nghttp3_conn_bind_control_stream(h3_, translate_id(control)) == 0 &&
+         nghttp3_conn_bind_qpack_streams(h3_, translate_id(encoder), translate_id(decoder)) == 0;
 }
 
 Result<std::unique_ptr<QuicEngine>> QuicEngine::connect(const QuicEngineSettings& settings,
@@ -590,24 +597,22 @@ Result<std::unique_ptr<QuicEngine>> QuicEngine::connect(const QuicEngineSettings
   return engine;
 }
 
-Result<std::unique_ptr<QuicEngine>> QuicEngine::accept(const QuicEngineSettings& settings,
-                                                       QuicObserver& observer, TlsSession tls,
-                                                       const UdpPath& path, const ngtcp2_pkt_hd& hd,
-                                                       const ngtcp2_cid* original_dcid,
-                                                       std::span<const std::uint8_t> reset_secret,
-                                                       Clock::time_point now) {
-  std::unique_ptr<QuicEngine> engine(
-      new QuicEngine(Side::edge, settings, observer, std::move(tls)));
+Result<std::unique_ptr<QuicEngine>> QuicEngine::accept(
+    Side side, const QuicEngineSettings& settings, QuicObserver& observer, TlsSession tls,
+    const UdpPath& path, const ngtcp2_pkt_hd& hd, const ngtcp2_cid* original_dcid,
+    std::span<const std::uint8_t> reset_secret, Clock::time_point now) {
+  if (side == Side::agent) return fail(Error::protocol_error);  // the agent only connects
+  std::unique_ptr<QuicEngine> engine(new QuicEngine(side, settings, observer, std::move(tls)));
   engine->reset_secret_.assign(reset_secret.begin(), reset_secret.end());
   if (auto made = engine->create_http3(); !made) return fail(made.error());
   const ngtcp2_cid scid = random_cid();
-  const ngtcp2_callbacks callbacks = quic_callbacks(Side::edge);
+  const ngtcp2_callbacks callbacks = quic_callbacks(side);
   ngtcp2_settings quic = quic_settings(settings, now);
   if (original_dcid != nullptr) {
     // The address was validated by the Retry round trip.
     quic.token = ngtcp2_vec{const_cast<std::uint8_t*>(hd.token.base), hd.token.len};
   }
-  ngtcp2_transport_params params = transport_params(Side::edge, settings);
+  ngtcp2_transport_params params = transport_params(side, settings);
   if (original_dcid != nullptr) {
     params.original_dcid = *original_dcid;
     params.retry_scid = hd.dcid;
@@ -805,7 +810,7 @@ std::size_t QuicEngine::write_datagram(std::span<std::uint8_t> buffer, UdpPath& 
               make_error_code(Error::protocol_error));
         return write_close(buffer, path, now);
       }
-      stream_id = h3_stream_id(h3_id);
+      stream_id = translate_id(h3_id);
     }
     std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
     if (fin != 0) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
@@ -819,7 +824,7 @@ std::size_t QuicEngine::write_datagram(std::span<std::uint8_t> buffer, UdpPath& 
         if (registration_fin_ && registration_sent_ == registration_out_.size()) {
           registration_fin_sent_ = true;
         }
-      } else if (nghttp3_conn_add_write_offset(h3_, h3_stream_id(stream_id),
+      } else if (nghttp3_conn_add_write_offset(h3_, translate_id(stream_id),
                                                static_cast<std::size_t>(accepted)) != 0) {
         close(kH3InternalError, {}, make_error_code(Error::protocol_error));
         return write_close(buffer, path, now);
@@ -832,7 +837,7 @@ std::size_t QuicEngine::write_datagram(std::span<std::uint8_t> buffer, UdpPath& 
           if (registration) {
             registration_blocked_ = true;
           } else {
-            nghttp3_conn_block_stream(h3_, h3_stream_id(stream_id));
+            nghttp3_conn_block_stream(h3_, translate_id(stream_id));
           }
           continue;
         case NGTCP2_ERR_STREAM_SHUT_WR:
@@ -840,7 +845,7 @@ std::size_t QuicEngine::write_datagram(std::span<std::uint8_t> buffer, UdpPath& 
             registration_sent_ = registration_out_.size();
             registration_fin_sent_ = true;
           } else {
-            nghttp3_conn_shutdown_stream_write(h3_, h3_stream_id(stream_id));
+            nghttp3_conn_shutdown_stream_write(h3_, translate_id(stream_id));
           }
           continue;
         default:
@@ -860,6 +865,7 @@ std::size_t QuicEngine::write_datagram(std::span<std::uint8_t> buffer, UdpPath& 
 
 Result<void> QuicEngine::send_registration(std::string_view bytes, bool fin) {
   if (finished_ || closing_) return fail(end_reason_);
+  if (side_ == Side::public_server) return fail(Error::protocol_error);  // no registration
   if (registration_stream_ < 0) {
     if (side_ == Side::agent) {
       std::int64_t id = -1;
@@ -894,7 +900,7 @@ Result<std::shared_ptr<H3StreamState>> QuicEngine::open_stream(const RequestHead
   stream->engine = this;
   request_fields(head, fields_);
   nghttp3_data_reader reader{Callbacks::read_data};
-  if (nghttp3_conn_submit_request(h3_, h3_stream_id(id), fields_.data(), fields_.size(),
+  if (nghttp3_conn_submit_request(h3_, translate_id(id), fields_.data(), fields_.size(),
                                   end_stream ? nullptr : &reader, stream.get()) != 0) {
     ngtcp2_conn_shutdown_stream(conn_, id, kH3InternalError);
     return fail(Error::protocol_error);
@@ -912,7 +918,7 @@ std::shared_ptr<H3StreamState> QuicEngine::incoming_stream(std::int64_t id) {
     slot = std::make_shared<H3StreamState>();
     slot->id = id;
     slot->engine = this;
-    nghttp3_conn_set_stream_user_data(h3_, h3_stream_id(id), slot.get());
+    nghttp3_conn_set_stream_user_data(h3_, translate_id(id), slot.get());
   }
   return slot;
 }
@@ -927,7 +933,7 @@ Result<void> QuicEngine::respond(H3StreamState& stream, const ResponseHead& head
     return fail(stream.error ? stream.error : make_error_code(Error::session_closed));
   response_fields(head, status_text_, fields_);
   nghttp3_data_reader reader{Callbacks::read_data};
-  if (nghttp3_conn_submit_response(h3_, h3_stream_id(stream.id), fields_.data(), fields_.size(),
+  if (nghttp3_conn_submit_response(h3_, translate_id(stream.id), fields_.data(), fields_.size(),
                                    end_stream ? nullptr : &reader) != 0) {
     return fail(Error::protocol_error);
   }
@@ -941,7 +947,7 @@ Result<void> QuicEngine::respond_informational(H3StreamState& stream, const Resp
   if (stream.engine == nullptr)
     return fail(stream.error ? stream.error : make_error_code(Error::session_closed));
   response_fields(head, status_text_, fields_);
-  if (nghttp3_conn_submit_info(h3_, h3_stream_id(stream.id), fields_.data(), fields_.size()) != 0) {
+  if (nghttp3_conn_submit_info(h3_, translate_id(stream.id), fields_.data(), fields_.size()) != 0) {
     return fail(Error::protocol_error);
   }
   observer_.on_output_ready();
@@ -951,7 +957,7 @@ Result<void> QuicEngine::respond_informational(H3StreamState& stream, const Resp
 void QuicEngine::resume(H3StreamState& stream) {
   if (stream.deferred) {
     stream.deferred = false;
-    nghttp3_conn_resume_stream(h3_, h3_stream_id(stream.id));
+    nghttp3_conn_resume_stream(h3_, translate_id(stream.id));
   }
 }
 
@@ -976,7 +982,7 @@ Result<void> QuicEngine::end_body(H3StreamState& stream, HeaderList trailers) {
   if (!trailers.empty()) {
     stream.out_trailers = std::move(trailers);
     plain_fields(stream.out_trailers, fields_);
-    if (nghttp3_conn_submit_trailers(h3_, h3_stream_id(stream.id), fields_.data(),
+    if (nghttp3_conn_submit_trailers(h3_, translate_id(stream.id), fields_.data(),
                                      fields_.size()) != 0) {
       return fail(Error::protocol_error);
     }
@@ -999,7 +1005,7 @@ void QuicEngine::reset(H3StreamState& stream, std::uint64_t h3_error_code) {
   ngtcp2_conn_shutdown_stream(conn_, stream.id, h3_error_code);
   // The state goes now; nghttp3 keeps the stream until QUIC closes it and
   // must not call back with a pointer to it.
-  nghttp3_conn_set_stream_user_data(h3_, h3_stream_id(stream.id), nullptr);
+  nghttp3_conn_set_stream_user_data(h3_, translate_id(stream.id), nullptr);
   close_stream(stream.id, h3_error_code);
   observer_.on_output_ready();
 }

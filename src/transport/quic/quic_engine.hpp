@@ -4,15 +4,19 @@
 // datagrams and time, writes the datagrams it produces, and calls
 // handle_expiry() at expiry(). Single-threaded.
 //
-// Roles are swapped against plain HTTP/3 (docs/protocol.md §10): the agent
-// is the QUIC client and the HTTP/3 server, the edge the QUIC server and the
-// HTTP/3 client, opening server-initiated bidirectional streams (1, 5, 9,
-// ...). nghttp3 decides roles from stream-id bits alone, so every stream id
-// crosses the boundary to nghttp3 as `id ^ 1` on both ends (h3_stream_id):
-// the edge's streams look client-initiated to both nghttp3 instances, and
-// ids carried inside frames (GOAWAY) stay consistent because both ends
-// translate. The first bidirectional stream the agent opens (id 0) carries
-// the registration and never reaches nghttp3.
+// Between agent and edge, roles are swapped against plain HTTP/3
+// (docs/protocol.md §10): the agent is the QUIC client and the HTTP/3
+// server, the edge the QUIC server and the HTTP/3 client, opening
+// server-initiated bidirectional streams (1, 5, 9, ...). nghttp3 decides
+// roles from stream-id bits alone, so every stream id crosses the boundary
+// to nghttp3 as `id ^ 1` on both ends (translate_id): the edge's streams
+// look client-initiated to both nghttp3 instances, and ids carried inside
+// frames (GOAWAY) stay consistent because both ends translate. The first
+// bidirectional stream the agent opens (id 0) carries the registration and
+// never reaches nghttp3.
+//
+// The third side, public_server, is plain HTTP/3 (public.h3): QUIC server
+// and HTTP/3 server, no translation, no registration stream.
 #pragma once
 
 #include <chrono>
@@ -43,8 +47,9 @@ namespace dialback::quic {
 using udp = asio::ip::udp;
 
 enum class Side {
-  edge,   // QUIC server, HTTP/3 client: opens the request streams
-  agent,  // QUIC client, HTTP/3 server: answers them
+  edge,           // QUIC server, HTTP/3 client: opens the request streams
+  agent,          // QUIC client, HTTP/3 server: answers them
+  public_server,  // QUIC server, HTTP/3 server: a public client's requests
 };
 
 struct QuicEngineSettings {
@@ -75,11 +80,9 @@ inline constexpr std::uint64_t kH3RequestRejected = 0x10b;
 inline constexpr std::uint64_t kH3RequestCancelled = 0x10c;
 inline constexpr std::uint64_t kH3MessageError = 0x10e;
 
-// The bidirectional stream that carries the registration (the agent's first).
+// The bidirectional stream that carries the registration (the agent's
+// first); on the agent-edge sides only.
 inline constexpr std::int64_t kRegistrationStream = 0;
-
-// The stream id nghttp3 sees for QUIC stream `id`, and back (the same map).
-constexpr std::int64_t h3_stream_id(std::int64_t id) { return id < 0 ? id : id ^ 1; }
 
 // What the engine reports to its driver. Called from inside an engine call;
 // must not destroy the engine.
@@ -112,11 +115,11 @@ class QuicEngine {
   static Result<std::unique_ptr<QuicEngine>> connect(const QuicEngineSettings& settings,
                                                      QuicObserver& observer, TlsSession tls,
                                                      const UdpPath& path, Clock::time_point now);
-  // Edge: the connection that `initial` (a client Initial that ngtcp2_accept
-  // accepted, with header `hd`) starts. `original_dcid` is set when the
-  // client came back with a Retry token (it is the id before the Retry).
-  // `reset_secret` derives the stateless-reset tokens of our connection ids.
-  static Result<std::unique_ptr<QuicEngine>> accept(const QuicEngineSettings& settings,
+  // Edge (`side` edge or public_server): the connection that `initial` (a
+  // client Initial that ngtcp2_accept accepted, with header `hd`) starts. `original_dcid` is set
+  // when the client came back with a Retry token (it is the id before the Retry). `reset_secret`
+  // derives the stateless-reset tokens of our connection ids.
+  static Result<std::unique_ptr<QuicEngine>> accept(Side side, const QuicEngineSettings& settings,
                                                     QuicObserver& observer, TlsSession tls,
                                                     const UdpPath& path, const ngtcp2_pkt_hd& hd,
                                                     const ngtcp2_cid* original_dcid,
@@ -184,6 +187,15 @@ class QuicEngine {
   friend struct Callbacks;
 
   QuicEngine(Side side, const QuicEngineSettings& settings, QuicObserver& observer, TlsSession tls);
+  bool quic_server() const { return side_ != Side::agent; }
+  bool h3_server() const { return side_ != Side::edge; }
+  // The stream id nghttp3 sees for QUIC stream `id`, and back (the same map).
+  std::int64_t translate_id(std::int64_t id) const {
+    return id < 0 || side_ == Side::public_server ? id : id ^ 1;
+  }
+  bool is_registration(std::int64_t id) const {
+    return id == kRegistrationStream && side_ != Side::public_server;
+  }
   Result<void> create_http3();
   // After ngtcp2_conn_*_new: the TLS session and the keep-alive timer.
   void attach_tls_and_keep_alive();

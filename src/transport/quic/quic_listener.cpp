@@ -3,9 +3,6 @@
 #include <gnutls/crypto.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
-#include "core/ip_network.hpp"
-#include "transport/quic/h3_registration.hpp"  // kMaxRegistrationBytes
-
 namespace dialback::quic {
 namespace {
 
@@ -13,8 +10,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kConnectionIdLength = 16;  // as QuicEngine issues them
 constexpr auto kRetryTokenLifetime = std::chrono::seconds(10);
-// How long a refused agent gets to read the answer before the edge closes.
-constexpr auto kRefusalLinger = std::chrono::seconds(1);
 // Socket buffers: a burst of datagrams from many agents must not be dropped
 // by the kernel while the loop is busy (the kernel caps it at rmem_max).
 constexpr int kSocketBuffer = 4 << 20;
@@ -29,21 +24,15 @@ std::uint64_t now_ns() {
           .count());
 }
 
-std::string text_of(const udp::endpoint& endpoint) {
-  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
-
 }  // namespace
 
 QuicListener::QuicListener(asio::any_io_executor executor, const QuicListenerSettings& settings,
-                           std::unique_ptr<QuicTlsCredentials> tls,
-                           std::vector<std::unique_ptr<QuicRegistration>> registrations,
-                           AgentSessionHost& host, Logger logger)
+                           std::unique_ptr<QuicTlsCredentials> tls, QuicService& service,
+                           Logger logger)
     : executor_(executor),
       settings_(settings),
       tls_(std::move(tls)),
-      registrations_(std::move(registrations)),
-      host_(host),
+      service_(service),
       logger_(std::move(logger)),
       socket_(executor),
       connections_group_(executor, logger_, "quic listener"),
@@ -62,6 +51,7 @@ Result<udp::endpoint> QuicListener::listen(const udp::endpoint& endpoint) {
   error_code ignored;
   socket_.set_option(asio::socket_base::receive_buffer_size(kSocketBuffer), ignored);
   socket_.set_option(asio::socket_base::send_buffer_size(kSocketBuffer), ignored);
+  enable_gro(socket_, offload_);
   local_ = socket_.local_endpoint(ec);
   if (ec) return fail(ec);
   return local_;
@@ -76,10 +66,13 @@ Task<void> QuicListener::receive_loop() {
     if (ec) break;
     // A bounded batch, then let the connections write (their flush loops).
     for (int i = 0; i < 256; ++i) {
-      const std::size_t n = socket_.receive_from(asio::buffer(buffer), from, 0, ec);
+      std::size_t segment = 0;
+      const std::size_t n = receive_datagrams(socket_, buffer, &from, segment, ec);
       if (ec == asio::error::would_block) break;
-      if (ec) continue;  // an ICMP error reported on the socket; nothing to do
-      dispatch(from, {buffer.data(), n});
+      if (ec || n == 0) continue;  // an ICMP error reported on the socket; nothing to do
+      for (std::size_t at = 0; at < n; at += segment) {
+        dispatch(from, {buffer.data() + at, std::min(segment, n - at)});
+      }
     }
   }
 }
@@ -110,9 +103,6 @@ void QuicListener::dispatch(const udp::endpoint& from, std::span<const std::uint
 void QuicListener::accept(const udp::endpoint& from, std::span<const std::uint8_t> datagram,
                           const ngtcp2_pkt_hd& hd) {
   if (connections_ >= settings_.max_connections) return;
-  AgentPeer peer;
-  peer.peer = text_of(from);
-  peer.source = source_key(from.address());
   ngtcp2_cid original{};
   const ngtcp2_cid* original_dcid = nullptr;
   if (settings_.retry) {
@@ -129,13 +119,13 @@ void QuicListener::accept(const udp::endpoint& from, std::span<const std::uint8_
     }
     original_dcid = &original;
   }
-  // Counted and logged by the host; a flood costs a lookup, not a handshake.
-  if (!host_.allow_handshake(peer.source, peer.peer)) return;
+  // Counted and logged by the service; a flood costs a lookup, not a handshake.
+  if (!service_.allow_connection(from)) return;
   auto session = tls_->server_session();
   if (!session) return;
   auto connection = QuicConnection::accept(
-      executor_, settings_.engine, std::move(*session), {local_, from}, hd, original_dcid, secret_,
-      *this,
+      executor_, settings_.side, settings_.engine, std::move(*session), {local_, from}, hd,
+      original_dcid, secret_, *this,
       [this](QuicConnection& routed, const ngtcp2_cid& cid, bool added) {
         route(cid, &routed, added);
       },
@@ -145,7 +135,7 @@ void QuicListener::accept(const udp::endpoint& from, std::span<const std::uint8_
   (*connection)->add_connection_id_alias(hd.dcid);
   (*connection)->receive({local_, from}, datagram);
   ++connections_;
-  connections_group_.spawn(serve(std::move(*connection), std::move(peer)));
+  connections_group_.spawn(serve(std::move(*connection), from));
 }
 
 void QuicListener::route(const ngtcp2_cid& cid, QuicConnection* connection, bool added) {
@@ -172,7 +162,7 @@ void QuicListener::send_retry(const udp::endpoint& to, const ngtcp2_pkt_hd& hd) 
       ngtcp2_crypto_write_retry(packet.data(), packet.size(), hd.version, &hd.scid, &scid, &hd.dcid,
                                 token.data(), static_cast<std::size_t>(token_length));
   if (n <= 0) return;
-  send({local_, to}, {packet.data(), static_cast<std::size_t>(n)});
+  send({local_, to}, {packet.data(), static_cast<std::size_t>(n)}, static_cast<std::size_t>(n));
   ++retries_sent_;
 }
 
@@ -185,80 +175,21 @@ void QuicListener::send_version_negotiation(const udp::endpoint& to,
   const ngtcp2_ssize n =
       ngtcp2_pkt_write_version_negotiation(packet.data(), packet.size(), unused, cid.scid,
                                            cid.scidlen, cid.dcid, cid.dcidlen, versions, 1);
-  if (n > 0) send({local_, to}, {packet.data(), static_cast<std::size_t>(n)});
-}
-
-void QuicListener::send(const UdpPath& path, std::span<const std::uint8_t> datagram) {
-  if (closed_) return;
-  error_code ec;
-  socket_.send_to(asio::buffer(datagram.data(), datagram.size()), path.remote, 0, ec);
-  // A full socket buffer drops the datagram: QUIC's loss recovery resends
-  // what it carried, as it would after a loss on the way.
-  if (ec) ++send_dropped_;
-}
-
-Task<void> QuicListener::serve(std::unique_ptr<QuicConnection> connection, AgentPeer peer) {
-  auto tunnel = co_await register_agent(*connection, peer);
-  if (tunnel) {
-    AcceptedSession accepted;
-    accepted.tunnel = std::move(*tunnel);
-    accepted.session = std::move(connection);
-    co_await host_.run_session(std::move(accepted));
-  } else {
-    co_await connection->run();
+  if (n > 0) {
+    send({local_, to}, {packet.data(), static_cast<std::size_t>(n)}, static_cast<std::size_t>(n));
   }
+}
+
+void QuicListener::send(const UdpPath& path, std::span<const std::uint8_t> data,
+                        std::size_t segment_size) {
+  if (closed_) return;
+  if (!send_datagrams(socket_, &path.remote, data, segment_size, offload_)) ++send_dropped_;
+}
+
+Task<void> QuicListener::serve(std::unique_ptr<QuicConnection> connection, udp::endpoint from) {
+  co_await service_.serve(std::move(connection), from);
   --connections_;
   connections_changed_.notify();
-}
-
-Task<std::optional<std::string>> QuicListener::register_agent(QuicConnection& connection,
-                                                              AgentPeer& peer) {
-  peer.deadline = Clock::now() + settings_.engine.handshake_timeout;
-  if (!co_await connection.handshake(peer.deadline)) {
-    logger_->info("agent {} QUIC handshake failed: {}", peer.peer,
-                  connection.engine().end_reason() ? connection.engine().end_reason().message()
-                                                   : "timed out");
-    connection.close(Error::timeout);
-    co_return std::nullopt;
-  }
-  peer.cert_names = verified_peer_names(connection.engine().tls());
-  const std::string alpn = negotiated_alpn(connection.engine().tls());
-  const QuicRegistration* protocol = nullptr;
-  for (const auto& registration : registrations_) {
-    if (registration->alpn() == alpn) protocol = registration.get();
-  }
-  if (protocol == nullptr) {  // GnuTLS refuses other ALPNs; defensive
-    connection.close(Error::protocol_error);
-    co_return std::nullopt;
-  }
-  auto bytes = co_await connection.read_registration(
-      peer.deadline, kMaxRegistrationBytes,
-      [protocol](std::string_view so_far) { return protocol->complete(so_far); });
-  if (!bytes) {
-    logger_->info("agent {} sent no {} registration: {}", peer.peer, protocol->name(),
-                  bytes.error().message());
-    connection.close(Error::bad_request);
-    co_return std::nullopt;
-  }
-  const ParsedClaim claim = protocol->parse(*bytes, peer);
-  const auto grant = co_await host_.admission().admit(peer, protocol->name(), claim);
-  if (!grant) {
-    const QuicRefusal refusal = protocol->refused(grant.error());
-    if (!refusal.answer.empty()) {
-      // The agent closes once it read the answer; the edge does after a moment.
-      if (connection.send_registration(refusal.answer, true)) {
-        co_await connection.wait_closed(Clock::now() + kRefusalLinger);
-      }
-    }
-    connection.close_with(refusal.close_code, refusal.close_reason);
-    co_return std::nullopt;
-  }
-  if (!connection.send_registration(protocol->accepted(*grant), true)) co_return std::nullopt;
-  SessionIdentity identity = claim->identity;
-  identity.peer_address = peer.peer;
-  identity.tunnel = grant->tunnel;
-  connection.set_identity(std::move(identity));
-  co_return grant->tunnel;
 }
 
 Task<void> QuicListener::close() {

@@ -148,7 +148,7 @@ void parse_basic(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
 void parse_quic(ParseContext& ctx, const Field& field, AgentConfig& out) {
   MapReader map(ctx, field,
                 {"idle_timeout", "keep_alive", "handshake_timeout", "max_streams", "windows",
-                 "fallback_after", "probe_interval"});
+                 "congestion_control", "fallback_after", "probe_interval"});
   read_quic_settings(ctx, map, out.quic);
   if (auto f = map.find("fallback_after")) {
     out.auto_transport.fallback_after = read_duration(ctx, *f);

@@ -53,7 +53,7 @@ QuicListenerConfig parse_agents_quic(ParseContext& ctx, const Field& field,
                                      const FlowWindows& windows) {
   MapReader map(ctx, field,
                 {"listen", "idle_timeout", "keep_alive", "handshake_timeout", "max_streams",
-                 "windows", "retry", "max_connections"});
+                 "windows", "congestion_control", "retry", "max_connections"});
   QuicListenerConfig out;
   out.listen = read_listen_address(ctx, map.require("listen"));
   out.settings.windows = windows;

@@ -15,6 +15,12 @@
 
 namespace dialback {
 
+// The congestion controller of the data a QUIC end sends (ngtcp2's).
+// bbr2: paces by the measured bandwidth and RTT and does not take every
+// loss for congestion, so a lossy path keeps most of its throughput.
+// cubic: loss-based, backs off on every loss (RFC 9438).
+enum class CongestionControl { bbr2, cubic };
+
 struct QuicSettings {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};  // QUIC max_idle_timeout
   // PING when the connection was silent this long; 0 = off.
@@ -28,6 +34,7 @@ struct QuicSettings {
   // and initial_max_data). The loaders default them to the HTTP/2 windows of
   // the same side (agents.stream_window/connection_window, or the agent's).
   FlowWindows windows;
+  CongestionControl congestion_control = CongestionControl::bbr2;
 
   friend bool operator==(const QuicSettings&, const QuicSettings&) = default;
 };

@@ -170,6 +170,17 @@ void read_quic_settings(ParseContext& ctx, const MapReader& map, QuicSettings& o
     const MapReader windows(ctx, *f, {"stream_window", "connection_window"});
     read_flow_windows(ctx, windows, out.windows);
   }
+  if (auto f = map.find("congestion_control")) {
+    const std::string word = read_string(ctx, *f);
+    if (word == "bbr2") {
+      out.congestion_control = CongestionControl::bbr2;
+    } else if (word == "cubic") {
+      out.congestion_control = CongestionControl::cubic;
+    } else {
+      ctx.fail(f->line, f->key,
+               "unknown congestion control \"" + word + "\": expected bbr2 or cubic");
+    }
+  }
 }
 
 }  // namespace dialback::config_detail

@@ -1,17 +1,36 @@
 // The QUIC transports beyond the transport matrix (which runs every
 // scenario over `h3` too): `transport: auto` falling back to h2 when UDP
-// is blocked, Reverst's registration (`transport: reverst`) by tunnel
-// group, with its credentials and its refusals, and the edge's Retry.
+// is blocked and moving back to QUIC once it passes again, Reverst's
+// registration (`transport: reverst`) by tunnel group, with its
+// credentials and its refusals, and the edge's Retry.
 #include "tunnel_fixture.hpp"
 
 #include <algorithm>
 
 #include "transport/quic/quic_engine.hpp"
+#include "udp_gate.hpp"
 
 namespace dialback::test {
 namespace {
 
-class QuicTest : public TunnelFixture {};
+class QuicTest : public TunnelFixture {
+ protected:
+  // A gate in front of the edge's QUIC listener (after start_edge()).
+  UdpGate& gate() {
+    gate_ = std::make_unique<UdpGate>(executor_, edge_->agent_quic_endpoint());
+    gate_port_ = gate_->start().port();
+    return *gate_;
+  }
+  void TearDown() override {
+    if (gate_) {
+      gate_->stop();
+      EXPECT_TRUE(run_until([&] { return gate_->idle(); }));
+    }
+    TunnelFixture::TearDown();
+  }
+  std::unique_ptr<UdpGate> gate_;
+  std::uint16_t gate_port_ = 0;
+};
 
 // A UDP port nothing listens on: datagrams to it are refused (ICMP) or lost.
 std::uint16_t closed_udp_port(asio::any_io_executor executor) {
@@ -56,6 +75,27 @@ TEST_F(QuicTest, AutoFallsBackToH2WhenUdpIsBlocked) {
             << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
   auto hello = run(fetch_get(public_endpoint(), "/hello"));
   EXPECT_EQ(hello.status(), 200);
+}
+
+TEST_F(QuicTest, AutoMovesBackToQuicOnceUdpPasses) {
+  start_edge();
+  UdpGate& udp = gate();  // closed: UDP blocked
+  start_agent({.transport = AgentTransport::automatic,
+               .quic_port = gate_port_,
+               .auto_transport = {.fallback_after = 300ms, .probe_interval = 1s}});
+  ASSERT_TRUE(wait_ready(1));
+  EXPECT_EQ(edge_->quic_stats().connections, 0u) << "UDP is blocked: the session runs over h2";
+  ASSERT_TRUE(run_until([&] { return udp.dropped() > 0; })) << "QUIC was never tried";
+  udp.set_open(true);
+  // The next probe (within probe_interval) completes a handshake; the h2
+  // session drains and the slot's replacement dials QUIC.
+  ASSERT_TRUE(run_until(
+      [&] { return edge_->quic_stats().connections == 1 && edge_->session_count(kTunnel) == 1; },
+      8s));
+  auto hello = run(fetch_get(public_endpoint(), "/hello"));
+  ASSERT_FALSE(hello.ec) << hello.ec.message();
+  EXPECT_EQ(hello.status(), 200);
+  EXPECT_EQ(edge_->quic_stats().connections, 1u) << "served over QUIC";
 }
 
 TEST_F(QuicTest, ReverstAgentRegistersByTunnelGroup) {

@@ -245,6 +245,7 @@ TEST(AgentConfig, QuicSectionDefaults) {
   EXPECT_EQ(loaded->quic.handshake_timeout, 10s);
   EXPECT_EQ(loaded->quic.max_streams, 1000u);
   EXPECT_EQ(loaded->quic.windows, loaded->windows);
+  EXPECT_EQ(loaded->quic.congestion_control, CongestionControl::bbr2);
   EXPECT_EQ(loaded->auto_transport.fallback_after, 3s);
   EXPECT_EQ(loaded->auto_transport.probe_interval, 5min);
 }
@@ -258,6 +259,7 @@ TEST(AgentConfig, QuicSectionKeys) {
           "  handshake_timeout: 5s\n"
           "  max_streams: 1000000\n"
           "  windows: {stream_window: 65535, connection_window: 1MiB}\n"
+          "  congestion_control: cubic\n"
           "  fallback_after: 500ms\n"
           "  probe_interval: 1m\n",
       "agent.yaml");
@@ -267,6 +269,7 @@ TEST(AgentConfig, QuicSectionKeys) {
   EXPECT_EQ(loaded->quic.handshake_timeout, 5s);
   EXPECT_EQ(loaded->quic.max_streams, 1'000'000u);
   EXPECT_EQ(loaded->quic.windows, (FlowWindows{65535, 1u << 20}));
+  EXPECT_EQ(loaded->quic.congestion_control, CongestionControl::cubic);
   EXPECT_EQ(loaded->auto_transport, (AutoTransportConfig{500ms, 1min}));
   EXPECT_EQ(loaded->windows, FlowWindows{});  // the HTTP/2 windows are not touched
 }

@@ -666,6 +666,7 @@ TEST(EdgeConfig, QuicListenerDefaults) {
   EXPECT_EQ(quic.settings.handshake_timeout, 10s);
   EXPECT_EQ(quic.settings.max_streams, 1000u);
   EXPECT_EQ(quic.settings.windows, loaded->agents.windows);
+  EXPECT_EQ(quic.settings.congestion_control, CongestionControl::bbr2);
   EXPECT_FALSE(quic.retry);
   EXPECT_EQ(quic.max_connections, 10000u);
 }
@@ -681,6 +682,7 @@ TEST(EdgeConfig, QuicListenerKeys) {
              "    handshake_timeout: 3s\n"
              "    max_streams: 250\n"
              "    windows: {stream_window: 1MiB, connection_window: 4MiB}\n"
+             "    congestion_control: cubic\n"
              "    retry: true\n"
              "    max_connections: 1\n"),
       "edge.yaml");
@@ -693,6 +695,7 @@ TEST(EdgeConfig, QuicListenerKeys) {
   EXPECT_EQ(quic.settings.handshake_timeout, 3s);
   EXPECT_EQ(quic.settings.max_streams, 250u);
   EXPECT_EQ(quic.settings.windows, (FlowWindows{1u << 20, 4u << 20}));
+  EXPECT_EQ(quic.settings.congestion_control, CongestionControl::cubic);
   EXPECT_TRUE(quic.retry);
   EXPECT_EQ(quic.max_connections, 1u);
 }
@@ -846,6 +849,9 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"QuicRetryNotABool", "  key: edge.key\n",
                     "  key: edge.key\n  quic: {listen: \":1\", retry: yes}\n", 4,
                     "agents.quic.retry", "expected true or false"},
+        InvalidCase{"QuicUnknownCongestionControl", "  key: edge.key\n",
+                    "  key: edge.key\n  quic: {listen: \":1\", congestion_control: vegas}\n", 4,
+                    "agents.quic.congestion_control", "expected bbr2 or cubic"},
         InvalidCase{"QuicZeroMaxConnections", "  key: edge.key\n",
                     "  key: edge.key\n  quic: {listen: \":1\", max_connections: 0}\n", 4,
                     "agents.quic.max_connections", "must be at least 1"},

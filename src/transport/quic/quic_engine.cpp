@@ -91,6 +91,7 @@ QuicEngineSettings engine_settings(const QuicSettings& config) {
   settings.max_streams = config.max_streams;
   settings.stream_window = config.windows.stream;
   settings.connection_window = config.windows.connection;
+  settings.congestion_control = config.congestion_control;
   return settings;
 }
 
@@ -484,7 +485,8 @@ ngtcp2_settings quic_settings(const QuicEngineSettings& s, Clock::time_point now
       std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
   settings.handshake_timeout = static_cast<ngtcp2_duration>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(s.handshake_timeout).count());
-  settings.cc_algo = NGTCP2_CC_ALGO_CUBIC;
+  settings.cc_algo =
+      s.congestion_control == CongestionControl::cubic ? NGTCP2_CC_ALGO_CUBIC : NGTCP2_CC_ALGO_BBR2;
   if (std::getenv("DIALBACK_QUIC_DEBUG") != nullptr) settings.log_printf = debug_log;
   return settings;
 }

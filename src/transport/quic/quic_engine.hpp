@@ -62,6 +62,7 @@ struct QuicEngineSettings {
   // A writer waits once this many bytes of its body wait to be sent.
   std::size_t stream_send_buffer = 256u << 10;
   std::size_t max_header_bytes = 64u << 10;  // a larger header block fails its stream
+  CongestionControl congestion_control = CongestionControl::bbr2;  // of what we send
 };
 
 // The engine settings of a config section (agents.quic, the agent's quic).

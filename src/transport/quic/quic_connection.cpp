@@ -84,7 +84,7 @@ void QuicConnection::on_output_ready() {
 }
 
 void QuicConnection::flush() {
-  if (!buffer_) buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(kMaxSegmentBytes);
+  const std::span<std::uint8_t> buffer = sender_.run_buffer();
   // Datagrams of one size on one path go out together (GSO); a shorter
   // one ends such a run, a larger one or another path starts the next.
   UdpPath path;
@@ -93,21 +93,21 @@ void QuicConnection::flush() {
   std::size_t run_count = 0;
   std::size_t segment = 0;
   auto send_run = [&] {
-    if (run_bytes > 0) sender_.send(run_path, {buffer_.get(), run_bytes}, segment);
+    if (run_bytes > 0) sender_.send(run_path, buffer.first(run_bytes), segment);
     run_bytes = 0;
     run_count = 0;
   };
   const auto now = Clock::now();
   for (int i = 0; i < kFlushBatch; ++i) {
-    if (kMaxSegmentBytes - run_bytes < QuicEngine::kMaxDatagram) send_run();
-    std::uint8_t* at = buffer_.get() + run_bytes;
+    if (buffer.size() - run_bytes < QuicEngine::kMaxDatagram) send_run();
+    std::uint8_t* at = buffer.data() + run_bytes;
     const std::size_t n = engine_->write_datagram({at, QuicEngine::kMaxDatagram}, path, now);
     if (n == 0) break;
     bytes_out_ += n;
     if (run_bytes > 0 &&
         (n > segment || path.remote != run_path.remote || path.local != run_path.local)) {
       send_run();
-      std::memmove(buffer_.get(), at, n);
+      std::memmove(buffer.data(), at, n);
     }
     if (run_bytes == 0) {
       run_path = path;

@@ -38,6 +38,9 @@ class DatagramSender {
   // shorter), all on `path` (one GSO send where the socket can).
   virtual void send(const UdpPath& path, std::span<const std::uint8_t> data,
                     std::size_t segment_size) = 0;
+  // Where a connection writes a run of datagrams before send(): shared by
+  // the sender's connections (a flush never suspends), kMaxSegmentBytes.
+  virtual std::span<std::uint8_t> run_buffer() = 0;
 
  protected:
   ~DatagramSender() = default;
@@ -138,7 +141,6 @@ class QuicConnection final : public TunnelSession, private QuicObserver {
   bool registration_ended_ = false;
   bool output_pending_ = false;
   int drains_running_ = 0;
-  std::unique_ptr<std::uint8_t[]> buffer_;                      // a run of datagrams being written
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with us
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/async_event.hpp"
 #include "core/logging.hpp"
@@ -76,6 +77,7 @@ class QuicListener final : private DatagramSender {
   // DatagramSender
   void send(const UdpPath& path, std::span<const std::uint8_t> data,
             std::size_t segment_size) override;
+  std::span<std::uint8_t> run_buffer() override { return run_buffer_; }
 
   asio::any_io_executor executor_;
   QuicListenerSettings settings_;
@@ -85,6 +87,7 @@ class QuicListener final : private DatagramSender {
   udp::socket socket_;
   udp::endpoint local_;
   UdpOffload offload_;
+  std::vector<std::uint8_t> run_buffer_ = std::vector<std::uint8_t>(kMaxSegmentBytes);
   // Keys Retry tokens and stateless-reset tokens; fresh per process.
   std::array<std::uint8_t, 32> secret_{};
   std::unordered_map<std::string, QuicConnection*> by_connection_id_;

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <memory>
-#include <vector>
 
 #include "core/task_group.hpp"
 #include "transport/quic/quic_connection.hpp"
@@ -43,13 +42,11 @@ class QuicClient final : public Session, private DatagramSender {
   // DatagramSender
   void send(const UdpPath& path, std::span<const std::uint8_t> data,
             std::size_t segment_size) override;
-  std::span<std::uint8_t> run_buffer() override { return run_buffer_; }
 
   asio::any_io_executor executor_;
   Logger logger_;
   udp::socket socket_;
   UdpOffload offload_;
-  std::vector<std::uint8_t> run_buffer_ = std::vector<std::uint8_t>(kMaxSegmentBytes);
   udp::endpoint local_;
   udp::endpoint edge_;
   std::unique_ptr<QuicConnection> connection_;

@@ -1,5 +1,6 @@
 #include "transport/quic/quic_connection.hpp"
 
+#include <array>
 #include <cstring>
 
 #include "transport/quic/h3_stream_handle.hpp"
@@ -84,7 +85,9 @@ void QuicConnection::on_output_ready() {
 }
 
 void QuicConnection::flush() {
-  const std::span<std::uint8_t> buffer = sender_.run_buffer();
+  // On the thread's stack: a flush never suspends, and a buffer per
+  // connection would cost every idle session 64 KB.
+  std::array<std::uint8_t, kMaxSegmentBytes> buffer;
   // Datagrams of one size on one path go out together (GSO); a shorter
   // one ends such a run, a larger one or another path starts the next.
   UdpPath path;
@@ -93,7 +96,7 @@ void QuicConnection::flush() {
   std::size_t run_count = 0;
   std::size_t segment = 0;
   auto send_run = [&] {
-    if (run_bytes > 0) sender_.send(run_path, buffer.first(run_bytes), segment);
+    if (run_bytes > 0) sender_.send(run_path, {buffer.data(), run_bytes}, segment);
     run_bytes = 0;
     run_count = 0;
   };

@@ -38,9 +38,6 @@ class DatagramSender {
   // shorter), all on `path` (one GSO send where the socket can).
   virtual void send(const UdpPath& path, std::span<const std::uint8_t> data,
                     std::size_t segment_size) = 0;
-  // Where a connection writes a run of datagrams before send(): shared by
-  // the sender's connections (a flush never suspends), kMaxSegmentBytes.
-  virtual std::span<std::uint8_t> run_buffer() = 0;
 
  protected:
   ~DatagramSender() = default;

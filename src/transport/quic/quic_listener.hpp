@@ -77,7 +77,6 @@ class QuicListener final : private DatagramSender {
   // DatagramSender
   void send(const UdpPath& path, std::span<const std::uint8_t> data,
             std::size_t segment_size) override;
-  std::span<std::uint8_t> run_buffer() override { return run_buffer_; }
 
   asio::any_io_executor executor_;
   QuicListenerSettings settings_;
@@ -87,7 +86,6 @@ class QuicListener final : private DatagramSender {
   udp::socket socket_;
   udp::endpoint local_;
   UdpOffload offload_;
-  std::vector<std::uint8_t> run_buffer_ = std::vector<std::uint8_t>(kMaxSegmentBytes);
   // Keys Retry tokens and stateless-reset tokens; fresh per process.
   std::array<std::uint8_t, 32> secret_{};
   std::unordered_map<std::string, QuicConnection*> by_connection_id_;

@@ -46,6 +46,8 @@ wait_exit() {
 # AGENT_ARGs (logs in edge.log and agent.log) and sets PUBLIC_PORT and
 # HTTPS_PORT. Readiness is the caller's.
 # Optional: PUBLIC_H3=1 adds public HTTP/3 on the UDP port HTTPS_PORT;
+# EDGE_EDGE_YAML adds keys to the edge's `edge` mapping (e.g.
+# "drain_timeout: 3s");
 # EDGE_PUBLIC_YAML adds keys to the edge's `public` mapping (flow
 # style, e.g. "request_timeout: 10m"); EDGE_AGENTS_YAML adds keys to the
 # edge's `agents` mapping (e.g. "quic: {listen: 127.0.0.1:PORT}");
@@ -61,7 +63,7 @@ start_tunnel() {
   token=$("$DIALBACK" token new)
   agents_port=$(free_port); PUBLIC_PORT=$(free_port); HTTPS_PORT=$(free_port)
   cat >edge.yaml <<YAML
-edge: {id: edge-test}
+edge: {id: edge-test${EDGE_EDGE_YAML:+, $EDGE_EDGE_YAML}}
 agents: {listen: 127.0.0.1:$agents_port, cert: pki/edge.crt, key: pki/edge.key${EDGE_AGENTS_YAML:+, $EDGE_AGENTS_YAML}}
 public: {http: 127.0.0.1:$PUBLIC_PORT, https: {listen: 127.0.0.1:$HTTPS_PORT, cert: pki/edge.crt, key: pki/edge.key}${PUBLIC_H3:+, h3: {listen: 127.0.0.1:$HTTPS_PORT\}}${EDGE_PUBLIC_YAML:+, $EDGE_PUBLIC_YAML}}
 tunnels:

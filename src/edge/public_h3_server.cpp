@@ -40,11 +40,7 @@ PublicH3Server::PublicH3Server(asio::any_io_executor executor,
 void PublicH3Server::stop(Clock::time_point deadline) {
   stopping_ = true;
   listener_.stop_accepting();
-  for (const Open& open : open_) open.tasks->spawn(drain(*open.connection, deadline));
-}
-
-Task<void> PublicH3Server::drain(quic::QuicConnection& connection, Clock::time_point deadline) {
-  co_await connection.drain(deadline);
+  for (const Open& open : open_) open.tasks->spawn(open.connection->drain(deadline));
 }
 
 Task<void> PublicH3Server::serve(std::unique_ptr<quic::QuicConnection> connection,
@@ -65,7 +61,7 @@ Task<void> PublicH3Server::serve(std::unique_ptr<quic::QuicConnection> connectio
     tasks.spawn(streams.forward(std::move(stream)));
   });
   auto self = open_.insert(open_.end(), Open{connection.get(), &tasks});
-  if (stopping_) tasks.spawn(drain(*connection, Clock::now()));
+  if (stopping_) tasks.spawn(connection->drain(Clock::now()));
   const auto reason = co_await connection->run();
   open_.erase(self);
   logger_->debug("public h3 client {}: connection ended: {}", peer.ip, reason.message());

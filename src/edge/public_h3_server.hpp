@@ -52,9 +52,6 @@ class PublicH3Server final : private quic::QuicService {
   Task<void> serve(std::unique_ptr<quic::QuicConnection> connection,
                    quic::udp::endpoint from) override;
 
-  static Task<void> drain(quic::QuicConnection& connection,
-                          std::chrono::steady_clock::time_point deadline);
-
   asio::any_io_executor executor_;
   RequestForwarder& forwarder_;
   ConnectionSlots& slots_;

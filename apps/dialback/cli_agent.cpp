@@ -5,7 +5,9 @@
 // that order. HTTP Basic instead: --user (or `user:`) with the password from
 // --password-file, the file's password_file, or DIALBACK_PASSWORD, in that
 // order. A credential flag replaces the file's credential of the other kind.
+// The proxy: --proxy, the file's `proxy:`, or HTTPS_PROXY (with NO_PROXY).
 #include <cstdlib>
+#include <optional>
 #include <vector>
 
 #include "agent/agent.hpp"
@@ -40,6 +42,7 @@ struct AgentArgs {
   std::vector<std::string> routes;  // --route PREFIX=URL, repeatable
   bool upstream_h2c = false;        // --upstream-h2c
   std::string host_rewrite;         // --host-rewrite
+  std::optional<std::string> proxy;  // --proxy URL; "": none
   LogFlags log;
 };
 
@@ -238,6 +241,42 @@ tl::expected<void, ConfigError> apply_credential_flags(const AgentArgs& args, Ag
   return {};
 }
 
+// The proxy: --proxy, else the file's `proxy:`, else the environment as
+// curl reads it for https:// (https_proxy, HTTPS_PROXY, all_proxy,
+// ALL_PROXY); an empty value means none. NO_PROXY (or no_proxy) always
+// comes from the environment.
+tl::expected<void, ConfigError> apply_proxy_settings(const AgentArgs& args, AgentConfig& config) {
+  AgentProxyConfig& proxy = config.proxy;
+  std::optional<std::string> text;
+  if (args.proxy) {
+    proxy.source = "--proxy";
+    text = *args.proxy;
+  } else if (proxy.source.empty()) {
+    for (const char* name : {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
+      if (const char* value = std::getenv(name); value != nullptr) {
+        proxy.source = name;
+        text = value;
+        break;
+      }
+    }
+  }
+  if (text) {
+    proxy.url.reset();
+    if (!text->empty()) {
+      auto url = parse_proxy_url(*text);
+      if (!url) return tl::unexpected(ConfigError{"", 0, proxy.source, url.error()});
+      proxy.url = std::move(*url);
+    }
+  }
+  for (const char* name : {"no_proxy", "NO_PROXY"}) {
+    if (const char* value = std::getenv(name); value != nullptr) {
+      proxy.no_proxy = value;
+      break;
+    }
+  }
+  return {};
+}
+
 // The effective config: the file (if any) with every given flag applied over it.
 tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   AgentConfig config;
@@ -273,6 +312,9 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   if (auto conflict = apply_address_identities(config, edge_key)) return tl::unexpected(std::move(*conflict));
   if (auto applied = apply_route_flags(args, config); !applied) return tl::unexpected(applied.error());
   if (auto applied = apply_credential_flags(args, config); !applied) {
+    return tl::unexpected(applied.error());
+  }
+  if (auto applied = apply_proxy_settings(args, config); !applied) {
     return tl::unexpected(applied.error());
   }
   if (config.tunnel.empty()) return flag_error("--tunnel", "required (or `tunnel:` in --config)");
@@ -369,6 +411,9 @@ Command add_agent_command(CLI::App& app) {
                   "HTTP/1.1 is used)");
   agent->add_option("--host-rewrite", args->host_rewrite,
                     "Host header sent to the URL's service (default: the public Host)");
+  agent->add_option("--proxy", args->proxy,
+                    "HTTP proxy for the TCP transports, http://[user:password@]host[:port] "
+                    "(default: env HTTPS_PROXY; NO_PROXY is honoured); \"\" for none");
   args->log.add_to(*agent);
   return {agent, [args] { return run_agent(*args); }};
 }

@@ -8,6 +8,7 @@
 #include "agent/make_upstream.hpp"
 #include "agent/upstream_router.hpp"
 #include "auth/authorization_header.hpp"
+#include "config/no_proxy_list.hpp"
 #include "transport/envoy/envoy_dialer.hpp"
 #include "transport/h2/registration_dialer.hpp"
 #include "transport/quic/h3_dialer.hpp"
@@ -144,12 +145,42 @@ tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& 
     if (!tls) return tl::unexpected(tls.error().message());
     tls_.emplace(std::move(*tls));
   }
+  choose_proxies();
   for (std::size_t i = 0; i < config_.edges.size(); ++i) {
     for (int slot = 0; slot < config_.edges[i].connections; ++slot) {
       tasks_.spawn(run_slot(i));
     }
   }
   return {};
+}
+
+void Agent::choose_proxies() {
+  const AgentProxyConfig& proxy = config_.proxy;
+  const NoProxyList no_proxy = NoProxyList::parse(proxy.no_proxy);
+  edge_proxies_.clear();
+  for (const EdgeTargetConfig& edge : config_.edges) {
+    const std::string where = edge.host + ":" + std::to_string(edge.port);
+    if (!proxy.url || no_proxy.matches(edge.host)) {
+      if (proxy.url) logger_->info("edge {}: dialed directly (NO_PROXY)", where);
+      edge_proxies_.emplace_back();
+      continue;
+    }
+    switch (edge.transport) {
+      case AgentTransport::h3:
+      case AgentTransport::reverst:
+        logger_->warn("edge {}: {} is QUIC (UDP) and cannot use the proxy {} ({})", where,
+                      to_string(edge.transport), proxy.url->display(), proxy.source);
+        break;
+      case AgentTransport::automatic:
+        logger_->info("edge {}: h3 dialed directly, h2 through the proxy {} ({})", where,
+                      proxy.url->display(), proxy.source);
+        break;
+      default:
+        logger_->info("edge {}: through the proxy {} ({})", where, proxy.url->display(),
+                      proxy.source);
+    }
+    edge_proxies_.push_back(proxy.url);
+  }
 }
 
 Task<void> Agent::wait_connected(std::size_t count) {
@@ -195,7 +226,7 @@ Task<void> Agent::run_slot(std::size_t edge_index) {
   while (!stopping_) {
     auto signal = std::make_shared<SlotSignal>(executor_);
     const auto started = Clock::now();
-    Attempt attempt = co_await open_session(edge, signal);
+    Attempt attempt = co_await open_session(edge_index, signal);
     if (attempt.fatal) {
       fatal(*attempt.fatal);
       co_return;
@@ -219,8 +250,9 @@ Task<void> Agent::run_slot(std::size_t edge_index) {
   }
 }
 
-Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
+Task<Agent::Attempt> Agent::open_session(std::size_t edge_index,
                                          std::shared_ptr<SlotSignal> signal) {
+  const EdgeTargetConfig& edge = config_.edges[edge_index];
   Attempt result;
   DialRequest request;
   request.executor = executor_;
@@ -242,6 +274,7 @@ Task<Agent::Attempt> Agent::open_session(const EdgeTargetConfig& edge,
   request.settings.windows = config_.windows;
   request.logger = logger_;
   request.pending = &dialing_;
+  if (const auto& proxy = edge_proxies_[edge_index]) request.proxy = &*proxy;
   request.on_stream = [this](std::unique_ptr<IncomingStream> stream) {
     serve_stream(std::move(stream));
   };

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <vector>
 
 #include "config/agent_config.hpp"
 #include "core/async_event.hpp"
@@ -65,13 +66,17 @@ class Agent {
   struct Attempt;
 
   Task<void> run_slot(std::size_t edge_index);
-  Task<Attempt> open_session(const EdgeTargetConfig& edge, std::shared_ptr<SlotSignal> signal);
+  Task<Attempt> open_session(std::size_t edge_index, std::shared_ptr<SlotSignal> signal);
+  // Chooses and logs each edge's proxy (edge_proxies_).
+  void choose_proxies();
   Task<void> run_session(std::unique_ptr<Session> session, std::shared_ptr<SlotSignal> signal);
   void serve_stream(std::unique_ptr<IncomingStream> stream);
   void fatal(const RegistrationRejection& rejection);
 
   asio::any_io_executor executor_;
   AgentConfig config_;
+  // Per edge of config_.edges: the proxy its TCP dials go through; nullopt: direct.
+  std::vector<std::optional<ProxyUrl>> edge_proxies_;
   Logger logger_;
   std::unique_ptr<class UpstreamRouter> router_;  // the default handler's state
   StreamHandler handler_;

@@ -15,6 +15,7 @@
 #include "config/config_error.hpp"
 #include "config/edge_address.hpp"
 #include "config/flow_windows.hpp"
+#include "config/proxy_url.hpp"
 #include "config/quic_settings.hpp"
 #include "config/upstream_url.hpp"
 
@@ -71,6 +72,18 @@ struct EdgeTargetConfig {
   const std::string& tls_name() const noexcept { return server_name.empty() ? host : server_name; }
 };
 
+// The HTTP proxy that the TCP transports (h2, rhttp, envoy) dial edges
+// through with CONNECT; QUIC is UDP and never uses it (docs/configuration.md,
+// "Proxies").
+struct AgentProxyConfig {
+  std::optional<ProxyUrl> url;  // nullopt: dial directly
+  // Where the setting came from, for logs and errors: "proxy" (the file),
+  // "--proxy", or the environment variable's name; empty: not set. Set
+  // with no url: proxying turned off explicitly (an empty value).
+  std::string source;
+  std::string no_proxy;  // hosts dialed directly (NoProxyList's syntax)
+};
+
 // One local service and the request paths it serves (docs/configuration.md,
 // "Agent routes"). The request path is passed on unchanged: the prefix is
 // not stripped (the upstream URL's base path is still prepended).
@@ -111,6 +124,7 @@ struct AgentConfig {
   // (quic.fallback_after, quic.probe_interval).
   QuicSettings quic;
   AutoTransportConfig auto_transport;
+  AgentProxyConfig proxy;
 };
 
 // Loads and validates an agent config file. Relative paths (token_file,

@@ -158,13 +158,23 @@ void parse_quic(ParseContext& ctx, const Field& field, AgentConfig& out) {
   }
 }
 
+// `proxy: URL`; an empty value turns proxying off (HTTPS_PROXY is then ignored).
+void parse_proxy(ParseContext& ctx, const Field& field, AgentProxyConfig& out) {
+  const std::string text = read_string(ctx, field);
+  out.source = field.key;
+  if (text.empty()) return;
+  auto url = parse_proxy_url(text);
+  if (!url) ctx.fail(field.line, field.key, url.error());
+  out.url = std::move(*url);
+}
+
 AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   MapReader map(
       ctx, root,
       {"agent", "tunnel", "token", "token_file", "user", "password_file", "ca", "cert", "key",
        "edges", "upstream", "routes", "upstream_connect_timeout", "upstream_response_timeout",
        "ping_interval", "ping_timeout", "drain_timeout", "stream_window", "connection_window",
-       "quic"});
+       "quic", "proxy"});
   AgentConfig out;
   out.agent.node = default_agent_node();
   if (auto f = map.find("agent")) parse_identity(ctx, *f, out.agent);
@@ -191,6 +201,7 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   read_flow_windows(ctx, map, out.windows);
   out.quic.windows = out.windows;
   if (auto f = map.find("quic")) parse_quic(ctx, *f, out);
+  if (auto f = map.find("proxy")) parse_proxy(ctx, *f, out.proxy);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "config/agent_config.hpp"
+#include "config/proxy_url.hpp"
 #include "core/logging.hpp"
 #include "transport/pending_dials.hpp"
 #include "transport/session_settings.hpp"
@@ -29,6 +30,8 @@ struct DialRequest {
   SessionSettings settings;
   Logger logger;
   PendingDials* pending = nullptr;  // closes this dial's socket on shutdown
+  // The HTTP proxy for this edge (TCP transports; QUIC ignores it); null: direct.
+  const ProxyUrl* proxy = nullptr;
   // Receives each stream the edge opens (called on the executor).
   std::function<void(std::unique_ptr<IncomingStream>)> on_stream;
   // Called once when the edge announces it drains (HTTP/2 GOAWAY).

@@ -1,5 +1,6 @@
 // The TCP + TLS dial that every TLS-based agent transport starts with:
-// resolve (no lookup for an IP literal), connect, verify the edge's
+// resolve (no lookup for an IP literal), connect (directly, or to an HTTP
+// proxy that opens a CONNECT tunnel to the edge), verify the edge's
 // certificate against the edge's TLS name, offer the transport's ALPN.
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <optional>
 
 #include "config/agent_config.hpp"
+#include "config/proxy_url.hpp"
 #include "core/byte_stream.hpp"
 #include "core/logging.hpp"
 #include "core/watchdog.hpp"
@@ -28,12 +30,14 @@ struct DialedTls {
   std::unique_ptr<ByteStream> into_stream();
 };
 
-// Dials `edge`; nullopt on failure (logged). The watchdog and the pending
+// Dials `edge`, through `proxy` unless it is null; nullopt on failure
+// (logged; a proxy's refusal names the proxy). The dial timeout covers the
+// proxy's CONNECT too. The watchdog and the pending
 // entry stay with the result: the caller's registration is bounded by the
 // same timeout and failed by the same shutdown. Release both before the
 // stream moves into a session.
 Task<std::optional<DialedTls>> dial_tls(asio::any_io_executor executor, asio::ssl::context& tls,
-                                        const EdgeTargetConfig& edge, AlpnSet alpn,
-                                        PendingDials* pending, const Logger& logger);
+                                        const EdgeTargetConfig& edge, const ProxyUrl* proxy,
+                                        AlpnSet alpn, PendingDials* pending, const Logger& logger);
 
 }  // namespace dialback

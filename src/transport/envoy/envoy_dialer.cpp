@@ -9,7 +9,7 @@ namespace dialback::envoy {
 
 Task<DialOutcome> EnvoyDialer::dial(const EdgeTargetConfig& edge, DialRequest request) {
   DialOutcome outcome;
-  auto dialed = co_await dial_tls(request.executor, *request.tls, edge,
+  auto dialed = co_await dial_tls(request.executor, *request.tls, edge, request.proxy,
                                   AlpnSet::h2_transport_client, request.pending, request.logger);
   if (!dialed) co_return outcome;
   TlsStream& tls = *dialed->tls;

@@ -301,7 +301,7 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
     if (!args.transport.empty()) {
       auto transport = parse_agent_transport(args.transport);
       if (!transport) {
-        return flag_error("--transport", "expected h2, rhttp, envoy, h3, auto or reverst");
+        return flag_error("--transport", "expected h2, rhttp, envoy, h3, auto, reverst or poll");
       }
       target.transport = *transport;
     }
@@ -399,7 +399,7 @@ Command add_agent_command(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   agent->add_option("--transport", args->transport,
                     "h2 (default; envoy for rc:// edges), rhttp, envoy, h3 (QUIC), auto (h3, "
-                    "else h2) or reverst; applies to every edge");
+                    "else h2), reverst or poll (HTTPS/1.1 long-poll); applies to every edge");
   agent->add_option("URL_OF_LOCAL_SERVICE,--upstream", args->upstream,
                     "the local service for every path, e.g. http://127.0.0.1:3000");
   agent->add_option("--route", args->routes,

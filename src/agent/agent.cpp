@@ -11,6 +11,7 @@
 #include "config/no_proxy_list.hpp"
 #include "transport/envoy/envoy_dialer.hpp"
 #include "transport/h2/registration_dialer.hpp"
+#include "transport/poll/poll_dialer.hpp"
 #include "transport/quic/h3_dialer.hpp"
 #include "transport/quic/h3_registration.hpp"
 #include "transport/reverst/reverst_handshake.hpp"
@@ -55,6 +56,7 @@ Agent::Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
   add_dialer(AgentTransport::h2, std::make_unique<h2::RegistrationDialer>());
   add_dialer(AgentTransport::rhttp, std::make_unique<rhttp::RhttpDialer>());
   add_dialer(AgentTransport::envoy, std::make_unique<envoy::EnvoyDialer>());
+  add_dialer(AgentTransport::poll, std::make_unique<poll::PollDialer>());
   if (!handler_) {
     const UpstreamTimeouts timeouts{config_.upstream_connect_timeout,
                                     config_.upstream_response_timeout};

@@ -24,10 +24,11 @@ namespace dialback {
 // How an agent session reaches the edge (docs/protocol.md §1; envoy: §9).
 // h3: QUIC to the edge's agents.quic listener. automatic (written "auto"):
 // h3, falling back to h2 (AutoTransportConfig). reverst: Reverst's protocol
-// over QUIC; the tunnel name is the Reverst tunnel group.
-enum class AgentTransport { h2, rhttp, envoy, h3, automatic, reverst };
+// over QUIC; the tunnel name is the Reverst tunnel group. poll: HTTPS/1.1
+// long-poll requests (§12), for networks where only those get through.
+enum class AgentTransport { h2, rhttp, envoy, h3, automatic, reverst, poll };
 
-// The config and CLI words: "h2", "rhttp", "envoy", "h3", "auto", "reverst".
+// The config and CLI words: "h2", "rhttp", "envoy", "h3", "auto", "reverst", "poll".
 std::string_view to_string(AgentTransport transport) noexcept;
 std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexcept;
 

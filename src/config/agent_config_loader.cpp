@@ -56,9 +56,9 @@ EdgeTargetConfig parse_edge_target(ParseContext& ctx, const Field& field) {
     const std::string text = read_string(ctx, *f);
     const auto transport = parse_agent_transport(text);
     if (!transport)
-      ctx.fail(
-          f->line, f->key,
-          "unknown transport \"" + text + "\": expected h2, rhttp, envoy, h3, auto or reverst");
+      ctx.fail(f->line, f->key,
+               "unknown transport \"" + text +
+                   "\": expected h2, rhttp, envoy, h3, auto, reverst or poll");
     out.transport = *transport;
   }
   if (auto f = map.find("server_name")) out.server_name = read_string(ctx, *f);
@@ -215,6 +215,7 @@ std::string_view to_string(AgentTransport transport) noexcept {
     case AgentTransport::h3: return "h3";
     case AgentTransport::automatic: return "auto";
     case AgentTransport::reverst: return "reverst";
+    case AgentTransport::poll: return "poll";
   }
   return "unknown";
 }
@@ -224,6 +225,7 @@ std::optional<AgentTransport> parse_agent_transport(std::string_view text) noexc
   if (text == "rhttp") return AgentTransport::rhttp;
   if (text == "envoy") return AgentTransport::envoy;
   if (text == "h3") return AgentTransport::h3;
+  if (text == "poll") return AgentTransport::poll;
   if (text == "auto") return AgentTransport::automatic;
   if (text == "reverst") return AgentTransport::reverst;
   return std::nullopt;

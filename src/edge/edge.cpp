@@ -3,6 +3,7 @@
 #include "tls/tls_context.hpp"
 #include "transport/envoy/envoy_acceptor.hpp"
 #include "transport/h2/registration_acceptor.hpp"
+#include "transport/poll/poll_acceptor.hpp"
 #include "transport/quic/h3_registration.hpp"
 #include "transport/reverst/reverst_handshake.hpp"
 #include "transport/rhttp/rhttp_acceptor.hpp"
@@ -78,9 +79,10 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   session.windows = config_.agents.windows;
   session.max_header_bytes = config_.agents.max_response_header_bytes;
   // First claim wins: rhttp takes the HTTP/2 preface, envoy its handshake
-  // request, h2 everything else.
+  // request, poll its requests, h2 everything else.
   agents_->add_acceptor(std::make_unique<rhttp::RhttpAcceptor>(session, logger_));
   agents_->add_acceptor(std::make_unique<envoy::EnvoyAcceptor>(session, logger_));
+  agents_->add_acceptor(std::make_unique<poll::PollAcceptor>(session, logger_));
   agents_->add_acceptor(std::make_unique<h2::RegistrationAcceptor>(session, logger_));
   auto bound = agents_->listen(*agent_ep);
   if (!bound) {

@@ -83,8 +83,8 @@ std::optional<std::string> parse_labels(std::string_view line,
 
 // The single value of an identity header, nullopt when absent; the rejection
 // message when repeated or invalid.
-tl::expected<std::optional<std::string>, std::string> identity_header(
-    const http::request<http::empty_body>& request, std::string_view name) {
+tl::expected<std::optional<std::string>, std::string> identity_header(const http::fields& request,
+                                                                      std::string_view name) {
   const auto count = request.count(name);
   if (count == 0) return std::nullopt;
   if (count > 1) return tl::unexpected("duplicate " + std::string(name) + " header");
@@ -95,12 +95,8 @@ tl::expected<std::optional<std::string>, std::string> identity_header(
 
 }  // namespace
 
-http::request<http::empty_body> build_registration_request(const RegistrationRequest& request) {
-  http::request<http::empty_body> out{http::verb::get, kRegistrationPath, 11};
+void set_registration_fields(http::fields& out, const RegistrationRequest& request) {
   out.set(http::field::host, request.host);
-  out.set(http::field::connection, "Upgrade");
-  out.set(http::field::upgrade, kUpgradeToken);
-  out.set(kHeaderAlpn, kRegistrationAlpn);
   if (request.authorization) out.set(http::field::authorization, *request.authorization);
   out.set(kHeaderTunnel, request.tunnel);
   out.set(kHeaderNode, request.node);
@@ -118,6 +114,14 @@ http::request<http::empty_body> build_registration_request(const RegistrationReq
   }
   if (!request.session_id.empty()) out.set(kHeaderSession, request.session_id);
   if (!request.user_agent.empty()) out.set(http::field::user_agent, request.user_agent);
+}
+
+http::request<http::empty_body> build_registration_request(const RegistrationRequest& request) {
+  http::request<http::empty_body> out{http::verb::get, kRegistrationPath, 11};
+  set_registration_fields(out, request);
+  out.set(http::field::connection, "Upgrade");
+  out.set(http::field::upgrade, kUpgradeToken);
+  out.set(kHeaderAlpn, kRegistrationAlpn);
   return out;
 }
 
@@ -130,9 +134,6 @@ tl::expected<RegistrationRequest, RegistrationRejection> parse_registration_requ
   }
   if (request.method() != http::verb::get) return reject("registration method must be GET");
   if (request.version() != 11) return reject("registration requires HTTP/1.1");
-  if (request.count(http::field::host) != 1 || request[http::field::host].empty()) {
-    return reject("exactly one non-empty Host header is required");
-  }
   if (!has_token(request, http::field::upgrade, kUpgradeToken)) {
     return reject("Upgrade header must offer ptth");
   }
@@ -140,7 +141,14 @@ tl::expected<RegistrationRequest, RegistrationRejection> parse_registration_requ
     return reject("Connection header must contain upgrade");
   }
   if (!alpn_offers_h2(request)) return reject("ALPN header must offer h2");
+  return parse_registration_fields(request);
+}
 
+tl::expected<RegistrationRequest, RegistrationRejection> parse_registration_fields(
+    const http::fields& request) {
+  if (request.count(http::field::host) != 1 || request[http::field::host].empty()) {
+    return reject("exactly one non-empty Host header is required");
+  }
   RegistrationRequest out;
   out.host = std::string(request[http::field::host]);
 

@@ -28,4 +28,12 @@ http::request<http::empty_body> build_registration_request(const RegistrationReq
 tl::expected<RegistrationRequest, RegistrationRejection> parse_registration_request(
     const http::request<http::empty_body>& request);
 
+// The fields every registration carries whatever its request line and
+// upgrade (the `poll` transport registers with a plain POST): Host,
+// Authorization, the identity headers, Dialback-Session and User-Agent.
+// Sets them on `out` / validates them as parse_registration_request does.
+void set_registration_fields(http::fields& out, const RegistrationRequest& request);
+tl::expected<RegistrationRequest, RegistrationRejection> parse_registration_fields(
+    const http::fields& request);
+
 }  // namespace dialback

@@ -26,6 +26,18 @@ TEST_P(FailureTest, ConnectionToAgentResetMidRequestIs502) {
   ASSERT_TRUE(run_until([&] { return upstream_->in_flight() == 1; }));
   const auto killed_at = Clock::now();
   proxy.kill_all();
+  if (GetParam() == AgentTransport::poll) {
+    // A poll session is not a connection: the agent redials through the
+    // relay and the request in flight completes.
+    ASSERT_TRUE(run_until([&] { return pending->has_value(); }, 8s)) << "public client hangs";
+    const HttpResult& result = **pending;
+    ASSERT_FALSE(result.ec) << result.ec.message();
+    EXPECT_EQ(result.status(), 200);
+    EXPECT_EQ(result.response.body(), "slow");
+    EXPECT_EQ(edge_->counters().requests_failed, 0u);
+    EXPECT_EQ(edge_->session_count(kTunnel), 1u);
+    return;
+  }
 
   ASSERT_TRUE(run_until([&] { return pending->has_value(); }, 3s)) << "public client hangs";
   const HttpResult& result = **pending;

@@ -172,7 +172,7 @@ class TransportMatrix : public TunnelFixture, public ::testing::WithParamInterfa
 
 inline auto AllTransports() {
   return ::testing::Values(AgentTransport::h2, AgentTransport::rhttp, AgentTransport::envoy,
-                           AgentTransport::h3);
+                           AgentTransport::h3, AgentTransport::poll);
 }
 
 inline std::string TransportName(const ::testing::TestParamInfo<AgentTransport>& info) {

@@ -200,6 +200,7 @@ TEST(AgentConfig, EveryTransportWordParsesAndPrints) {
       {"h2", AgentTransport::h2},          {"rhttp", AgentTransport::rhttp},
       {"envoy", AgentTransport::envoy},    {"h3", AgentTransport::h3},
       {"auto", AgentTransport::automatic}, {"reverst", AgentTransport::reverst},
+      {"poll", AgentTransport::poll},
   };
   for (const auto& [word, transport] : words) {
     SCOPED_TRACE(word);
@@ -314,10 +315,11 @@ TEST(AgentConfig, QuicRulesOnValuesSetAfterLoading) {
 INSTANTIATE_TEST_SUITE_P(
     Quic, AgentConfigInvalid,
     testing::Values(
-        InvalidCase{
-            "TransportListsEveryWord", "  - address: edge.test:8443\n",
-            "  - address: edge.test:8443\n    transport: automatic\n", 5, "edges[0].transport",
-            "unknown transport \"automatic\": expected h2, rhttp, envoy, h3, auto or reverst"},
+        InvalidCase{"TransportListsEveryWord", "  - address: edge.test:8443\n",
+                    "  - address: edge.test:8443\n    transport: automatic\n", 5,
+                    "edges[0].transport",
+                    "unknown transport \"automatic\": expected h2, rhttp, envoy, h3, auto, reverst "
+                    "or poll"},
         InvalidCase{"QuicNotAMapping", "", "quic: on\n", 6, "quic", "expected a mapping"},
         InvalidCase{"QuicUnknownKey", "", "quic: {listen: \":443\"}\n", 6, "quic.listen",
                     "unknown key"},

@@ -13,7 +13,7 @@ want=$(sha256sum <site/blob | cut -d' ' -f1)
 head -c 700000 /dev/urandom >upload.bin
 want_upload="$(sha256sum <upload.bin | cut -d' ' -f1) 700000"
 service_port=$(free_port)
-/usr/bin/python3 "$HERE/public_h3_service.py" "$service_port" site 2>service.log &
+/usr/bin/python3 "$HERE/file_sha_service.py" "$service_port" site 2>service.log &
 PIDS+=($!)
 # drain_timeout: a lossy client below may exit before its last ACK or its
 # CONNECTION_CLOSE arrive; its connection then waits for it until the idle

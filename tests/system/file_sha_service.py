@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Local service of public_h3_test.sh.
+"""A local service for the system tests (public_h3_test.sh, poll_test.sh).
 
-  public_h3_service.py PORT DIR
+  file_sha_service.py PORT DIR
       GET /<name> answers the file DIR/<name> (404 when there is none);
       POST /<anything> answers "<sha256 hex> <length>" of the request body,
       which may come with Content-Length or chunked.

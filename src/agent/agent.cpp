@@ -119,7 +119,8 @@ tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& 
                std::make_unique<AutoTransportDialer>(
                    std::make_unique<quic::H3Dialer>(std::make_unique<quic::H3RegistrationClient>(),
                                                     std::move(*credentials), settings),
-                   std::make_unique<h2::RegistrationDialer>(), config_.auto_transport));
+                   std::make_unique<h2::RegistrationDialer>(), std::make_unique<poll::PollDialer>(),
+                   config_.auto_transport));
   }
   if (auto added = add_quic_dialer(AgentTransport::reverst,
                                    std::make_unique<reverst::ReverstRegistrationClient>());

@@ -7,18 +7,28 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// An h2 session that probes QUIC meanwhile (AutoTransportDialer).
+// Whether an h2 dial that yielded no session should make `auto` use poll:
+// it never reached the edge, or something in between answered (a 400 for
+// the upgrade a middlebox removed, or an answer that is not the edge's).
+bool worth_poll(const DialOutcome& outcome) {
+  if (!outcome.rejection) return true;
+  const auto& rejection = *outcome.rejection;
+  return rejection.status == 0 || rejection.status == 400 || rejection.code == "http_error";
+}
+
+// A session on a fallback transport that probes the better ones meanwhile
+// (AutoTransportDialer): `probe` answers which one works again, if any.
 class ProbingSession final : public Session {
  public:
-  ProbingSession(std::unique_ptr<Session> inner, quic::H3Dialer& quic, EdgeTargetConfig edge,
-                 std::chrono::milliseconds interval, std::function<void()> on_goaway,
-                 std::function<void()> on_quic_back, Logger logger)
+  using Probe = std::function<Task<std::optional<std::string>>()>;
+
+  ProbingSession(std::unique_ptr<Session> inner, std::string_view on, Probe probe,
+                 std::chrono::milliseconds interval, std::function<void()> on_goaway, Logger logger)
       : inner_(std::move(inner)),
-        quic_(quic),
-        edge_(std::move(edge)),
+        on_(on),
+        probe_(std::move(probe)),
         interval_(interval),
         on_goaway_(std::move(on_goaway)),
-        on_quic_back_(std::move(on_quic_back)),
         logger_(std::move(logger)),
         timer_(inner_->executor()),
         probes_(inner_->executor(), logger_, "auto transport probe") {}
@@ -44,11 +54,11 @@ class ProbingSession final : public Session {
       error_code ec;
       co_await timer_.async_wait(nothrow(ec));
       if (ended_) co_return;
-      if (!co_await quic_.probe(edge_, inner_->executor(), logger_)) continue;
+      const std::optional<std::string> better = co_await probe_();
+      if (!better) continue;
       if (ended_) co_return;
-      logger_->info("QUIC to edge {}:{} works again: moving session {} from h2 to h3", edge_.host,
-                    edge_.port, inner_->identity().session_id);
-      on_quic_back_();
+      logger_->info("{} works again: moving session {} from {} to it", *better,
+                    inner_->identity().session_id, on_);
       if (on_goaway_) on_goaway_();  // the slot opens the replacement now
       co_await inner_->drain(Clock::now() + std::chrono::seconds(30));
       co_return;
@@ -56,11 +66,10 @@ class ProbingSession final : public Session {
   }
 
   std::unique_ptr<Session> inner_;
-  quic::H3Dialer& quic_;
-  EdgeTargetConfig edge_;
+  std::string on_;  // the transport it runs on
+  Probe probe_;
   std::chrono::milliseconds interval_;
   std::function<void()> on_goaway_;
-  std::function<void()> on_quic_back_;
   Logger logger_;
   asio::steady_timer timer_;
   TaskGroup probes_;
@@ -71,29 +80,79 @@ class ProbingSession final : public Session {
 
 Task<DialOutcome> AutoTransportDialer::dial(const EdgeTargetConfig& edge, DialRequest request) {
   const std::string where = edge.host + ":" + std::to_string(edge.port);
-  auto failed = quic_failed_.find(where);
-  const bool try_quic =
-      failed == quic_failed_.end() || Clock::now() - failed->second >= config_.probe_interval;
-  if (try_quic) {
-    const auto started = Clock::now();
+  const auto skip = [&](const auto& failures) {
+    const auto it = failures.find(where);
+    return it != failures.end() && Clock::now() - it->second < config_.probe_interval;
+  };
+  const auto ms_since = [](Clock::time_point started) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  };
+  const auto started = Clock::now();
+  if (!skip(quic_failed_)) {
     DialOutcome outcome = co_await quic_->dial(edge, request);
     if (outcome.session || outcome.rejection) {
       quic_failed_.erase(where);
       co_return outcome;
     }
-    request.logger->warn(
-        "no QUIC session with edge {} after {} ms; using h2 and probing QUIC every {} s", where,
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count(),
-        std::chrono::duration_cast<std::chrono::seconds>(config_.probe_interval).count());
+    request.logger->warn("no QUIC session with edge {} after {} ms; trying h2", where,
+                         ms_since(started));
     quic_failed_[where] = Clock::now();
   }
+  // The probes of the transports better than the one the session ends on.
+  const DialRequest probe_request = request;
+  auto probe_quic = [this, edge, where, executor = request.executor,
+                     logger = request.logger]() -> Task<bool> {
+    if (!co_await quic_->probe(edge, executor, logger)) co_return false;
+    quic_failed_.erase(where);
+    co_return true;
+  };
   auto on_goaway = request.on_goaway;
   Logger logger = request.logger;
-  DialOutcome outcome = co_await tcp_->dial(edge, std::move(request));
+  if (!skip(h2_failed_)) {
+    DialOutcome outcome = co_await tcp_->dial(edge, request);
+    if (outcome.session) {
+      h2_failed_.erase(where);
+      logger->info(
+          "edge {}: on h2 after {} ms; probing QUIC every {} s", where, ms_since(started),
+          std::chrono::duration_cast<std::chrono::seconds>(config_.probe_interval).count());
+      outcome.session = std::make_unique<ProbingSession>(
+          std::move(outcome.session), "h2",
+          [probe_quic]() -> Task<std::optional<std::string>> {
+            if (co_await probe_quic()) co_return std::string("h3");
+            co_return std::nullopt;
+          },
+          config_.probe_interval, std::move(on_goaway), std::move(logger));
+      co_return outcome;
+    }
+    if (!worth_poll(outcome)) co_return outcome;  // the edge's own refusal
+    logger->warn("no h2 session with edge {}{}; trying poll", where,
+                 outcome.rejection ? " (answered " + std::to_string(outcome.rejection->status) +
+                                         " " + outcome.rejection->code + ")"
+                                   : std::string());
+    h2_failed_[where] = Clock::now();
+  }
+  DialOutcome outcome = co_await poll_->dial(edge, std::move(request));
   if (!outcome.session) co_return outcome;
+  logger->info("edge {}: on poll after {} ms; probing h3 and h2 every {} s", where,
+               ms_since(started),
+               std::chrono::duration_cast<std::chrono::seconds>(config_.probe_interval).count());
   outcome.session = std::make_unique<ProbingSession>(
-      std::move(outcome.session), *quic_, edge, config_.probe_interval, std::move(on_goaway),
-      [this, where] { quic_failed_.erase(where); }, std::move(logger));
+      std::move(outcome.session), "poll",
+      [this, probe_quic, probe_request, edge, where]() -> Task<std::optional<std::string>> {
+        if (co_await probe_quic()) co_return std::string("h3");
+        // An h2 registration that works is closed at once: the slot's
+        // replacement dials h2 for real.
+        DialRequest probe = probe_request;
+        probe.identity.session_id = generate_session_id();
+        probe.pending = nullptr;
+        probe.on_goaway = nullptr;
+        DialOutcome tried = co_await tcp_->dial(edge, std::move(probe));
+        if (!tried.session) co_return std::nullopt;
+        tried.session->close(Error::cancelled);
+        h2_failed_.erase(where);
+        co_return std::string("h2");
+      },
+      config_.probe_interval, std::move(on_goaway), std::move(logger));
   co_return outcome;
 }
 

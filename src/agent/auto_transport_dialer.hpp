@@ -1,10 +1,15 @@
-// AutoTransportDialer: `transport: auto`. Dials QUIC (`h3`) first; when no
-// QUIC handshake completes within quic.fallback_after (UDP blocked or
-// dropped on the way), dials `h2` over TCP instead, and while that session
-// runs probes QUIC every quic.probe_interval. Once a probe's handshake
-// completes, the h2 session announces it drains (the slot opens a
-// replacement, which is QUIC again) and is drained. A refusal over QUIC is
-// the edge's answer, not a blocked network: it is returned as is.
+// AutoTransportDialer: `transport: auto`, the chain h3 -> h2 -> poll. Dials
+// QUIC (`h3`) first; when no QUIC handshake completes within
+// quic.fallback_after (UDP blocked or dropped on the way), dials `h2` over
+// TCP; when that cannot connect or register either (no TCP path, or a
+// middlebox that mangles the upgrade: a 400, or an answer that is not the
+// edge's), dials `poll`. A step that failed is skipped for
+// quic.probe_interval. While the session runs on a fallback, the better
+// transports are probed every quic.probe_interval (QUIC by a handshake, h2
+// by a registration whose session is closed at once); once one works, the
+// session announces it drains (the slot opens a replacement, which takes
+// the better transport) and is drained, so no request is dropped. A refusal
+// by the edge itself (401, 403, 404, 429, 503) is returned as is.
 #pragma once
 
 #include <chrono>
@@ -22,17 +27,19 @@ class AutoTransportDialer final : public SessionDialer {
  public:
   // `quic` dials with the handshake timeout of fallback_after.
   AutoTransportDialer(std::unique_ptr<quic::H3Dialer> quic, std::unique_ptr<SessionDialer> tcp,
-                      AutoTransportConfig config)
-      : quic_(std::move(quic)), tcp_(std::move(tcp)), config_(config) {}
+                      std::unique_ptr<SessionDialer> poll, AutoTransportConfig config)
+      : quic_(std::move(quic)), tcp_(std::move(tcp)), poll_(std::move(poll)), config_(config) {}
   std::string_view name() const override { return "auto"; }
   Task<DialOutcome> dial(const EdgeTargetConfig& edge, DialRequest request) override;
 
  private:
   std::unique_ptr<quic::H3Dialer> quic_;
   std::unique_ptr<SessionDialer> tcp_;
+  std::unique_ptr<SessionDialer> poll_;
   AutoTransportConfig config_;
-  // Per edge ("host:port"): when QUIC last failed; absent: QUIC is tried first.
+  // Per edge ("host:port"): when QUIC, and h2, last failed; absent: tried.
   std::map<std::string, std::chrono::steady_clock::time_point> quic_failed_;
+  std::map<std::string, std::chrono::steady_clock::time_point> h2_failed_;
 };
 
 }  // namespace dialback::agent

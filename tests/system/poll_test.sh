@@ -99,6 +99,19 @@ poll_ms=$(( ($(date +%s%N) - start) / 10000000 ))
 grep -q 'poll/next' nginx/access.log || fail "the requests did not pass nginx"
 stop_agent agent-poll.log
 
+# 2b. auto behind the same proxy, where UDP does not pass either (nothing
+#     answers QUIC at its port): h3 fails after quic.fallback_after, h2 is
+#     refused, and the agent ends on poll.
+auto_started=$(date +%s%N)
+agent agent-auto.log "127.0.0.1:$nginx_port" --transport auto
+wait_for 30 grep -q "on poll after" agent-auto.log || fail "auto did not end on poll: $(cat agent-auto.log)"
+auto_ms=$(( ($(date +%s%N) - auto_started) / 1000000 ))
+grep -q "no QUIC session with edge" agent-auto.log || fail "auto did not try h3 first: $(cat agent-auto.log)"
+grep -q "no h2 session with edge .* (answered 400 bad_request); trying poll" agent-auto.log ||
+  fail "auto did not try h2 before poll: $(cat agent-auto.log)"
+wait_for 10 fetch index.html || fail "auto on poll: no answer"
+stop_agent agent-auto.log
+
 # 3. poll through tinyproxy with credentials (HTTPS_PROXY).
 proxy_port=$(free_port)
 cat >tinyproxy.conf <<CONF
@@ -151,4 +164,5 @@ head -c 2000000 /dev/zero >big-batch
 [ "$(status -X POST "$base/other")" = 404 ] || fail "an unknown poll path"
 grep -q 'poll session of agent .* ended: batch 99 is too far past a missing one' edge.log ||
   fail "the edge did not log the broken session: $(tail -n 5 edge.log)"
-echo "poll test passed: 10 small requests through nginx took ${poll_ms} ms each on average"
+echo "poll test passed: 10 small requests through nginx took ${poll_ms} ms each on average;" \
+  "auto ended on poll ${auto_ms} ms after the agent started"

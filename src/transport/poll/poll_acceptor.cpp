@@ -21,6 +21,8 @@ using Response = PollAcceptor::Response;
 // A poll connection idle between requests is closed after this.
 constexpr auto kIdleConnection = std::chrono::seconds(10);
 constexpr std::size_t kMaxHead = 16 * 1024;
+// A registration that is not its connection's first request gets this long.
+constexpr auto kRegistrationTime = std::chrono::seconds(10);
 
 Response json_response(unsigned status, std::string_view code, std::string_view message) {
   Response response{static_cast<http::status>(status), 11};
@@ -112,19 +114,23 @@ Task<AcceptedSession> PollAcceptor::accept(AgentConnection connection, Admission
     Request request = parser.release();
     const std::string_view path = request.target().substr(0, request.target().find('?'));
     if (path == kRegisterPath) {
-      if (!first) {
-        auto refusal = json_response(400, "bad_request", "register on a fresh connection");
-        refusal.keep_alive(false);
-        co_await http::async_write(tls, refusal, nothrow(ec));
-        co_return AcceptedSession{};
-      }
+      // Also later on a connection: a proxy in front reuses its connections.
+      // The registration is bounded like one on a fresh connection.
+      if (!first) connection.deadline = Clock::now() + kRegistrationTime;
       co_return co_await register_session(connection, admission, request);
     }
     first = false;
     bool keep_alive = request.keep_alive();
     Response response;
     std::shared_ptr<PollPipe> pipe;
-    if (path != kNextPath && path != kSendPath && path != kClosePath) {
+    if (!path.starts_with(kPathPrefix)) {
+      // A proxy in front of the edge reuses its connections for any agent
+      // request; the h2 registration's upgrade cannot work through one.
+      response = json_response(400, "bad_request",
+                               "not a poll request; an h2 registration needs its Upgrade: ptth "
+                               "to arrive (behind an HTTP/1.1-only proxy, use transport poll)");
+      keep_alive = false;
+    } else if (path != kNextPath && path != kSendPath && path != kClosePath) {
       response = json_response(404, "not_found", "no such poll endpoint");
     } else if ((path == kNextPath) != (request.method() == http::verb::get) ||
                (path != kNextPath && request.method() != http::verb::post)) {

@@ -27,7 +27,7 @@ Serves the local service (e.g. http://127.0.0.1:3000) through a dialback edge.
   --cert FILE, --key FILE client certificate and key (mTLS)
   --server-name NAME      TLS name of the edges (default: each edge's host)
   --connections N         sessions per edge, 1-64 (default 2)
-  --transport h2          the transport (h2; poll and auto are not available yet)
+  --transport T           h2 (default), poll (HTTPS/1.1 long-poll) or auto (h2, else poll)
   --node, --cluster, --tenant NAME   identity (defaults: hostname-pid, the tunnel, default)
   --proxy URL             HTTP proxy, http://[user:password@]host[:port]
                           (default: env HTTPS_PROXY; NO_PROXY is honoured); "" for none

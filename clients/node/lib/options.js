@@ -55,8 +55,8 @@ export function normalizeOptions(input, env = process.env) {
     throw new UsageError('--connections: must be 1-64');
   }
   const transport = input.transport ?? 'h2';
-  if (transport !== 'h2') {
-    throw new UsageError(`--transport: "${transport}" is not available in the Node agent yet; use h2`);
+  if (!['h2', 'poll', 'auto'].includes(transport)) {
+    throw new UsageError(`--transport: expected h2, poll or auto (h2, else poll), got "${transport}"`);
   }
   if (input.token && input.user) throw new UsageError('--user: --token and --user are mutually exclusive');
   let authorization;
@@ -82,6 +82,8 @@ export function normalizeOptions(input, env = process.env) {
     cert: input.cert,
     key: input.key,
     connections,
+    transport,
+    probeIntervalMs: input.probeIntervalMs,
     drainTimeoutMs: input.drainTimeoutMs,
     pingIntervalMs: input.pingIntervalMs,
     pingTimeoutMs: input.pingTimeoutMs,

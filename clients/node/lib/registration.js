@@ -14,22 +14,32 @@ export function newSessionId() {
   return randomBytes(16).toString('hex');
 }
 
-// The request head, as bytes to write.
-export function registrationRequest({ serverName, tunnel, node, cluster, tenant, labels,
-                                      authorization, sessionId }) {
+// The identity and credential fields every registration carries (§2.1).
+export function registrationFields({ tunnel, node, cluster, tenant, labels, authorization, sessionId }) {
+  const fields = {};
+  if (authorization) fields.Authorization = authorization;
+  fields['Dialback-Tunnel'] = tunnel;
+  fields['Dialback-Node'] = node;
+  fields['Dialback-Cluster'] = cluster || tunnel;
+  fields['Dialback-Tenant'] = tenant || 'default';
+  const labelList = Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`);
+  if (labelList.length) fields['Dialback-Labels'] = labelList.join(', ');
+  fields['Dialback-Session'] = sessionId;
+  fields['User-Agent'] = USER_AGENT;
+  return fields;
+}
+
+// The h2 registration request head, as bytes to write.
+export function registrationRequest(options) {
   const lines = [
     `GET ${REGISTRATION_PATH} HTTP/1.1`,
-    `Host: ${serverName}`,
+    `Host: ${options.serverName}`,
     'Connection: Upgrade',
     'Upgrade: ptth',
     'ALPN: h2',
   ];
-  if (authorization) lines.push(`Authorization: ${authorization}`);
-  lines.push(`Dialback-Tunnel: ${tunnel}`, `Dialback-Node: ${node}`,
-             `Dialback-Cluster: ${cluster || tunnel}`, `Dialback-Tenant: ${tenant || 'default'}`);
-  const labelList = Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`);
-  if (labelList.length) lines.push(`Dialback-Labels: ${labelList.join(', ')}`);
-  lines.push(`Dialback-Session: ${sessionId}`, `User-Agent: ${USER_AGENT}`, '', '');
+  for (const [name, value] of Object.entries(registrationFields(options))) lines.push(`${name}: ${value}`);
+  lines.push('', '');
   return Buffer.from(lines.join('\r\n'), 'latin1');
 }
 
@@ -49,7 +59,7 @@ export class RegistrationRefused extends Error {
   }
 }
 
-function parseHead(text) {
+export function parseHead(text) {
   const [statusLine, ...fieldLines] = text.split('\r\n');
   const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
   if (!match) throw new Error(`the edge sent no HTTP response: ${JSON.stringify(statusLine.slice(0, 80))}`);
@@ -62,6 +72,22 @@ function parseHead(text) {
     fields.set(name, fields.has(name) ? `${fields.get(name)}, ${value}` : value);
   }
   return { status: Number(match[1]), fields };
+}
+
+// The refusal an answer carries (§2.4): the JSON body's error and message,
+// else code http_error and the body's text.
+export function refusalFrom(status, fields, body) {
+  let code = 'http_error';
+  let message = '';
+  try {
+    const parsed = JSON.parse(body.toString('utf8'));
+    code = String(parsed.error ?? code).slice(0, 200);
+    message = String(parsed.message ?? '').slice(0, 200);
+  } catch {
+    message = body.toString('utf8').trim().slice(0, 200);
+  }
+  const retry = Number.parseInt(fields.get('retry-after') ?? '', 10);
+  return new RegistrationRefused(status, code, message, Number.isFinite(retry) ? retry : undefined);
 }
 
 const hasToken = (list, token) =>
@@ -82,19 +108,7 @@ export function readRegistrationResponse(socket) {
       socket.pause();
       if (error) reject(error); else resolve(value);
     };
-    const refusal = (body) => {
-      let code = 'unknown';
-      let message = '';
-      try {
-        const parsed = JSON.parse(body.toString('utf8'));
-        code = String(parsed.error ?? code).slice(0, 200);
-        message = String(parsed.message ?? '').slice(0, 200);
-      } catch {
-        message = body.toString('utf8').slice(0, 200);
-      }
-      const retry = Number.parseInt(head.fields.get('retry-after') ?? '', 10);
-      return new RegistrationRefused(head.status, code, message, Number.isFinite(retry) ? retry : undefined);
-    };
+    const refusal = (body) => refusalFrom(head.status, head.fields, body);
     const onData = (chunk) => {
       buffered = Buffer.concat([buffered, chunk]);
       if (!head) {

@@ -5,10 +5,19 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { createStreamServer, openSession } from './session.js';
+import { openPollSession } from './poll.js';
 import { makeForwarder, respondError } from './local-forwarder.js';
 import { RegistrationRefused } from './registration.js';
 
 const HEALTHY_AFTER_MS = 60000;
+const PROBE_INTERVAL_MS = 5 * 60000;
+
+// Whether `auto` should use poll after this h2 failure: the edge was not
+// reached, or something in between answered (a 400 for a removed upgrade,
+// an answer that is not the edge's).
+function worthPoll(error) {
+  return !(error instanceof RegistrationRefused) || error.status === 400 || error.code === 'http_error';
+}
 
 // 0.5 s doubling up to 30 s; each delay between half and all of the step.
 class Backoff {
@@ -29,6 +38,7 @@ export class Tunnel extends EventEmitter {
   #stopping = false;
   #wakeups = new Set();
   #slots = [];
+  #h2Failed = new Map();  // auto: per edge, when h2 last failed
 
   constructor(options) {
     super();
@@ -100,7 +110,7 @@ export class Tunnel extends EventEmitter {
       let session;
       let retryAfter;
       try {
-        session = await openSession(edge, this.#options, this.#server);
+        session = await this.#dial(edge);
       } catch (error) {
         if (error instanceof RegistrationRefused) {
           if (error.fatal) {
@@ -132,6 +142,47 @@ export class Tunnel extends EventEmitter {
       this.#log('info', `reconnecting to ${where} in ${Math.round(delay)} ms`);
       await this.#sleep(delay);
     }
+  }
+
+  // One session over the tunnel's transport: h2, poll, or auto (h2, else
+  // poll, probing h2 again every probeIntervalMs while on poll).
+  async #dial(edge) {
+    const transport = this.#options.transport ?? 'h2';
+    if (transport === 'h2') return openSession(edge, this.#options, this.#server);
+    if (transport === 'poll') return openPollSession(edge, this.#options, this.#server);
+    const where = `${edge.host}:${edge.port}`;
+    const interval = this.#options.probeIntervalMs ?? PROBE_INTERVAL_MS;
+    const failedAt = this.#h2Failed.get(where);
+    const started = Date.now();
+    if (failedAt === undefined || started - failedAt >= interval) {
+      try {
+        const session = await openSession(edge, this.#options, this.#server);
+        this.#h2Failed.delete(where);
+        return session;
+      } catch (error) {
+        if (!worthPoll(error)) throw error;
+        this.#log('warn', `no h2 session with edge ${where} (${error.message}); trying poll`);
+        this.#h2Failed.set(where, Date.now());
+      }
+    }
+    const session = await openPollSession(edge, this.#options, this.#server);
+    this.#log('info', `edge ${where}: on poll after ${Date.now() - started} ms; probing h2 every ${Math.round(interval / 1000)} s`);
+    const probe = setInterval(async () => {
+      try {
+        const tried = await openSession(edge, this.#options, this.#server);
+        tried.destroy();
+      } catch {
+        return;
+      }
+      clearInterval(probe);
+      this.#h2Failed.delete(where);
+      this.#log('info', `h2 to edge ${where} works again: moving session ${session.id} from poll to h2`);
+      session.emit('goaway');  // the slot opens the replacement now
+      session.drain(30000);
+    }, interval);
+    probe.unref();
+    session.once('close', () => clearInterval(probe));
+    return session;
   }
 
   // Resolves 'goaway' when the edge drains (the session keeps finishing its

@@ -1,4 +1,5 @@
-// The Node agent against the real `dialback edge` and real local services:
+// The Node agent against the real `dialback edge` and real local services,
+// over h2 and poll, and behind real proxies (nginx, tinyproxy):
 // the CLI and the library, bodies both ways, streaming, trailers,
 // WebSocket, refusals, draining, and the packed tarball.
 import { test, before, after } from 'node:test';
@@ -12,7 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from '../lib/index.js';
-import { PACKAGE_DIR, eventually, freePort, spawnAgent, startEdge } from './harness.js';
+import { PACKAGE_DIR, eventually, freePort, spawnAgent, startEdge, startHttp11Proxy } from './harness.js';
 
 const CHUNK = randomBytes(64 * 1024);
 const sha256 = (data) => createHash('sha256').update(data).digest('hex');
@@ -106,11 +107,13 @@ after(async () => {
   await edge?.stop();
 });
 
-test('the CLI agent serves the local service through the edge', { timeout: 60000 }, async (t) => {
-  const agent = spawnAgent(agentArgs());
+for (const transport of ['h2', 'poll']) test(`the CLI agent serves the local service over ${transport}`, { timeout: 60000 }, async (t) => {
+  const agent = spawnAgent(agentArgs(['--transport', transport]));
   t.after(() => agent.stop('SIGKILL'));
   await eventually(tunnelUp, 15000, 'the tunnel answering');
-  assert.match(agent.stderr, /session [0-9a-f]{32} connected to 127\.0\.0\.1:\d+ \(edge edge-node-test/);
+  assert.match(agent.stderr, transport === 'poll'
+    ? /session [0-9a-f]{32} connected to 127\.0\.0\.1:\d+ \(poll\) \(edge edge-node-test/
+    : /session [0-9a-f]{32} connected to 127\.0\.0\.1:\d+ \(edge edge-node-test/);
 
   await t.test('a GET with the local service headers and the public Host', async () => {
     const res = await publicRequest('/hello?x=1');
@@ -276,6 +279,28 @@ test('through an HTTP proxy with credentials (tinyproxy), and a clear 407', { ti
   await eventually(() => anonymous.stderr.includes(`proxy http://127.0.0.1:${proxyPort} requires credentials (407`),
                    15000, 'the 407 reported');
   assert.equal(anonymous.child.exitCode, null, 'the agent keeps retrying');
+});
+
+test('behind an HTTP/1.1-only proxy: h2 is refused, auto ends on poll', { timeout: 60000 }, async (t) => {
+  const nginx = await startHttp11Proxy(edge);
+  t.after(() => nginx.stop());
+  const through = (transport) => {
+    const args = agentArgs(['--transport', transport]);
+    args[args.indexOf(edge.edgeAddress)] = `127.0.0.1:${nginx.port}`;
+    return spawnAgent(args);
+  };
+  const h2 = through('h2');
+  assert.equal(await h2.exited, 1, h2.stderr);
+  assert.match(h2.stderr, /refused the agent: 400 bad_request/);
+
+  const auto = through('auto');
+  t.after(() => auto.stop('SIGKILL'));
+  await eventually(() => /on poll after \d+ ms/.test(auto.stderr), 15000, 'auto on poll');
+  assert.match(auto.stderr, /no h2 session with edge 127\.0\.0\.1:\d+ \(the edge refused the agent: 400/);
+  await eventually(tunnelUp, 15000, 'the tunnel answering through nginx');
+  const down = await publicRequest('/big?chunks=64');
+  assert.equal(sha256(down.body), sha256(Buffer.concat(Array(64).fill(CHUNK))));
+  assert.equal(await auto.stop('SIGTERM'), 0, auto.stderr);
 });
 
 test('npm pack: the tarball installs and runs in a clean directory', { timeout: 120000 }, async (t) => {

@@ -105,3 +105,52 @@ export function spawnAgent(args, { command = process.execPath, prefix = [CLI], e
   };
   return agent;
 }
+
+// nginx in front of the edge's agent port, passing HTTP/1.1 only
+// (proxy_http_version 1.1, buffering at its defaults): the middlebox that
+// breaks the h2 upgrade. Resolves { port, stop() }.
+export async function startHttp11Proxy(edge) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dialback-nginx-'));
+  const port = await freePort();
+  writeFileSync(path.join(dir, 'nginx.conf'), `user root;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  upstream edge { server 127.0.0.1:${edge.agentsPort}; keepalive 8; }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${edge.dir}/pki/edge.crt;
+    ssl_certificate_key ${edge.dir}/pki/edge.key;
+    client_max_body_size 2m;
+    location / {
+      proxy_pass https://edge;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_ssl_server_name on;
+      proxy_ssl_name localhost;
+      proxy_ssl_trusted_certificate ${edge.ca};
+      proxy_ssl_verify on;
+    }
+  }
+}
+`);
+  const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'],
+                      { stdio: 'ignore' });
+  await eventually(() => canConnect(port), 15000, 'nginx listening');
+  return {
+    port,
+    async stop() {
+      if (nginx.exitCode === null && nginx.signalCode === null) {
+        nginx.kill('SIGKILL');
+        await new Promise((r) => nginx.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -3,13 +3,15 @@
 # while one side is slow, byte-exact, and neither the edge nor the agent
 # buffers it (their RSS stays within a fixed bound over the idle baseline).
 #
-#   flow_control_test.sh download   the service (flow_peers.py) writes 1 GiB
+#   flow_control_test.sh download [TRANSPORT]   the service (flow_peers.py) writes 1 GiB
 #                                   as fast as it can; curl reads it through
 #                                   the edge at --limit-rate 10M into sha256sum
-#   flow_control_test.sh upload     curl uploads 1 GiB (chunked, from a pipe) as
+#   flow_control_test.sh upload [TRANSPORT]     curl uploads 1 GiB (chunked, from a pipe) as
 #                                   fast as it can; the service reads it at
 #                                   16 MiB/s and answers the sha256 it got
 #
+# TRANSPORT is the agent's (default h2; poll carries the same HTTP/2 session
+# over long-poll requests, whose batches must not pile up either).
 # Either way: the checksum equals the stream's; VmRSS of the edge and the
 # agent, sampled every 0.5 s during the transfer, grows less than 64 MiB over
 # the baseline taken just before it; the peaks are printed.
@@ -32,7 +34,8 @@
 source "$(dirname "$0")/lib.sh"
 PEERS="/usr/bin/python3 $(cd "$(dirname "$0")" && pwd)/flow_peers.py"
 mode=${1:-}
-[ "$mode" = download ] || [ "$mode" = upload ] || fail "usage: $0 download|upload"
+transport=${2:-h2}
+[ "$mode" = download ] || [ "$mode" = upload ] || fail "usage: $0 download|upload [TRANSPORT]"
 cd "$WORK"
 
 sanitized=0
@@ -52,7 +55,7 @@ rss_limit_kib=$((${DIALBACK_FLOW_RSS_MIB:-64} * 1024))
 service_port=$(free_port)
 $PEERS server --port "$service_port" --read-rate "$read_rate" 2>service.log &
 PIDS+=($!)
-start_tunnel "$service_port"
+start_tunnel "$service_port" --transport "$transport"
 edge_pid=${PIDS[-2]}
 agent_pid=${PIDS[-1]}
 status() { curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.test' "http://127.0.0.1:$PUBLIC_PORT/ready"; }

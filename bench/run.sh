@@ -9,6 +9,9 @@
 #   ssh           `ssh -N -R` to a throwaway sshd on loopback
 #   dialback-h2   edge + agent, h2 transport (token)
 #   dialback-rhttp edge + agent, rhttp transport (client certificate)
+#   dialback-poll edge + agent, poll transport (HTTPS/1.1 long-poll, token)
+#   dialback-node edge + the Node.js agent (clients/node), h2 transport; it
+#                 forwards to one local URL, so no upload is measured
 #
 # Per path and round: wrk -t2 -c64 (req/s, p50, p99), wrk -t1 -c1 (p50),
 # a big download and upload with curl (MB/s = 10^6 B/s), VmRSS of the tunnel
@@ -270,7 +273,7 @@ CFG
         -o UserKnownHostsFile="$WORK/ssh/known_hosts" -o ExitOnForwardFailure=yes \
         -R "$LO:$pub:$LO:$BACKEND_PORT" -R "$LO:$up2:$LO:$SINK_PORT" "root@$LO"
       URL=http://$LO:$pub; UPLOAD_URL=http://$LO:$up2/upload ;;
-    dialback-h2|dialback-rhttp)
+    dialback-h2|dialback-rhttp|dialback-poll|dialback-node)
       pub=$(free_port); local agents_port auth extra=() client_ca=""
       agents_port=$(free_port)
       if [ "$name" = dialback-rhttp ]; then
@@ -279,6 +282,7 @@ CFG
       else
         auth="tokens: [\"$TOKEN_HASH\"]"; extra=(--token "$TOKEN")
       fi
+      [ "$name" = dialback-poll ] && extra+=(--transport poll)
       cat >edge.yaml <<YAML
 edge: {id: bench}
 agents: {listen: $LO:$agents_port, cert: pki/edge.crt, key: pki/edge.key$client_ca}
@@ -287,10 +291,17 @@ tunnels:
   web: {hosts: [app.test], auth: {$auth}}
 YAML
       spawn edge edge "$DIALBACK" edge --config edge.yaml --log-level warn
-      spawn agent agent "$DIALBACK" agent --edge "$LO:$agents_port" --tunnel web --ca pki/ca.crt \
-        --server-name localhost --connections 2 --log-level warn "${extra[@]}" \
-        --route "/upload=http://$LO:$SINK_PORT" --route "/=http://$LO:$BACKEND_PORT"
       URL=http://$LO:$pub; UPLOAD_URL=$URL/upload; HOSTH=(-H 'Host: app.test')
+      if [ "$name" = dialback-node ]; then
+        spawn agent agent node "$ROOT/clients/node/bin/dialback-agent.js" --edge "$LO:$agents_port" \
+          --tunnel web --ca pki/ca.crt --server-name localhost --connections 2 "${extra[@]}" \
+          "http://$LO:$BACKEND_PORT"
+        UPLOAD_URL=""
+      else
+        spawn agent agent "$DIALBACK" agent --edge "$LO:$agents_port" --tunnel web --ca pki/ca.crt \
+          --server-name localhost --connections 2 --log-level warn "${extra[@]}" \
+          --route "/upload=http://$LO:$SINK_PORT" --route "/=http://$LO:$BACKEND_PORT"
+      fi
       # Both sessions up before idle memory is sampled.
       local deadline=$((SECONDS + 15))
       until [ "$(ss -Htn state established "( dport = :$agents_port )" | wc -l)" -ge 2 ]; do
@@ -355,9 +366,11 @@ measure() {
   if [ ${#EDGE_PIDS[@]} -gt 0 ]; then emit edge_down_cpu_pct "$(awk -v d=$(( $(ticks "${EDGE_PIDS[@]}") - e0 )) -v hz="$HZ" -v t="${secs:-0}" 'BEGIN { printf "%.0f", (t > 0 ? 100 * d / hz / t : 0) }')"; fi
   if [ ${#AGENT_PIDS[@]} -gt 0 ]; then emit agent_down_cpu_pct "$(awk -v d=$(( $(ticks "${AGENT_PIDS[@]}") - a0 )) -v hz="$HZ" -v t="${secs:-0}" 'BEGIN { printf "%.0f", (t > 0 ? 100 * d / hz / t : 0) }')"; fi
   v=$(rss_kb "${EDGE_PIDS[@]}" "${AGENT_PIDS[@]}" 2>/dev/null || echo 0)
-  up=$(timeout 75 curl -s -o sink.out --max-time 60 "${HOSTH[@]}" -H 'Expect:' -T www/big.bin -w '%{http_code} %{speed_upload}' "$UPLOAD_URL" || true)
-  read -r code speed <<<"$up"
-  if [ "$code" = 200 ] && [ "$(cat sink.out)" = "$BIG_BYTES" ]; then emit up_mbs "$(awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1e6 }')"; else log "$CUR_PATH: upload failed: $up $(head -c 200 sink.out)"; fi
+  if [ -n "$UPLOAD_URL" ]; then
+    up=$(timeout 75 curl -s -o sink.out --max-time 60 "${HOSTH[@]}" -H 'Expect:' -T www/big.bin -w '%{http_code} %{speed_upload}' "$UPLOAD_URL" || true)
+    read -r code speed <<<"$up"
+    if [ "$code" = 200 ] && [ "$(cat sink.out)" = "$BIG_BYTES" ]; then emit up_mbs "$(awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1e6 }')"; else log "$CUR_PATH: upload failed: $up $(head -c 200 sink.out)"; fi
+  fi
   # under load = the peak over the c64 run and right after the bulk transfers
   if [ ${#EDGE_PIDS[@]} -gt 0 ]; then v=$(rss_kb "${EDGE_PIDS[@]}"); [ "$v" -le $pe ] || pe=$v; emit edge_load_kb $pe; fi
   if [ ${#AGENT_PIDS[@]} -gt 0 ]; then v=$(rss_kb "${AGENT_PIDS[@]}"); [ "$v" -le $pa ] || pa=$v; emit agent_load_kb $pa; fi

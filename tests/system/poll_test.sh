@@ -164,5 +164,6 @@ head -c 2000000 /dev/zero >big-batch
 [ "$(status -X POST "$base/other")" = 404 ] || fail "an unknown poll path"
 grep -q 'poll session of agent .* ended: batch 99 is too far past a missing one' edge.log ||
   fail "the edge did not log the broken session: $(tail -n 5 edge.log)"
-echo "poll test passed: 10 small requests through nginx took ${poll_ms} ms each on average;" \
+echo "poll test passed: 10 small requests through nginx took ${poll_ms} ms each on average (mostly this" \
+  "python service's Nagle stall, docs/benchmarks.md);" \
   "auto ended on poll ${auto_ms} ms after the agent started"

@@ -89,3 +89,25 @@ YAML
   fi
   PIDS+=($!)
 }
+
+# start_tinyproxy: in the current directory, starts Debian's tinyproxy on a
+# free loopback port with Basic credentials alice:s3cret, logging CONNECTs
+# to tinyproxy.log, and sets PROXY_PORT once it listens.
+start_tinyproxy() {
+  command -v tinyproxy >/dev/null || fail "tinyproxy is not installed (scripts/setup installs it)"
+  PROXY_PORT=$(free_port)
+  cat >tinyproxy.conf <<CONF
+Port $PROXY_PORT
+Listen 127.0.0.1
+Timeout 60
+LogFile "$PWD/tinyproxy.log"
+LogLevel Connect
+PidFile "$PWD/tinyproxy.pid"
+MaxClients 50
+Allow 127.0.0.1
+BasicAuth alice s3cret
+CONF
+  tinyproxy -d -c tinyproxy.conf 2>tinyproxy.err &
+  PIDS+=($!)
+  wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PROXY_PORT" || fail "tinyproxy did not start: $(cat tinyproxy.err)"
+}

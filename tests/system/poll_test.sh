@@ -9,7 +9,6 @@ source "$(dirname "$0")/lib.sh"
 SERVICE="/usr/bin/python3 $(cd "$(dirname "$0")" && pwd)/file_sha_service.py"
 cd "$WORK"
 command -v nginx >/dev/null || fail "nginx is not installed (scripts/setup installs it)"
-command -v tinyproxy >/dev/null || fail "tinyproxy is not installed (scripts/setup installs it)"
 
 "$DIALBACK" pki init --dir pki >/dev/null
 "$DIALBACK" pki issue --dir pki --name edge --dns localhost --server >/dev/null
@@ -113,21 +112,8 @@ wait_for 10 fetch index.html || fail "auto on poll: no answer"
 stop_agent agent-auto.log
 
 # 3. poll through tinyproxy with credentials (HTTPS_PROXY).
-proxy_port=$(free_port)
-cat >tinyproxy.conf <<CONF
-Port $proxy_port
-Listen 127.0.0.1
-Timeout 60
-LogFile "$WORK/tinyproxy.log"
-LogLevel Connect
-PidFile "$WORK/tinyproxy.pid"
-MaxClients 50
-Allow 127.0.0.1
-BasicAuth alice s3cret
-CONF
-tinyproxy -d -c tinyproxy.conf 2>tinyproxy.err &
-PIDS+=($!)
-wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$proxy_port" || fail "tinyproxy did not start"
+start_tinyproxy
+proxy_port=$PROXY_PORT
 HTTPS_PROXY="http://alice:s3cret@127.0.0.1:$proxy_port" agent agent-proxy.log "127.0.0.1:$agents_port" --transport poll
 wait_for 30 fetch index.html || fail "poll through tinyproxy: no answer: $(tail -n 5 agent-proxy.log)"
 [ "$(fetch big | sha256sum)" = "$(sha256sum <site/big | cut -c1-64)  -" ] || fail "poll through tinyproxy: the download differs"

@@ -6,7 +6,6 @@
 # agent error naming the proxy, and the agent keeps retrying.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
-command -v tinyproxy >/dev/null || fail "tinyproxy is not installed (scripts/setup installs it)"
 
 "$DIALBACK" pki init --dir pki >/dev/null
 "$DIALBACK" pki issue --dir pki --name edge --dns localhost --server >/dev/null
@@ -29,21 +28,8 @@ YAML
 "$DIALBACK" edge --config edge.yaml 2>edge.log &
 PIDS+=($!)
 
-proxy_port=$(free_port)
-cat >tinyproxy.conf <<CONF
-Port $proxy_port
-Listen 127.0.0.1
-Timeout 60
-LogFile "$WORK/tinyproxy.log"
-LogLevel Connect
-PidFile "$WORK/tinyproxy.pid"
-MaxClients 50
-Allow 127.0.0.1
-BasicAuth alice s3cret
-CONF
-tinyproxy -d -c tinyproxy.conf 2>tinyproxy.err &
-PIDS+=($!)
-wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$proxy_port" || fail "tinyproxy did not start: $(cat tinyproxy.err)"
+start_tinyproxy
+proxy_port=$PROXY_PORT
 wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$agents_port" || fail "edge did not start: $(cat edge.log)"
 
 # agent LOG [FLAG...]: an agent for tunnel web with one session; the caller sets the environment.

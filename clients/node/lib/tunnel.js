@@ -37,7 +37,6 @@ export class Tunnel extends EventEmitter {
   #sessions = new Set();
   #stopping = false;
   #wakeups = new Set();
-  #slots = [];
   #h2Failed = new Map();  // auto: per edge, when h2 last failed
 
   constructor(options) {
@@ -88,7 +87,7 @@ export class Tunnel extends EventEmitter {
       this.once('fatal', onFatal);
       for (const edge of this.#options.edges) {
         for (let i = 0; i < (edge.connections ?? this.#options.connections ?? 2); ++i) {
-          this.#slots.push(this.#runSlot(edge));
+          this.#runSlot(edge);
         }
       }
     });

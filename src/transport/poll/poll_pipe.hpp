@@ -26,6 +26,7 @@
 #include "core/byte_stream.hpp"
 #include "core/error.hpp"
 #include "core/result.hpp"
+#include "transport/poll/poll_wire.hpp"
 
 namespace dialback::poll {
 
@@ -39,7 +40,7 @@ class PollPipe {
   using Clock = std::chrono::steady_clock;
 
   struct Limits {
-    std::size_t max_batch = 1024 * 1024;  // bytes per batch
+    std::size_t max_batch = kMaxBatch;  // bytes per batch
     // Outbound bytes not yet acknowledged before the session's writes wait.
     std::size_t write_buffer = 4 * 1024 * 1024;
     // Inbound batches accepted past a missing one; further ahead is an error.

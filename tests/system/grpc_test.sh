@@ -14,7 +14,13 @@ $PEERS server "$service_port" >service.log 2>&1 &
 PIDS+=($!)
 wait_for 30 grep -q ready service.log || fail "gRPC server did not start: $(cat service.log)"
 start_tunnel "$service_port"
-ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.test' "http://127.0.0.1:$PUBLIC_PORT/")" != 503 ]; }
+# Up once the edge answers with anything but 503 (no session yet); curl's
+# 000 means the edge is not listening yet.
+ready() {
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.test' "http://127.0.0.1:$PUBLIC_PORT/")
+  [ "$code" != 000 ] && [ "$code" != 503 ]
+}
 wait_for 30 ready || fail "tunnel did not come up: $(tail -n 3 edge.log agent.log)"
 
 rounds=${GRPC_ROUNDS:-50}

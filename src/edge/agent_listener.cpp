@@ -215,6 +215,13 @@ Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
   co_return grant;
 }
 
+void AgentListener::refused_request(const AgentPeer& from, std::string_view transport,
+                                    std::string_view reason) {
+  ++counters_.agent_requests_refused;
+  gate_.log_refusal(from.source, from.peer,
+                    fmt::format("{} request refused: {}", transport, reason), Clock::now());
+}
+
 bool AgentListener::allow_handshake(const std::string& source, const std::string& peer) {
   if (gate_.allow_handshake(source, Clock::now())) return true;
   ++counters_.agent_handshakes_refused;
@@ -241,6 +248,7 @@ Task<void> AgentListener::run_registered(AcceptedSession accepted) {
   const auto reason = co_await session.run();
   registry_.remove(accepted.tunnel, &session);
   ++counters_.sessions_closed;
+  if (reason == Error::protocol_error) ++counters_.sessions_protocol_errors;
   const auto stats = session.stats();
   logger_->info("session {} closed: {} (streams={} in={}B out={}B)", id.session_id,
                 reason.message(), stats.streams_total, stats.bytes_in, stats.bytes_out);

@@ -64,6 +64,8 @@ class AgentListener final : public AgentSessionHost, private Admission {
   Task<void> run_registered(AcceptedSession accepted);
 
   // Admission
+  void refused_request(const AgentPeer& from, std::string_view transport,
+                       std::string_view reason) override;
   Task<tl::expected<AdmissionGrant, RegistrationRejection>> admit(
       const AgentPeer& from, std::string_view transport, const ParsedClaim& claim) override;
 

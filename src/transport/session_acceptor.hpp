@@ -77,6 +77,13 @@ class Admission {
   virtual ~Admission() = default;
   virtual Task<tl::expected<AdmissionGrant, RegistrationRejection>> admit(
       const AgentPeer& from, std::string_view transport, const ParsedClaim& claim) = 0;
+  // A transport's request after registration was refused (a poll request
+  // naming a session the edge does not know, a malformed one): counted and
+  // logged, sampled per source. Not against the failure budget: guessing a
+  // session token is hopeless, and many agents behind one proxy would lock
+  // each other out after an edge restart makes every token unknown.
+  virtual void refused_request(const AgentPeer& from, std::string_view transport,
+                               std::string_view reason) = 0;
 };
 
 // An accepted session and the tunnel it serves.

@@ -103,6 +103,8 @@ Task<AcceptedSession> PollAcceptor::accept(AgentConnection connection, Admission
       const bool body = ec == http::error::body_limit;
       auto refusal = json_response(body ? 413 : 431, "too_large",
                                    body ? "a batch is at most 1 MiB" : "request head over 16 KiB");
+      admission.refused_request(connection, name(),
+                                body ? "413: a batch over 1 MiB" : "431: a head over 16 KiB");
       refusal.keep_alive(false);
       co_await http::async_write(tls, refusal, nothrow(ec));
       co_return AcceptedSession{};
@@ -151,6 +153,11 @@ Task<AcceptedSession> PollAcceptor::accept(AgentConnection connection, Admission
       pipe->close();
       response = empty_response(http::status::no_content);
     }
+    if (response.result_int() >= 400) {
+      admission.refused_request(connection, name(),
+                                fmt::format("{} {} answered {}: {}", request.method_string(), path,
+                                            response.result_int(), response.body()));
+    }
     response.keep_alive(keep_alive);
     co_await http::async_write(tls, response, nothrow(ec));
     if (ec || !keep_alive) co_return AcceptedSession{};
@@ -178,6 +185,14 @@ Task<AcceptedSession> PollAcceptor::register_session(AgentConnection& connection
     co_return AcceptedSession{};
   }
   const std::string token = generate_token();
+  if (token.empty()) {  // no randomness: no session that a guess could take
+    logger_->error("poll registration of {} failed: no random bytes for its token",
+                   connection.peer);
+    auto response = json_response(503, "unavailable", "the edge cannot make a session token");
+    response.keep_alive(false);
+    co_await http::async_write(tls, response, nothrow(ec));
+    co_return AcceptedSession{};
+  }
   auto pipe = std::make_shared<PollPipe>(tls.get_executor(), PollPipe::Limits{});
   std::erase_if(sessions_, [](const auto& entry) { return entry.second.pipe.expired(); });
   sessions_[token] = Entry{pipe, grant->tunnel};

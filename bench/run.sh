@@ -10,6 +10,8 @@
 #   dialback-h2   edge + agent, h2 transport (token)
 #   dialback-rhttp edge + agent, rhttp transport (client certificate)
 #   dialback-poll edge + agent, poll transport (HTTPS/1.1 long-poll, token)
+#   dialback-poll-N  the same with N `next` and N `send` requests in flight
+#                 per session (dialback-poll: the default, 2 and 2)
 #   dialback-node edge + the Node.js agent (clients/node), h2 transport; it
 #                 forwards to one local URL, so no upload is measured
 #
@@ -273,7 +275,7 @@ CFG
         -o UserKnownHostsFile="$WORK/ssh/known_hosts" -o ExitOnForwardFailure=yes \
         -R "$LO:$pub:$LO:$BACKEND_PORT" -R "$LO:$up2:$LO:$SINK_PORT" "root@$LO"
       URL=http://$LO:$pub; UPLOAD_URL=http://$LO:$up2/upload ;;
-    dialback-h2|dialback-rhttp|dialback-poll|dialback-node)
+    dialback-h2|dialback-rhttp|dialback-poll|dialback-poll-[0-9]*|dialback-node)
       pub=$(free_port); local agents_port auth extra=() client_ca=""
       agents_port=$(free_port)
       if [ "$name" = dialback-rhttp ]; then
@@ -282,7 +284,11 @@ CFG
       else
         auth="tokens: [\"$TOKEN_HASH\"]"; extra=(--token "$TOKEN")
       fi
-      [ "$name" = dialback-poll ] && extra+=(--transport poll)
+      case $name in
+        dialback-poll) extra+=(--transport poll) ;;
+        dialback-poll-*) extra+=(--transport poll --poll-next-requests "${name#dialback-poll-}"
+                                 --poll-send-requests "${name#dialback-poll-}") ;;
+      esac
       cat >edge.yaml <<YAML
 edge: {id: bench}
 agents: {listen: $LO:$agents_port, cert: pki/edge.crt, key: pki/edge.key$client_ca}

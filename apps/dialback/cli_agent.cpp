@@ -43,6 +43,8 @@ struct AgentArgs {
   bool upstream_h2c = false;        // --upstream-h2c
   std::string host_rewrite;         // --host-rewrite
   std::optional<std::string> proxy;  // --proxy URL; "": none
+  int poll_next_requests = 0;        // --poll-next-requests; 0: the file's
+  int poll_send_requests = 0;        // --poll-send-requests
   LogFlags log;
 };
 
@@ -317,6 +319,8 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   if (auto applied = apply_proxy_settings(args, config); !applied) {
     return tl::unexpected(applied.error());
   }
+  if (args.poll_next_requests > 0) config.poll.next_requests = args.poll_next_requests;
+  if (args.poll_send_requests > 0) config.poll.send_requests = args.poll_send_requests;
   if (config.tunnel.empty()) return flag_error("--tunnel", "required (or `tunnel:` in --config)");
   if (config.edges.empty()) return flag_error("--edge", "required (or `edges:` in --config)");
   if (config.routes.empty()) {
@@ -399,7 +403,8 @@ Command add_agent_command(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   agent->add_option("--transport", args->transport,
                     "h2 (default; envoy for rc:// edges), rhttp, envoy, h3 (QUIC), auto (h3, "
-                    "else h2), reverst or poll (HTTPS/1.1 long-poll); applies to every edge");
+                    "else h2, else poll), reverst or poll (HTTPS/1.1 long-poll); applies to "
+                    "every edge");
   agent->add_option("URL_OF_LOCAL_SERVICE,--upstream", args->upstream,
                     "the local service for every path, e.g. http://127.0.0.1:3000");
   agent->add_option("--route", args->routes,
@@ -414,6 +419,14 @@ Command add_agent_command(CLI::App& app) {
   agent->add_option("--proxy", args->proxy,
                     "HTTP proxy for the TCP transports, http://[user:password@]host[:port] "
                     "(default: env HTTPS_PROXY; NO_PROXY is honoured); \"\" for none");
+  agent
+      ->add_option("--poll-next-requests", args->poll_next_requests,
+                   "poll transport: `next` long-polls in flight per session (default 2)")
+      ->check(CLI::Range(1, PollSettings::kMostRequests));
+  agent
+      ->add_option("--poll-send-requests", args->poll_send_requests,
+                   "poll transport: `send` requests in flight per session (default 2)")
+      ->check(CLI::Range(1, PollSettings::kMostRequests));
   args->log.add_to(*agent);
   return {agent, [args] { return run_agent(*args); }};
 }

@@ -56,7 +56,7 @@ Agent::Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
   add_dialer(AgentTransport::h2, std::make_unique<h2::RegistrationDialer>());
   add_dialer(AgentTransport::rhttp, std::make_unique<rhttp::RhttpDialer>());
   add_dialer(AgentTransport::envoy, std::make_unique<envoy::EnvoyDialer>());
-  add_dialer(AgentTransport::poll, std::make_unique<poll::PollDialer>());
+  add_dialer(AgentTransport::poll, std::make_unique<poll::PollDialer>(config_.poll));
   if (!handler_) {
     const UpstreamTimeouts timeouts{config_.upstream_connect_timeout,
                                     config_.upstream_response_timeout};
@@ -119,8 +119,8 @@ tl::expected<void, std::string> Agent::start(const std::optional<ClientTlsPem>& 
                std::make_unique<AutoTransportDialer>(
                    std::make_unique<quic::H3Dialer>(std::make_unique<quic::H3RegistrationClient>(),
                                                     std::move(*credentials), settings),
-                   std::make_unique<h2::RegistrationDialer>(), std::make_unique<poll::PollDialer>(),
-                   config_.auto_transport));
+                   std::make_unique<h2::RegistrationDialer>(),
+                   std::make_unique<poll::PollDialer>(config_.poll), config_.auto_transport));
   }
   if (auto added = add_quic_dialer(AgentTransport::reverst,
                                    std::make_unique<reverst::ReverstRegistrationClient>());

@@ -87,7 +87,18 @@ Task<DialOutcome> AutoTransportDialer::dial(const EdgeTargetConfig& edge, DialRe
   const auto ms_since = [](Clock::time_point started) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   };
+  const auto seconds = [](std::chrono::milliseconds interval) {
+    return std::chrono::duration_cast<std::chrono::seconds>(interval).count();
+  };
   const auto started = Clock::now();
+  // The h2 session a probe registered while the slot's poll session ran.
+  if (auto ready = h2_ready_.extract(where)) {
+    Registered& registered = ready.mapped();
+    *registered.on_goaway = request.on_goaway;
+    request.logger->info("edge {}: on h2 again; probing QUIC every {} s", where,
+                         seconds(config_.probe_interval));
+    co_return DialOutcome{on_h2(std::move(registered.session), edge, request), std::nullopt};
+  }
   if (!skip(quic_failed_)) {
     DialOutcome outcome = co_await quic_->dial(edge, request);
     if (outcome.session || outcome.rejection) {
@@ -98,62 +109,73 @@ Task<DialOutcome> AutoTransportDialer::dial(const EdgeTargetConfig& edge, DialRe
                          ms_since(started));
     quic_failed_[where] = Clock::now();
   }
-  // The probes of the transports better than the one the session ends on.
-  const DialRequest probe_request = request;
-  auto probe_quic = [this, edge, where, executor = request.executor,
-                     logger = request.logger]() -> Task<bool> {
-    if (!co_await quic_->probe(edge, executor, logger)) co_return false;
-    quic_failed_.erase(where);
-    co_return true;
-  };
-  auto on_goaway = request.on_goaway;
-  Logger logger = request.logger;
   if (!skip(h2_failed_)) {
     DialOutcome outcome = co_await tcp_->dial(edge, request);
     if (outcome.session) {
       h2_failed_.erase(where);
-      logger->info(
-          "edge {}: on h2 after {} ms; probing QUIC every {} s", where, ms_since(started),
-          std::chrono::duration_cast<std::chrono::seconds>(config_.probe_interval).count());
-      outcome.session = std::make_unique<ProbingSession>(
-          std::move(outcome.session), "h2",
-          [probe_quic]() -> Task<std::optional<std::string>> {
-            if (co_await probe_quic()) co_return std::string("h3");
-            co_return std::nullopt;
-          },
-          config_.probe_interval, std::move(on_goaway), std::move(logger));
+      request.logger->info("edge {}: on h2 after {} ms; probing QUIC every {} s", where,
+                           ms_since(started), seconds(config_.probe_interval));
+      outcome.session = on_h2(std::move(outcome.session), edge, request);
       co_return outcome;
     }
     if (!worth_poll(outcome)) co_return outcome;  // the edge's own refusal
-    logger->warn("no h2 session with edge {}{}; trying poll", where,
-                 outcome.rejection ? " (answered " + std::to_string(outcome.rejection->status) +
-                                         " " + outcome.rejection->code + ")"
-                                   : std::string());
+    request.logger->warn("no h2 session with edge {}{}; trying poll", where,
+                         outcome.rejection
+                             ? " (answered " + std::to_string(outcome.rejection->status) + " " +
+                                   outcome.rejection->code + ")"
+                             : std::string());
     h2_failed_[where] = Clock::now();
   }
+  const DialRequest probe_request = request;
   DialOutcome outcome = co_await poll_->dial(edge, std::move(request));
   if (!outcome.session) co_return outcome;
-  logger->info("edge {}: on poll after {} ms; probing h3 and h2 every {} s", where,
-               ms_since(started),
-               std::chrono::duration_cast<std::chrono::seconds>(config_.probe_interval).count());
+  probe_request.logger->info("edge {}: on poll after {} ms; probing h3 and h2 every {} s", where,
+                             ms_since(started), seconds(config_.probe_interval));
   outcome.session = std::make_unique<ProbingSession>(
       std::move(outcome.session), "poll",
-      [this, probe_quic, probe_request, edge, where]() -> Task<std::optional<std::string>> {
-        if (co_await probe_quic()) co_return std::string("h3");
-        // An h2 registration that works is closed at once: the slot's
-        // replacement dials h2 for real.
-        DialRequest probe = probe_request;
-        probe.identity.session_id = generate_session_id();
-        probe.pending = nullptr;
-        probe.on_goaway = nullptr;
-        DialOutcome tried = co_await tcp_->dial(edge, std::move(probe));
-        if (!tried.session) co_return std::nullopt;
-        tried.session->close(Error::cancelled);
-        h2_failed_.erase(where);
-        co_return std::string("h2");
-      },
-      config_.probe_interval, std::move(on_goaway), std::move(logger));
+      [this, edge, probe_request] { return better_than_poll(edge, probe_request); },
+      config_.probe_interval, probe_request.on_goaway, probe_request.logger);
   co_return outcome;
+}
+
+std::unique_ptr<Session> AutoTransportDialer::on_h2(std::unique_ptr<Session> session,
+                                                    const EdgeTargetConfig& edge,
+                                                    const DialRequest& request) {
+  return std::make_unique<ProbingSession>(
+      std::move(session), "h2",
+      [this, edge, executor = request.executor, logger = request.logger]()
+          -> Task<std::optional<std::string>> { return quic_works(edge, executor, logger); },
+      config_.probe_interval, request.on_goaway, request.logger);
+}
+
+Task<std::optional<std::string>> AutoTransportDialer::quic_works(
+    const EdgeTargetConfig& edge, const asio::any_io_executor& executor, const Logger& logger) {
+  const bool works = co_await quic_->probe(edge, executor, logger);
+  if (!works) co_return std::nullopt;
+  quic_failed_.erase(edge.host + ":" + std::to_string(edge.port));
+  co_return std::string("h3");
+}
+
+Task<std::optional<std::string>> AutoTransportDialer::better_than_poll(const EdgeTargetConfig& edge,
+                                                                       const DialRequest& request) {
+  std::optional<std::string> h3 = co_await quic_works(edge, request.executor, request.logger);
+  if (h3) co_return h3;
+  // A registration that works is kept for the slot's replacement, which
+  // the probing session asks for next: closing it instead would fail the
+  // requests the edge sends it before it learns of the close.
+  const std::string where = edge.host + ":" + std::to_string(edge.port);
+  auto on_goaway = std::make_shared<std::function<void()>>();
+  DialRequest probe = request;
+  probe.identity.session_id = generate_session_id();
+  probe.pending = nullptr;
+  probe.on_goaway = [on_goaway] {
+    if (*on_goaway) (*on_goaway)();
+  };
+  DialOutcome tried = co_await tcp_->dial(edge, std::move(probe));
+  if (!tried.session) co_return std::nullopt;
+  h2_failed_.erase(where);
+  h2_ready_.emplace(where, Registered{std::move(tried.session), std::move(on_goaway)});
+  co_return std::string("h2");
 }
 
 }  // namespace dialback::agent

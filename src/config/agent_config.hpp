@@ -73,7 +73,7 @@ struct EdgeTargetConfig {
   const std::string& tls_name() const noexcept { return server_name.empty() ? host : server_name; }
 };
 
-// The HTTP proxy that the TCP transports (h2, rhttp, envoy) dial edges
+// The HTTP proxy that the TCP transports (h2, rhttp, envoy, poll) dial edges
 // through with CONNECT; QUIC is UDP and never uses it (docs/configuration.md,
 // "Proxies").
 struct AgentProxyConfig {
@@ -83,6 +83,16 @@ struct AgentProxyConfig {
   // with no url: proxying turned off explicitly (an empty value).
   std::string source;
   std::string no_proxy;  // hosts dialed directly (NoProxyList's syntax)
+};
+
+// The `poll` transport's requests in flight at once (the agent's poll
+// section): `next` long-polls bring the edge's bytes and `send` requests
+// carry the agent's, each on an HTTPS connection of its own, so that one
+// slow batch does not hold up the others (docs/protocol.md §12).
+struct PollSettings {
+  static constexpr int kMostRequests = 16;
+  int next_requests = 2;
+  int send_requests = 2;
 };
 
 // One local service and the request paths it serves (docs/configuration.md,
@@ -126,6 +136,7 @@ struct AgentConfig {
   QuicSettings quic;
   AutoTransportConfig auto_transport;
   AgentProxyConfig proxy;
+  PollSettings poll;
 };
 
 // Loads and validates an agent config file. Relative paths (token_file,

@@ -168,13 +168,20 @@ void parse_proxy(ParseContext& ctx, const Field& field, AgentProxyConfig& out) {
   out.url = std::move(*url);
 }
 
+// The poll section: requests in flight per session.
+void parse_poll(ParseContext& ctx, const Field& field, PollSettings& out) {
+  MapReader map(ctx, field, {"next_requests", "send_requests"});
+  if (auto f = map.find("next_requests")) out.next_requests = read_int(ctx, *f);
+  if (auto f = map.find("send_requests")) out.send_requests = read_int(ctx, *f);
+}
+
 AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   MapReader map(
       ctx, root,
       {"agent", "tunnel", "token", "token_file", "user", "password_file", "ca", "cert", "key",
        "edges", "upstream", "routes", "upstream_connect_timeout", "upstream_response_timeout",
        "ping_interval", "ping_timeout", "drain_timeout", "stream_window", "connection_window",
-       "quic", "proxy"});
+       "quic", "proxy", "poll"});
   AgentConfig out;
   out.agent.node = default_agent_node();
   if (auto f = map.find("agent")) parse_identity(ctx, *f, out.agent);
@@ -202,6 +209,7 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   out.quic.windows = out.windows;
   if (auto f = map.find("quic")) parse_quic(ctx, *f, out);
   if (auto f = map.find("proxy")) parse_proxy(ctx, *f, out.proxy);
+  if (auto f = map.find("poll")) parse_poll(ctx, *f, out.poll);
   return out;
 }
 

@@ -169,6 +169,17 @@ std::optional<ConfigError> check_quic(const AgentConfig& config) {
   return std::nullopt;
 }
 
+std::optional<ConfigError> check_poll(const PollSettings& poll) {
+  const std::pair<const char*, int> counts[] = {{"poll.next_requests", poll.next_requests},
+                                                {"poll.send_requests", poll.send_requests}};
+  for (const auto& [key, value] : counts) {
+    if (value < 1 || value > PollSettings::kMostRequests) {
+      return error(key, "must be from 1 to " + std::to_string(PollSettings::kMostRequests));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ConfigError> apply_address_identities(AgentConfig& config,
@@ -221,6 +232,7 @@ std::optional<ConfigError> validate_agent_config(const AgentConfig& config) {
   if (auto e = check_edges(config)) return e;
   if (auto e = check_routes(config)) return e;
   if (auto e = check_timeouts(config)) return e;
+  if (auto e = check_poll(config.poll)) return e;
   return check_quic(config);
 }
 

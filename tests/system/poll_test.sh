@@ -2,11 +2,13 @@
 # The poll transport through real middleboxes: an HTTP/1.1-only reverse
 # proxy in front of the edge's agent port (Debian's nginx with
 # proxy_http_version 1.1 and buffering at its defaults), where an h2 agent
-# is refused and a poll agent serves bodies both ways; a forward proxy
+# is refused and a poll agent serves bodies both ways, and where auto ends
+# on poll and moves back to h2 once the way opens; a forward proxy
 # with credentials (tinyproxy) between a poll agent and the edge; and the
 # answers of the poll endpoints to bad requests, sent with curl.
 source "$(dirname "$0")/lib.sh"
-SERVICE="/usr/bin/python3 $(cd "$(dirname "$0")" && pwd)/file_sha_service.py"
+HERE=$(cd "$(dirname "$0")" && pwd)
+SERVICE="/usr/bin/python3 $HERE/file_sha_service.py"
 cd "$WORK"
 command -v nginx >/dev/null || fail "nginx is not installed (scripts/setup installs it)"
 
@@ -111,10 +113,53 @@ grep -q "no h2 session with edge .* (answered 400 bad_request); trying poll" age
 wait_for 10 fetch index.html || fail "auto on poll: no answer"
 stop_agent agent-auto.log
 
-# 3. poll through tinyproxy with credentials (HTTPS_PROXY).
+# 2c. auto moves back: behind a relay that leads to nginx it ends on poll;
+#     once the relay leads to the edge itself, its probe registers h2 and
+#     the session moves over while requests run, none of them failing.
+relay_port=$(free_port)
+echo "127.0.0.1:$nginx_port" >relay.target
+/usr/bin/python3 "$HERE/switch_relay.py" "$relay_port" relay.target >relay.out 2>relay.err &
+PIDS+=($!)
+wait_for 10 grep -q listening relay.out || fail "relay did not start: $(cat relay.err)"
+cat >agent-back.yaml <<YAML
+tunnel: web
+token: "$token"
+ca: pki/ca.crt
+edges:
+  - {address: 127.0.0.1:$relay_port, server_name: localhost, transport: auto, connections: 1}
+upstream: http://127.0.0.1:$service_port
+quic: {fallback_after: 300ms, probe_interval: 1s}
+YAML
+"$DIALBACK" agent --config agent-back.yaml 2>agent-back.log &
+AGENT_PID=$!; PIDS+=("$AGENT_PID")
+wait_for 30 grep -q "on poll after" agent-back.log || fail "auto behind the relay did not end on poll: $(cat agent-back.log)"
+wait_for 10 fetch index.html || fail "auto on poll behind the relay: no answer"
+# Requests one after another until load.stop exists (at most 2000).
+( sent=0 failed=0
+  while [ ! -e load.stop ] && [ "$sent" -lt 2000 ]; do
+    fetch index.html >/dev/null || failed=$((failed + 1))
+    sent=$((sent + 1))
+  done
+  echo "$sent $failed" >load.out ) &
+load_pid=$!
+echo "127.0.0.1:$agents_port" >relay.target
+wait_for 20 grep -q "h2 works again: moving session .* from poll" agent-back.log ||
+  fail "auto did not move back to h2: $(tail -n 5 agent-back.log)"
+wait_for 10 grep -q "on h2 again" agent-back.log || fail "the h2 probe's session was not used: $(tail -n 5 agent-back.log)"
+wait_for 20 grep -q "(poll) ended" agent-back.log || fail "the poll session did not end: $(tail -n 5 agent-back.log)"
+for _ in 1 2 3 4 5; do fetch index.html >/dev/null || fail "auto on h2 again: a request failed"; done
+touch load.stop
+wait_exit "$load_pid" 30
+read -r sent failed <load.out
+[ "$failed" = 0 ] && [ "$sent" -gt 0 ] || fail "moving from poll to h2: $failed of $sent requests failed"
+stop_agent agent-back.log
+
+# 3. poll through tinyproxy with credentials (HTTPS_PROXY), with one `next`
+#    and three `send` requests in flight instead of two of each.
 start_tinyproxy
 proxy_port=$PROXY_PORT
-HTTPS_PROXY="http://alice:s3cret@127.0.0.1:$proxy_port" agent agent-proxy.log "127.0.0.1:$agents_port" --transport poll
+HTTPS_PROXY="http://alice:s3cret@127.0.0.1:$proxy_port" agent agent-proxy.log "127.0.0.1:$agents_port" \
+  --transport poll --poll-next-requests 1 --poll-send-requests 3
 wait_for 30 fetch index.html || fail "poll through tinyproxy: no answer: $(tail -n 5 agent-proxy.log)"
 [ "$(fetch big | sha256sum)" = "$(sha256sum <site/big | cut -c1-64)  -" ] || fail "poll through tinyproxy: the download differs"
 grep -q "CONNECT 127.0.0.1:$agents_port" tinyproxy.log || fail "the poll agent did not go through tinyproxy"
@@ -148,8 +193,13 @@ head -c 2000000 /dev/zero >big-batch
 [ "$(status -X POST -H 'Authorization: Bearer nope' -H 'Dialback-Tunnel: web' -H 'Dialback-Node: n' \
      -H 'Dialback-Session: 0123456789abcdef0123456789abcdef' "$base/register")" = 401 ] || fail "register with a wrong token"
 [ "$(status -X POST "$base/other")" = 404 ] || fail "an unknown poll path"
+code=0
+"$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel web --token "$token" --transport poll \
+  --poll-send-requests 17 "http://127.0.0.1:$service_port" 2>bad-flag.log || code=$?
+[ "$code" = 2 ] && grep -q -- "--poll-send-requests" bad-flag.log || fail "--poll-send-requests 17: exit $code: $(cat bad-flag.log)"
 grep -q 'poll session of agent .* ended: batch 99 is too far past a missing one' edge.log ||
   fail "the edge did not log the broken session: $(tail -n 5 edge.log)"
 echo "poll test passed: 10 small requests through nginx took ${poll_ms} ms each on average (mostly this" \
   "python service's Nagle stall, docs/benchmarks.md);" \
-  "auto ended on poll ${auto_ms} ms after the agent started"
+  "auto ended on poll ${auto_ms} ms after the agent started;" \
+  "$sent requests while it moved back to h2, none failed"

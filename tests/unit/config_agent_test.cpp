@@ -354,6 +354,29 @@ INSTANTIATE_TEST_SUITE_P(
                     "must be from 1s to 24h"}),
     test::case_name);
 
+TEST(AgentConfig, PollSection) {
+  auto defaults = load_agent_config_from_string(kBase, "agent.yaml");
+  ASSERT_TRUE(defaults) << defaults.error().to_string();
+  EXPECT_EQ(defaults->poll.next_requests, 2);
+  EXPECT_EQ(defaults->poll.send_requests, 2);
+  auto loaded = load_agent_config_from_string(
+      std::string(kBase) + "poll: {next_requests: 1, send_requests: 16}\n", "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->poll.next_requests, 1);
+  EXPECT_EQ(loaded->poll.send_requests, 16);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Poll, AgentConfigInvalid,
+    testing::Values(
+        InvalidCase{"PollNoNextRequests", "", "poll: {next_requests: 0}\n", 6, "poll.next_requests",
+                    "must be from 1 to 16"},
+        InvalidCase{"PollTooManySends", "", "poll:\n  send_requests: 17\n", 7, "poll.send_requests",
+                    "must be from 1 to 16"},
+        InvalidCase{"PollUnknownKey", "", "poll: {pollers: 2}\n", 6, "poll.pollers", "unknown key"},
+        InvalidCase{"PollNotAMapping", "", "poll: 2\n", 6, "poll", "expected a mapping"}),
+    test::case_name);
+
 TEST(AgentConfig, ValidateAfterFlagsReportsTheKey) {
   auto loaded = load_agent_config_from_string(kBase, "agent.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();

@@ -28,6 +28,8 @@ Serves the local service (e.g. http://127.0.0.1:3000) through a dialback edge.
   --server-name NAME      TLS name of the edges (default: each edge's host)
   --connections N         sessions per edge, 1-64 (default 2)
   --transport T           h2 (default), poll (HTTPS/1.1 long-poll) or auto (h2, else poll)
+  --poll-next-requests N, --poll-send-requests N
+                          poll: long-polls and sends in flight per session, 1-16 (default 2)
   --node, --cluster, --tenant NAME   identity (defaults: hostname-pid, the tunnel, default)
   --proxy URL             HTTP proxy, http://[user:password@]host[:port]
                           (default: env HTTPS_PROXY; NO_PROXY is honoured); "" for none
@@ -74,6 +76,8 @@ function parseCommandLine(argv, env) {
       'server-name': { type: 'string' },
       connections: { type: 'string' },
       transport: { type: 'string' },
+      'poll-next-requests': { type: 'string' },
+      'poll-send-requests': { type: 'string' },
       node: { type: 'string' },
       cluster: { type: 'string' },
       tenant: { type: 'string' },
@@ -97,7 +101,8 @@ function parseCommandLine(argv, env) {
     password = values['password-file'] ? readSecret(values['password-file'], '--password-file')
                                        : env.DIALBACK_PASSWORD;
   }
-  const connections = values.connections === undefined ? undefined : Number(values.connections);
+  const number = (flag) => (values[flag] === undefined ? undefined : Number(values[flag]));
+  const connections = number('connections');
   return {
     upstream,
     options: {
@@ -112,6 +117,8 @@ function parseCommandLine(argv, env) {
       serverName: values['server-name'],
       connections,
       transport: values.transport,
+      pollNextRequests: number('poll-next-requests'),
+      pollSendRequests: number('poll-send-requests'),
       node: values.node,
       cluster: values.cluster,
       tenant: values.tenant,

@@ -54,6 +54,10 @@ export function normalizeOptions(input, env = process.env) {
   if (!Number.isInteger(connections) || connections < 1 || connections > 64) {
     throw new UsageError('--connections: must be 1-64');
   }
+  const pollRequests = { next: input.pollNextRequests ?? 2, send: input.pollSendRequests ?? 2 };
+  for (const [flag, value] of [['poll-next-requests', pollRequests.next], ['poll-send-requests', pollRequests.send]]) {
+    if (!Number.isInteger(value) || value < 1 || value > 16) throw new UsageError(`--${flag}: must be 1-16`);
+  }
   const transport = input.transport ?? 'h2';
   if (!['h2', 'poll', 'auto'].includes(transport)) {
     throw new UsageError(`--transport: expected h2, poll or auto (h2, else poll), got "${transport}"`);
@@ -83,6 +87,7 @@ export function normalizeOptions(input, env = process.env) {
     key: input.key,
     connections,
     transport,
+    pollRequests,
     probeIntervalMs: input.probeIntervalMs,
     drainTimeoutMs: input.drainTimeoutMs,
     pingIntervalMs: input.pingIntervalMs,

@@ -1,9 +1,10 @@
 // The poll transport (docs/protocol.md §12): the reversed HTTP/2 session
 // over a byte pipe built from HTTPS/1.1 requests, for networks where only
 // those get through. PollPipe is that pipe as a Duplex, which node:http2
-// serves like a socket; two `next` long-polls bring the edge's bytes and
-// two `send` requests carry the agent's, each on a keep-alive connection
-// of its own that is redialed when it closes: the session outlives them.
+// serves like a socket; `next` long-polls bring the edge's bytes and `send`
+// requests carry the agent's (two of each unless pollNextRequests and
+// pollSendRequests say otherwise), each on a keep-alive connection of its
+// own that is redialed when it closes: the session outlives them.
 import { Duplex } from 'node:stream';
 import { dialTls } from './dial.js';
 import { Http1Connection } from './http1-connection.js';
@@ -11,8 +12,6 @@ import { newSessionId, refusalFrom, registrationFields } from './registration.js
 import { Session } from './session.js';
 
 const PREFIX = '/.well-known/dialback/v1/poll/';
-const POLLERS = 2;
-const SENDERS = 2;
 const MAX_BATCH = 1024 * 1024;
 const MAX_AHEAD = 16;            // batches accepted past a missing one
 const BUFFER = 4 * 1024 * 1024;  // unacknowledged or unread bytes before waiting
@@ -37,8 +36,8 @@ class PollPipe extends Duplex {
   constructor(route) {
     super({ allowHalfOpen: false });
     this.#route = route;
-    for (let i = 0; i < POLLERS; ++i) this.#pollLoop();
-    for (let i = 0; i < SENDERS; ++i) this.#sendLoop();
+    for (let i = 0; i < route.requests.next; ++i) this.#pollLoop();
+    for (let i = 0; i < route.requests.send; ++i) this.#sendLoop();
   }
 
   #wake() {
@@ -246,7 +245,8 @@ export async function openPollSession(edge, options, server) {
   if (typeof token !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(token)) {
     throw new Error('the edge answered the poll registration without a session token');
   }
-  const pipe = new PollPipe({ dial, serverName, token, tunnel: options.tunnel });
+  const pipe = new PollPipe({ dial, serverName, token, tunnel: options.tunnel,
+                              requests: options.pollRequests });
   let h2;
   server.once('session', (created) => { h2 = created; });
   server.emit('connection', pipe);

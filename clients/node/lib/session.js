@@ -56,6 +56,10 @@ export class Session extends EventEmitter {
     });
   }
 
+  get closed() {
+    return this.#h2.closed || this.#h2.destroyed;
+  }
+
   destroy() {
     this.#h2.destroy();
   }

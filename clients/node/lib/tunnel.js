@@ -38,6 +38,9 @@ export class Tunnel extends EventEmitter {
   #stopping = false;
   #wakeups = new Set();
   #h2Failed = new Map();  // auto: per edge, when h2 last failed
+  // auto: per edge, h2 sessions a probe registered, each for a slot's next
+  // dial (the edge may route requests to them at once: they serve them).
+  #h2Ready = new Map();
 
   constructor(options) {
     super();
@@ -151,6 +154,13 @@ export class Tunnel extends EventEmitter {
     if (transport === 'poll') return openPollSession(edge, this.#options, this.#server);
     const where = `${edge.host}:${edge.port}`;
     const interval = this.#options.probeIntervalMs ?? PROBE_INTERVAL_MS;
+    const ready = this.#h2Ready.get(where) ?? [];
+    while (ready.length > 0) {
+      const session = ready.shift();
+      if (session.closed) continue;
+      this.#log('info', `edge ${where}: on h2 again`);
+      return session;
+    }
     const failedAt = this.#h2Failed.get(where);
     const started = Date.now();
     if (failedAt === undefined || started - failedAt >= interval) {
@@ -169,7 +179,13 @@ export class Tunnel extends EventEmitter {
     const probe = setInterval(async () => {
       try {
         const tried = await openSession(edge, this.#options, this.#server);
-        tried.destroy();
+        if (this.#stopping) {
+          tried.destroy();
+          return;
+        }
+        // The slot's replacement: closing it instead would fail the
+        // requests the edge sends it before it learns of the close.
+        this.#h2Ready.set(where, [...(this.#h2Ready.get(where) ?? []), tried]);
       } catch {
         return;
       }
@@ -205,7 +221,8 @@ export class Tunnel extends EventEmitter {
     if (this.#stopping) return;
     this.#stopping = true;
     for (const wake of [...this.#wakeups]) wake();
-    for (const session of this.#sessions) session.destroy();
+    for (const session of [...this.#sessions, ...[...this.#h2Ready.values()].flat()]) session.destroy();
+    this.#h2Ready.clear();
     this.emit('fatal', error);
   }
 
@@ -216,7 +233,9 @@ export class Tunnel extends EventEmitter {
     for (const wake of [...this.#wakeups]) wake();
     this.#log('info', `agent draining ${this.#sessions.size} session(s)`);
     // Dials in progress end on their own: a session that opens now is closed.
-    await Promise.all([...this.#sessions].map((session) => session.drain(drainTimeoutMs)));
+    const ready = [...this.#h2Ready.values()].flat();
+    this.#h2Ready.clear();
+    await Promise.all([...this.#sessions, ...ready].map((session) => session.drain(drainTimeoutMs)));
     this.#log('info', 'agent stopped');
   }
 }

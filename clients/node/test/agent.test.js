@@ -108,7 +108,9 @@ after(async () => {
 });
 
 for (const transport of ['h2', 'poll']) test(`the CLI agent serves the local service over ${transport}`, { timeout: 60000 }, async (t) => {
-  const agent = spawnAgent(agentArgs(['--transport', transport]));
+  // poll with other than the default two `next` and two `send` requests.
+  const flags = transport === 'poll' ? ['--poll-next-requests', '3', '--poll-send-requests', '1'] : [];
+  const agent = spawnAgent(agentArgs(['--transport', transport, ...flags]));
   t.after(() => agent.stop('SIGKILL'));
   await eventually(tunnelUp, 15000, 'the tunnel answering');
   assert.match(agent.stderr, transport === 'poll'
@@ -213,6 +215,9 @@ test('bad usage exits 2 naming the flag', { timeout: 30000 }, async () => {
   const socks = spawnAgent(agentArgs(), { env: { ...process.env, HTTPS_PROXY: 'socks5://127.0.0.1:1080' } });
   assert.equal(await socks.exited, 2);
   assert.match(socks.stderr, /HTTPS_PROXY: invalid proxy URL: the scheme socks5:\/\/ is not supported/);
+  const polls = spawnAgent(['--poll-send-requests', '17', ...agentArgs()]);
+  assert.equal(await polls.exited, 2);
+  assert.match(polls.stderr, /--poll-send-requests: must be 1-16/);
 });
 
 test('the library: connect() and serve() with node:http-shaped req and res', { timeout: 30000 }, async (t) => {
@@ -301,6 +306,53 @@ test('behind an HTTP/1.1-only proxy: h2 is refused, auto ends on poll', { timeou
   const down = await publicRequest('/big?chunks=64');
   assert.equal(sha256(down.body), sha256(Buffer.concat(Array(64).fill(CHUNK))));
   assert.equal(await auto.stop('SIGTERM'), 0, auto.stderr);
+});
+
+test('auto moves from poll back to h2 once h2 gets through, dropping no request', { timeout: 60000 }, async (t) => {
+  // A relay whose target the test switches: nginx (h2 refused) first, then the edge itself.
+  const nginx = await startHttp11Proxy(edge);
+  t.after(() => nginx.stop());
+  let target = nginx.port;
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(target, '127.0.0.1');
+    client.pipe(upstream).on('error', () => client.destroy());
+    upstream.pipe(client).on('error', () => upstream.destroy());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  t.after(() => relay.close());
+  const logs = [];
+  const tunnel = await connect({
+    edge: `127.0.0.1:${relay.address().port}`, tunnel: 'web', token: edge.token, ca: readFileSync(edge.ca),
+    serverName: 'localhost', connections: 1, transport: 'auto', probeIntervalMs: 500,
+    upstream: `http://127.0.0.1:${servicePort}`, log: (level, message) => logs.push(message),
+  });
+  t.after(() => tunnel.close(1000));
+  const logged = (pattern) => logs.some((line) => pattern.test(line));
+  await eventually(() => logged(/on poll after \d+ ms/), 15000, 'auto on poll');
+  await eventually(tunnelUp, 15000, 'the tunnel answering through nginx');
+
+  let stop = false;
+  const load = (async () => {
+    let sent = 0;
+    let failed = 0;
+    while (!stop && sent < 2000) {
+      ++sent;
+      const answer = await publicRequest('/hello').catch(() => null);
+      if (answer?.status !== 200) ++failed;
+    }
+    return { sent, failed };
+  })();
+  target = edge.agentsPort;
+  await eventually(() => logged(/moving session \S+ from poll to h2/), 15000, 'the move to h2');
+  await eventually(() => logged(/on h2 again/), 15000, 'the probe\'s session taken');
+  await eventually(() => logged(/\(poll\) ended/), 15000, 'the poll session ended');
+  for (let i = 0; i < 5; ++i) assert.equal((await publicRequest('/hello')).status, 200);
+  stop = true;
+  const { sent, failed } = await load;
+  assert.ok(sent > 0);
+  assert.equal(failed, 0, `${failed} of ${sent} requests failed while moving from poll to h2`);
 });
 
 test('npm pack: the tarball installs and runs in a clean directory', { timeout: 120000 }, async (t) => {

@@ -11,8 +11,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kPollers = 2;
-constexpr int kSenders = 2;
 // No request of a pump got through for this long: the session ends.
 constexpr auto kUnreachable = std::chrono::seconds(60);
 constexpr auto kNextTimeout = kNextWait + std::chrono::seconds(20);
@@ -40,8 +38,8 @@ PollAgentSession::PollAgentSession(std::unique_ptr<Session> inner, std::shared_p
 PollAgentSession::~PollAgentSession() { connections_.close_all(); }
 
 Task<std::error_code> PollAgentSession::run() {
-  for (int i = 0; i < kPollers; ++i) pumps_.spawn(poll_loop());
-  for (int i = 0; i < kSenders; ++i) pumps_.spawn(send_loop());
+  for (int i = 0; i < route_.requests.next_requests; ++i) pumps_.spawn(poll_loop());
+  for (int i = 0; i < route_.requests.send_requests; ++i) pumps_.spawn(send_loop());
   const std::error_code reason = co_await inner_->run();
   // After an orderly end (the agent drained) its last bytes (responses,
   // GOAWAY) still go out; then the edge is told the session is over, so
@@ -76,7 +74,8 @@ void PollAgentSession::edge_forgot_session() {
 Task<std::optional<http::response<http::string_body>>> PollAgentSession::exchange(
     Connection& connection, http::request<http::string_body>& request,
     std::chrono::seconds timeout) {
-  if (!co_await connect(connection)) co_return std::nullopt;
+  const bool connected = co_await connect(connection);
+  if (!connected) co_return std::nullopt;
   TlsStream& tls = *connection.dialed->tls;
   tcp::socket& socket = tls.next_layer();
   Watchdog watchdog(route_.executor, timeout, [&socket] {

@@ -1,6 +1,6 @@
 // PollAgentSession: the agent's session over the `poll` transport. The
-// reversed HTTP/2 session runs over a PollPipe; kPollers `next` long-polls
-// bring the edge's bytes and kSenders `send` requests carry the agent's,
+// reversed HTTP/2 session runs over a PollPipe; `next` long-polls bring the
+// edge's bytes and `send` requests carry the agent's (PollSettings: how many),
 // each on a keep-alive HTTPS/1.1 connection of its own that is redialed
 // (through the proxy, if any) whenever it closes: the session outlives its
 // connections. It ends when the HTTP/2 session ends, when the edge no
@@ -27,6 +27,7 @@ struct PollRoute {
   std::string token;   // the session token
   std::string tunnel;  // sent with every request
   Logger logger;
+  PollSettings requests;  // in flight at once
 };
 
 class PollAgentSession final : public Session {

@@ -69,7 +69,8 @@ Task<DialOutcome> PollDialer::dial(const EdgeTargetConfig& edge, DialRequest req
                   request.proxy ? std::optional<ProxyUrl>(*request.proxy) : std::nullopt,
                   std::move(*token),
                   request.identity.tunnel,
-                  request.logger};
+                  request.logger,
+                  settings_};
   const auto executor = request.executor;
   auto pipe = std::make_shared<PollPipe>(executor, PollPipe::Limits{});
   auto inner = h2::make_agent_session(std::make_unique<PollPipeStream>(pipe, executor),

@@ -4,14 +4,20 @@
 // `next` and `send` requests.
 #pragma once
 
+#include "config/agent_config.hpp"
 #include "transport/session_dialer.hpp"
 
 namespace dialback::poll {
 
 class PollDialer final : public SessionDialer {
  public:
+  explicit PollDialer(PollSettings settings) : settings_(settings) {}
+
   std::string_view name() const override { return "poll"; }
   Task<DialOutcome> dial(const EdgeTargetConfig& edge, DialRequest request) override;
+
+ private:
+  PollSettings settings_;
 };
 
 }  // namespace dialback::poll

@@ -42,7 +42,8 @@ Task<DialOutcome> H3Dialer::dial(const EdgeTargetConfig& edge, DialRequest reque
   QuicConnection& connection = (*client)->connection();
   const auto deadline = Clock::now() + settings.handshake_timeout;
   std::string failure;
-  if (!co_await connection.handshake(deadline)) {
+  const bool handshaken = co_await connection.handshake(deadline);
+  if (!handshaken) {
     failure = connection.engine().end_reason() ? connection.engine().end_reason().message()
                                                : "no QUIC handshake in time";
   } else {

@@ -57,7 +57,8 @@ Task<void> QuicAgentListener::serve(std::unique_ptr<QuicConnection> connection,
 Task<std::optional<std::string>> QuicAgentListener::register_agent(QuicConnection& connection,
                                                                    AgentPeer& peer) {
   peer.deadline = Clock::now() + listener_.settings().engine.handshake_timeout;
-  if (!co_await connection.handshake(peer.deadline)) {
+  const bool handshaken = co_await connection.handshake(peer.deadline);
+  if (!handshaken) {
     logger_->info("agent {} QUIC handshake failed: {}", peer.peer,
                   connection.engine().end_reason() ? connection.engine().end_reason().message()
                                                    : "timed out");

@@ -29,6 +29,9 @@
 #        SMOKE=1         seconds-long run for CI: LOAD_SECS=1 ROUNDS=1, 4 MiB file
 #        PATHS           subset, e.g. "direct dialback-h2"
 #        OUT             directory for table.md and raw.txt (default: a temp dir, printed)
+#        AGENT_DELAY     e.g. 10ms: dialback agents reach their edge through the
+#                        loss relay (bench/loss_relay) with this one-way delay,
+#                        a WAN-like link; its CPU is counted as `other`
 # Installs from Debian when missing (root): nginx-light wrk nghttp2-client
 # haproxy openssh-server openssh-client. Everything listens on 127.0.0.1;
 # every process it starts is recorded by pid and stopped by pid (trap on
@@ -298,13 +301,20 @@ tunnels:
 YAML
       spawn edge edge "$DIALBACK" edge --config edge.yaml --log-level warn
       URL=http://$LO:$pub; UPLOAD_URL=$URL/upload; HOSTH=(-H 'Host: app.test')
+      local agent_edge=$LO:$agents_port
+      if [ -n "${AGENT_DELAY:-}" ]; then
+        local relay_port; relay_port=$(free_port)
+        spawn other relay "$BUILD/bench/loss_relay/dialback-loss-relay" \
+          --tcp "$relay_port:$LO:$agents_port" --delay "$AGENT_DELAY"
+        agent_edge=$LO:$relay_port
+      fi
       if [ "$name" = dialback-node ]; then
-        spawn agent agent node "$ROOT/clients/node/bin/dialback-agent.js" --edge "$LO:$agents_port" \
+        spawn agent agent node "$ROOT/clients/node/bin/dialback-agent.js" --edge "$agent_edge" \
           --tunnel web --ca pki/ca.crt --server-name localhost --connections 2 "${extra[@]}" \
           "http://$LO:$BACKEND_PORT"
         UPLOAD_URL=""
       else
-        spawn agent agent "$DIALBACK" agent --edge "$LO:$agents_port" --tunnel web --ca pki/ca.crt \
+        spawn agent agent "$DIALBACK" agent --edge "$agent_edge" --tunnel web --ca pki/ca.crt \
           --server-name localhost --connections 2 --log-level warn "${extra[@]}" \
           --route "/upload=http://$LO:$SINK_PORT" --route "/=http://$LO:$BACKEND_PORT"
       fi
@@ -388,7 +398,7 @@ measure() {
 {
   echo "# machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r)"
   echo "# dialback $("$DIALBACK" --version 2>/dev/null | head -1), nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///'), haproxy $(/usr/sbin/haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}'), $(ssh -V 2>&1 | cut -d, -f1), wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}')"
-  echo "# LOAD_SECS=$LOAD_SECS ROUNDS=$ROUNDS BIG_MIB=$BIG_MIB LAT_SECS=$LAT_SECS paths: $PATHS"
+  echo "# LOAD_SECS=$LOAD_SECS ROUNDS=$ROUNDS BIG_MIB=$BIG_MIB LAT_SECS=$LAT_SECS paths: $PATHS${AGENT_DELAY:+ AGENT_DELAY=$AGENT_DELAY}"
 } >"$OUT/header.txt"
 cat "$OUT/header.txt" >&2
 read -ra path_list <<<"$PATHS"

@@ -28,6 +28,7 @@ struct Recorder final : EngineObserver {
   std::vector<std::shared_ptr<H2StreamState>> requests;
   int ping_acks = 0;
   std::vector<std::uint32_t> goaways;
+  int go_away_confirmed = 0;
   int streams_closed = 0;
   int output_ready = 0;
 
@@ -36,6 +37,7 @@ struct Recorder final : EngineObserver {
   }
   void on_ping_ack() override { ++ping_acks; }
   void on_goaway(std::uint32_t error_code) override { goaways.push_back(error_code); }
+  void on_go_away_confirmed() override { ++go_away_confirmed; }
   void on_stream_closed() override { ++streams_closed; }
   void on_output_ready() override { ++output_ready; }
 };

@@ -240,19 +240,26 @@ TEST(H2EnginePair, GoAwayRefusesNewStreamsAndLetsInFlightFinish) {
 
   pair.agent.go_away();
   EXPECT_TRUE(pair.agent.going_away());
+  EXPECT_FALSE(pair.agent.go_away_confirmed());
   ASSERT_TRUE(pair.pump());
+  // The notice, then the edge's ACK of the PING behind it.
   ASSERT_EQ(pair.edge_events.goaways.size(), 1u);
   EXPECT_EQ(pair.edge_events.goaways.front(), static_cast<std::uint32_t>(NGHTTP2_NO_ERROR));
   EXPECT_TRUE(pair.edge.going_away());
+  EXPECT_TRUE(pair.agent.go_away_confirmed());
+  EXPECT_EQ(pair.agent_events.go_away_confirmed, 1);
+  EXPECT_EQ(pair.agent_events.ping_acks, 0) << "the notice's PING is not a liveness PING";
 
   auto refused = pair.edge.open_stream(make_request("GET", "/new"), true);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error(), make_error_code(Error::stream_refused));
 
+  pair.agent.finish_go_away();
   ASSERT_TRUE(pair.agent.respond(*server, make_response(200), false));
   ASSERT_TRUE(pair.agent.write_body(*server, "done"));
   ASSERT_TRUE(pair.agent.end_body(*server, {}));
   ASSERT_TRUE(pair.pump());
+  EXPECT_EQ(pair.edge_events.goaways.size(), 2u) << "the final GOAWAY";
   EXPECT_EQ(take_body(pair.edge, *in_flight), "done");
   EXPECT_TRUE(closed_cleanly(*in_flight));
   EXPECT_EQ(pair.agent_events.requests.size(), 1u);
@@ -261,25 +268,29 @@ TEST(H2EnginePair, GoAwayRefusesNewStreamsAndLetsInFlightFinish) {
   EXPECT_TRUE(pair.agent.finished());
 }
 
-TEST(H2EnginePair, GoAwayCrossingANewStreamRefusesIt) {
+TEST(H2EnginePair, GoAwayCrossingANewStreamStillServesIt) {
   EnginePair pair;
   auto first = *pair.edge.open_stream(make_request("GET", "/first"), true);
   ASSERT_TRUE(pair.pump());
   auto server = pair.agent_events.requests.at(0);
-  // GOAWAY(last=1) and HEADERS for stream 3 cross on the wire.
+  // The notice and HEADERS for stream 3 cross on the wire: with a single
+  // GOAWAY(last=1) stream 3 would be refused and its request fail.
   pair.agent.go_away();
   auto second = *pair.edge.open_stream(make_request("GET", "/second"), true);
   ASSERT_TRUE(pair.pump());
-  EXPECT_EQ(pair.agent_events.requests.size(), 1u) << "stream 3 is beyond GOAWAY's last id";
-  EXPECT_TRUE(second->closed);
-  EXPECT_EQ(second->error, make_error_code(Error::stream_refused));
-  EXPECT_EQ(pair.agent.open_streams(), 1u);
+  ASSERT_EQ(pair.agent_events.requests.size(), 2u) << "stream 3 arrived before the confirmation";
+  EXPECT_FALSE(second->closed);
+  EXPECT_TRUE(pair.agent.go_away_confirmed());
+  pair.agent.finish_go_away();
 
   ASSERT_TRUE(pair.agent.respond(*server, make_response(200), true));
+  ASSERT_TRUE(pair.agent.respond(*pair.agent_events.requests.at(1), make_response(200), true));
   ASSERT_TRUE(pair.pump());
   EXPECT_TRUE(closed_cleanly(*first));
+  EXPECT_TRUE(closed_cleanly(*second));
   EXPECT_EQ(pair.agent.open_streams(), 0u);
   EXPECT_EQ(pair.edge.open_streams(), 0u);
+  EXPECT_TRUE(pair.agent.finished());
 }
 
 TEST(H2EnginePair, ReversedPrefaceRoundTrip) {

@@ -234,6 +234,13 @@ Task<std::size_t> H2Connection::drain(Clock::time_point deadline) {
 
 Task<std::size_t> H2Connection::drain_until(Clock::time_point deadline) {
   go_away();
+  // Streams the peer opened before it saw the GOAWAY may still be on the
+  // way (H2Engine::go_away): they are served too.
+  while (!engine_.go_away_confirmed() && !closing_) {
+    const bool woken = co_await streams_changed_.wait_until(deadline);
+    if (!woken && Clock::now() >= deadline) break;
+  }
+  engine_.finish_go_away();
   while (engine_.open_streams() > 0 && !closing_) {
     const bool woken = co_await streams_changed_.wait_until(deadline);
     if (!woken && Clock::now() >= deadline) break;

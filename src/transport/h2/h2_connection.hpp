@@ -81,6 +81,7 @@ class H2Connection final : public TunnelSession, private EngineObserver {
   void on_ping_ack() override;
   void on_goaway(std::uint32_t error_code) override;
   void on_stream_closed() override { streams_changed_.notify(); }
+  void on_go_away_confirmed() override { streams_changed_.notify(); }
   void on_output_ready() override { output_ready_.notify(); }
 
   Task<std::size_t> drain_until(std::chrono::steady_clock::time_point deadline);

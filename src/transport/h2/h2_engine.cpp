@@ -23,6 +23,8 @@ constexpr std::size_t kPoolCacheBytes = 256u << 10;
 // Closed stream states kept for reuse (each at most H2StreamState::kKeptSendBuffer
 // plus ~4 KiB of kept buffers).
 constexpr std::size_t kMaxSpareStates = 64;
+// The opaque data of the PING that follows a server's GOAWAY notice.
+constexpr std::uint8_t kGoAwayPing[8] = {'g', 'o', 'a', 'w', 'a', 'y', '?', '!'};
 
 H2StreamState* stream_of(nghttp2_session* session, std::int32_t id) {
   return static_cast<H2StreamState*>(nghttp2_session_get_stream_user_data(session, id));
@@ -74,12 +76,19 @@ struct EngineCallbacks {
     auto& self = engine(user_data);
     switch (frame->hd.type) {
       case NGHTTP2_PING:
-        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) != 0) self.observer_.on_ping_ack();
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) return 0;
+        if (self.notice_sent_ &&
+            std::memcmp(frame->ping.opaque_data, kGoAwayPing, sizeof kGoAwayPing) == 0) {
+          self.confirm_go_away();
+        } else {
+          self.observer_.on_ping_ack();
+        }
         return 0;
       case NGHTTP2_GOAWAY:
         self.going_away_ = true;
         self.peer_goaway_ = true;
         self.observer_.on_goaway(frame->goaway.error_code);
+        self.confirm_go_away();  // a peer that goes away opens no more streams
         return 0;
       case NGHTTP2_RST_STREAM: {
         auto* reset = stream_of(session, frame->hd.stream_id);
@@ -512,8 +521,29 @@ void H2Engine::submit_ping() {
 void H2Engine::go_away() {
   if (going_away_) return;
   going_away_ = true;
-  const int32_t last = role_ == Role::server ? nghttp2_session_get_last_proc_stream_id(session_) : 0;
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, last, NGHTTP2_NO_ERROR, nullptr, 0);
+  if (role_ == Role::server) {
+    nghttp2_submit_shutdown_notice(session_);
+    nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kGoAwayPing);
+    notice_sent_ = true;
+  } else {
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, nullptr, 0);
+    confirm_go_away();
+  }
+  notify_output();
+}
+
+void H2Engine::confirm_go_away() {
+  if (go_away_confirmed_) return;
+  go_away_confirmed_ = true;
+  observer_.on_go_away_confirmed();
+}
+
+void H2Engine::finish_go_away() {
+  if (!notice_sent_ || !go_away_confirmed_ || final_goaway_sent_ || peer_goaway_) return;
+  final_goaway_sent_ = true;
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
   notify_output();
 }
 

@@ -30,6 +30,8 @@ class EngineObserver {
   virtual void on_request(std::shared_ptr<H2StreamState> stream) = 0;
   virtual void on_ping_ack() = 0;
   virtual void on_goaway(std::uint32_t error_code) = 0;
+  // go_away_confirmed() became true.
+  virtual void on_go_away_confirmed() = 0;
   virtual void on_stream_closed() = 0;
   // Frames are waiting to be drained.
   virtual void on_output_ready() = 0;
@@ -78,8 +80,21 @@ class H2Engine {
   // Also gives cached memory back when no stream is open (the driver pings
   // after a silence).
   void submit_ping();
-  // Graceful: GOAWAY(NO_ERROR); open streams continue, no new ones.
+  // Graceful: no new streams; open ones continue. Client role: GOAWAY
+  // (NO_ERROR) at once. Server role (the agent, whose peer opens the
+  // streams): GOAWAY with the largest stream id (RFC 9113 §6.8's notice)
+  // and a PING. Streams the peer opened before it saw the notice still
+  // arrive and are served; once the PING's ACK is back none can follow
+  // (go_away_confirmed()), and finish_go_away() sends the final GOAWAY
+  // with the last stream processed. A single GOAWAY would refuse the
+  // streams it crossed on the wire, and their requests would fail.
   void go_away();
+  // No stream can arrive any more: the peer confirmed our notice, or it
+  // sent GOAWAY itself, or this side is the client.
+  bool go_away_confirmed() const { return go_away_confirmed_; }
+  // Server role, once go_away_confirmed(): the final GOAWAY (idempotent).
+  // Not from inside feed(): streams later in the same read count too.
+  void finish_go_away();
   // Abortive: every open stream fails with `reason` now.
   void terminate(std::error_code reason);
 
@@ -91,6 +106,7 @@ class H2Engine {
   friend struct EngineCallbacks;
 
   void close_stream(std::int32_t id, std::uint32_t error_code);
+  void confirm_go_away();
   // A RST_STREAM arrived for the open `stream`: records it and takes from
   // the reset budget; a nghttp2 callback result.
   int on_peer_reset(H2StreamState& stream);
@@ -125,6 +141,9 @@ class H2Engine {
   bool magic_to_send_ = false;       // server in reversed mode: preface still to write
   bool going_away_ = false;
   bool peer_goaway_ = false;         // a GOAWAY arrived from the peer
+  bool notice_sent_ = false;         // server: the GOAWAY notice and its PING went out
+  bool go_away_confirmed_ = false;
+  bool final_goaway_sent_ = false;
   std::string last_error_;
   // Frame boundaries of the peer's input, for settings_.strict.
   struct FrameScan {

@@ -37,6 +37,7 @@ struct NullObserver final : EngineObserver {
   void on_request(std::shared_ptr<H2StreamState>) override {}
   void on_ping_ack() override {}
   void on_goaway(std::uint32_t) override {}
+  void on_go_away_confirmed() override {}
   void on_stream_closed() override {}
   void on_output_ready() override {}
 };

@@ -42,6 +42,8 @@ struct AgentArgs {
   std::vector<std::string> routes;  // --route PREFIX=URL, repeatable
   bool upstream_h2c = false;        // --upstream-h2c
   std::string host_rewrite;         // --host-rewrite
+  std::string tcp;                  // --tcp HOST:PORT: the raw TCP target
+  std::string proxy_protocol;       // --proxy-protocol none|v2
   std::optional<std::string> proxy;  // --proxy URL; "": none
   int poll_next_requests = 0;        // --poll-next-requests; 0: the file's
   int poll_send_requests = 0;        // --poll-send-requests
@@ -127,6 +129,24 @@ tl::expected<void, ConfigError> apply_route_flags(const AgentArgs& args, AgentCo
       if (!route) return tl::unexpected(ConfigError{"", 0, "--route", route.error()});
       config.routes.push_back(std::move(*route));
     }
+  }
+  return {};
+}
+
+// --tcp replaces the file's raw TCP target; --proxy-protocol sets its header.
+tl::expected<void, ConfigError> apply_tcp_flags(const AgentArgs& args, AgentConfig& config) {
+  if (!args.tcp.empty()) {
+    auto address = parse_connect_address(args.tcp);
+    if (!address) return tl::unexpected(ConfigError{"", 0, "--tcp", address.error()});
+    config.tcp = AgentTcpTarget{std::move(*address),
+                                config.tcp ? config.tcp->proxy_protocol : ProxyProtocol::none};
+  }
+  if (!args.proxy_protocol.empty()) {
+    if (!config.tcp) {
+      return tl::unexpected(ConfigError{"", 0, "--proxy-protocol", "needs --tcp (or `tcp:`)"});
+    }
+    config.tcp->proxy_protocol =
+        args.proxy_protocol == "v2" ? ProxyProtocol::v2 : ProxyProtocol::none;
   }
   return {};
 }
@@ -323,9 +343,12 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   if (args.poll_send_requests > 0) config.poll.send_requests = args.poll_send_requests;
   if (config.tunnel.empty()) return flag_error("--tunnel", "required (or `tunnel:` in --config)");
   if (config.edges.empty()) return flag_error("--edge", "required (or `edges:` in --config)");
-  if (config.routes.empty()) {
-    return flag_error("URL", "the local service URL is required (or --route, or `upstream:` or "
-                             "`routes:` in --config)");
+  if (auto applied = apply_tcp_flags(args, config); !applied)
+    return tl::unexpected(applied.error());
+  if (config.routes.empty() && !config.tcp) {
+    return flag_error("URL",
+                      "the local service URL is required (or --route, --tcp, or "
+                      "`upstream:`, `routes:` or `tcp:` in --config)");
   }
   if (auto applied = apply_upstream_options(args, config); !applied) {
     return tl::unexpected(applied.error());
@@ -407,6 +430,14 @@ Command add_agent_command(CLI::App& app) {
                     "every edge");
   agent->add_option("URL_OF_LOCAL_SERVICE,--upstream", args->upstream,
                     "the local service for every path, e.g. http://127.0.0.1:3000");
+  agent->add_option("--tcp", args->tcp,
+                    "HOST:PORT: relay the tunnel's raw TCP connections (its tcp ports on the "
+                    "edge) to this local address; with or instead of URL");
+  agent
+      ->add_option("--proxy-protocol", args->proxy_protocol,
+                   "v2: send a PROXY protocol v2 header naming the public client to the --tcp "
+                   "target; none (default)")
+      ->check(CLI::IsMember({"none", "v2"}));
   agent->add_option("--route", args->routes,
                     "PREFIX=URL: requests whose path is PREFIX or below it go to URL, path "
                     "unchanged; longest prefix wins; repeatable; instead of URL")

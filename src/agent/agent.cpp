@@ -6,6 +6,7 @@
 #include "agent/auto_transport_dialer.hpp"
 #include "agent/backoff.hpp"
 #include "agent/make_upstream.hpp"
+#include "agent/tcp_upstream.hpp"
 #include "agent/upstream_router.hpp"
 #include "auth/authorization_header.hpp"
 #include "config/no_proxy_list.hpp"
@@ -66,7 +67,14 @@ Agent::Agent(asio::any_io_executor executor, AgentConfig config, Logger logger,
                     route.host_rewrite.empty() ? "" : " (Host: " + route.host_rewrite + ")");
       routes.push_back({route.prefix, make_upstream(route, executor_, timeouts, logger_)});
     }
-    router_ = std::make_unique<UpstreamRouter>(std::move(routes), logger_);
+    std::unique_ptr<Upstream> tcp;
+    if (config_.tcp) {
+      logger_->info("raw TCP -> {}{}", to_string(config_.tcp->address),
+                    config_.tcp->proxy_protocol == ProxyProtocol::v2 ? " (PROXY protocol v2)" : "");
+      tcp = std::make_unique<TcpUpstream>(executor_, *config_.tcp, config_.upstream_connect_timeout,
+                                          logger_);
+    }
+    router_ = std::make_unique<UpstreamRouter>(std::move(routes), std::move(tcp), logger_);
     handler_ = [router = router_.get()](std::unique_ptr<IncomingStream> stream) {
       return router->serve(std::move(stream));
     };

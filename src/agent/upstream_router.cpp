@@ -3,6 +3,7 @@
 #include "agent/error_response.hpp"
 #include "agent/upgrade_forwarder.hpp"
 #include "routing/path_prefix.hpp"
+#include "tunnel/raw_tcp_head.hpp"
 
 namespace dialback::agent {
 namespace {
@@ -19,7 +20,9 @@ std::string echoed_path(std::string_view target) {
 
 }  // namespace
 
-UpstreamRouter::UpstreamRouter(std::vector<Route> routes, Logger logger) : logger_(std::move(logger)) {
+UpstreamRouter::UpstreamRouter(std::vector<Route> routes, std::unique_ptr<Upstream> tcp,
+                               Logger logger)
+    : tcp_(std::move(tcp)), logger_(std::move(logger)) {
   prefixes_.reserve(routes.size());
   upstreams_.reserve(routes.size());
   for (auto& route : routes) {
@@ -29,6 +32,14 @@ UpstreamRouter::UpstreamRouter(std::vector<Route> routes, Logger logger) : logge
 }
 
 Task<void> UpstreamRouter::serve(std::unique_ptr<IncomingStream> stream) {
+  if (is_raw_tcp(stream->request())) {
+    if (tcp_) {
+      co_await tcp_->serve(std::move(stream));
+    } else {
+      co_await respond_no_tcp(std::move(stream));
+    }
+    co_return;
+  }
   const auto route = longest_path_prefix(prefixes_, stream->request().path);
   if (!route) {
     co_await respond_no_route(std::move(stream));
@@ -40,6 +51,15 @@ Task<void> UpstreamRouter::serve(std::unique_ptr<IncomingStream> stream) {
 
 void UpstreamRouter::abort() {
   for (auto& upstream : upstreams_) upstream->abort();
+  if (tcp_) tcp_->abort();
+}
+
+Task<void> UpstreamRouter::respond_no_tcp(std::unique_ptr<IncomingStream> stream) {
+  logger_->info("{} \"CONNECT {}\" 501 this agent has no tcp target",
+                find_header(stream->request().headers, "x-request-id").value_or("-"),
+                stream->request().authority);
+  co_await respond_error(*stream, 501, "dialback agent: this agent has no tcp target");
+  co_await await_request_end(*stream);
 }
 
 Task<void> UpstreamRouter::respond_no_route(std::unique_ptr<IncomingStream> stream) {

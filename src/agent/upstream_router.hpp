@@ -2,7 +2,8 @@
 // and hands each tunnel stream to the one whose prefix matches the request
 // path, longest prefix first, on segment boundaries (routing/path_prefix.hpp).
 // The path goes to the local service unchanged. A request no prefix matches
-// is answered 404 by the agent itself.
+// is answered 404 by the agent itself. Raw TCP streams (plain CONNECT) go
+// to the tcp target's upstream, or are answered 501 without one.
 #pragma once
 
 #include <memory>
@@ -21,7 +22,8 @@ class UpstreamRouter final : public Upstream {
     std::unique_ptr<Upstream> upstream;
   };
 
-  UpstreamRouter(std::vector<Route> routes, Logger logger);
+  // `tcp` serves raw TCP streams (plain CONNECT); null: they are refused (501).
+  UpstreamRouter(std::vector<Route> routes, std::unique_ptr<Upstream> tcp, Logger logger);
 
   Task<void> serve(std::unique_ptr<IncomingStream> stream) override;
   // Aborts every route's upstream.
@@ -29,9 +31,11 @@ class UpstreamRouter final : public Upstream {
 
  private:
   Task<void> respond_no_route(std::unique_ptr<IncomingStream> stream);
+  Task<void> respond_no_tcp(std::unique_ptr<IncomingStream> stream);
 
   std::vector<std::string> prefixes_;                // route i's prefix
   std::vector<std::unique_ptr<Upstream>> upstreams_;  // route i's upstream
+  std::unique_ptr<Upstream> tcp_;                     // raw TCP streams; may be null
   Logger logger_;
 };
 

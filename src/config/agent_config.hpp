@@ -15,6 +15,7 @@
 #include "config/config_error.hpp"
 #include "config/edge_address.hpp"
 #include "config/flow_windows.hpp"
+#include "config/listen_address.hpp"
 #include "config/proxy_url.hpp"
 #include "config/quic_settings.hpp"
 #include "config/upstream_url.hpp"
@@ -107,6 +108,20 @@ struct AgentRoute {
   friend bool operator==(const AgentRoute&, const AgentRoute&) = default;
 };
 
+// The header a raw TCP target gets ahead of the public client's bytes.
+enum class ProxyProtocol { none, v2 };
+
+// A raw TCP target (docs/protocol.md §13): the local address that every
+// plain CONNECT stream of the tunnel is relayed to.
+struct AgentTcpTarget {
+  ListenAddress address;
+  // v2: a PROXY protocol v2 header naming the public client and the edge's
+  // port, so that the service learns who connected.
+  ProxyProtocol proxy_protocol = ProxyProtocol::none;
+
+  friend bool operator==(const AgentTcpTarget&, const AgentTcpTarget&) = default;
+};
+
 struct AgentConfig {
   AgentIdentityConfig agent;
   std::string tunnel;
@@ -124,6 +139,9 @@ struct AgentConfig {
   // Longest matching prefix wins. The `upstream:` key (or the URL flag) is
   // one route with prefix "/".
   std::vector<AgentRoute> routes;
+  // `tcp:` (or --tcp): raw TCP streams go here; without it they are refused.
+  // An agent has routes, a tcp target or both.
+  std::optional<AgentTcpTarget> tcp;
   std::chrono::milliseconds upstream_connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds upstream_response_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds ping_interval{std::chrono::seconds(15)};

@@ -100,9 +100,31 @@ void parse_routes(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
     out.routes.push_back(std::move(route));
   } else if (routes) {
     for (const Field& element : read_list(ctx, *routes)) out.routes.push_back(parse_route(ctx, element));
-  } else {
-    ctx.fail(0, "upstream", "missing required key (or routes)");
+  } else if (!map.find("tcp")) {
+    ctx.fail(0, "upstream", "missing required key (or routes, or tcp)");
   }
+}
+
+// `tcp: host:port` and `proxy_protocol: none|v2`, which needs it.
+void parse_tcp_target(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
+  const auto tcp = map.find("tcp");
+  const auto proxy_protocol = map.find("proxy_protocol");
+  if (!tcp) {
+    if (proxy_protocol) ctx.fail(proxy_protocol->line, proxy_protocol->key, "needs tcp");
+    return;
+  }
+  AgentTcpTarget target;
+  target.address = read_connect_address(ctx, *tcp);
+  if (proxy_protocol) {
+    const std::string text = read_string(ctx, *proxy_protocol);
+    if (text == "v2") {
+      target.proxy_protocol = ProxyProtocol::v2;
+    } else if (text != "none") {
+      ctx.fail(proxy_protocol->line, proxy_protocol->key,
+               "unknown PROXY protocol \"" + text + "\": expected none or v2");
+    }
+  }
+  out.tcp = target;
 }
 
 void parse_token(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
@@ -176,12 +198,31 @@ void parse_poll(ParseContext& ctx, const Field& field, PollSettings& out) {
 }
 
 AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
-  MapReader map(
-      ctx, root,
-      {"agent", "tunnel", "token", "token_file", "user", "password_file", "ca", "cert", "key",
-       "edges", "upstream", "routes", "upstream_connect_timeout", "upstream_response_timeout",
-       "ping_interval", "ping_timeout", "drain_timeout", "stream_window", "connection_window",
-       "quic", "proxy", "poll"});
+  MapReader map(ctx, root,
+                {"agent",
+                 "tunnel",
+                 "token",
+                 "token_file",
+                 "user",
+                 "password_file",
+                 "ca",
+                 "cert",
+                 "key",
+                 "edges",
+                 "upstream",
+                 "routes",
+                 "upstream_connect_timeout",
+                 "upstream_response_timeout",
+                 "ping_interval",
+                 "ping_timeout",
+                 "drain_timeout",
+                 "stream_window",
+                 "connection_window",
+                 "quic",
+                 "proxy",
+                 "poll",
+                 "tcp",
+                 "proxy_protocol"});
   AgentConfig out;
   out.agent.node = default_agent_node();
   if (auto f = map.find("agent")) parse_identity(ctx, *f, out.agent);
@@ -200,6 +241,7 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
     ctx.fail(located.line, located.key, located.message);
   }
   parse_routes(ctx, map, out);
+  parse_tcp_target(ctx, map, out);
   if (auto f = map.find("upstream_connect_timeout")) out.upstream_connect_timeout = read_duration(ctx, *f);
   if (auto f = map.find("upstream_response_timeout")) out.upstream_response_timeout = read_duration(ctx, *f);
   if (auto f = map.find("ping_interval")) out.ping_interval = read_duration(ctx, *f);

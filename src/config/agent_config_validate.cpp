@@ -101,7 +101,9 @@ bool is_valid_host_rewrite(const std::string& host) {
 }
 
 std::optional<ConfigError> check_routes(const AgentConfig& config) {
-  if (config.routes.empty()) return error("routes", "at least one route (or upstream) is required");
+  if (config.routes.empty() && !config.tcp) {
+    return error("routes", "at least one route (or upstream, or tcp) is required");
+  }
   std::set<std::string_view> prefixes;
   for (std::size_t i = 0; i < config.routes.size(); ++i) {
     const AgentRoute& route = config.routes[i];

@@ -177,6 +177,12 @@ struct IdentityRoutingConfig {
 struct TunnelConfig {
   std::string name;                // identity rule (1-63 of [A-Za-z0-9._-])
   std::vector<std::string> hosts;  // lower-case DNS names or "*." + DNS name, unique across tunnels
+  // Public TCP ports whose connections become raw TCP streams to the
+  // tunnel's agents (docs/protocol.md §13). A bare port binds every IPv4
+  // interface. A tunnel has hosts, tcp ports or both.
+  std::vector<ListenAddress> tcp;
+  // A raw TCP connection that moves no byte either way this long is closed.
+  std::chrono::milliseconds tcp_idle_timeout{std::chrono::hours(1)};
   TunnelAuthConfig auth;
   BalancePolicy balance = BalancePolicy::least_inflight;
   HashKey hash_key;  // for balance: hash

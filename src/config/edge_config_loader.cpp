@@ -210,10 +210,20 @@ IdentityRoutingConfig parse_identity_routing(ParseContext& ctx, const Field& fie
   return out;
 }
 
+// A public TCP port of a tunnel: a bare port (all IPv4 interfaces) or host:port.
+ListenAddress read_tcp_port(const ParseContext& ctx, const Field& field) {
+  const std::string text = field.node.IsScalar() ? field.node.Scalar() : "";
+  const bool bare = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!bare) return read_listen_address(ctx, field);
+  auto parsed = parse_listen_address(":" + text);
+  if (!parsed) ctx.fail(field.line, field.key, parsed.error());
+  return *parsed;
+}
+
 TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Field& field) {
   MapReader map(ctx, field,
-                {"hosts", "auth", "balance", "hash_key", "envoy_clusters", "tenant",
-                 "identity_routing", "reverst_group"});
+                {"hosts", "tcp", "tcp_idle_timeout", "auth", "balance", "hash_key",
+                 "envoy_clusters", "tenant", "identity_routing", "reverst_group"});
   TunnelConfig out;
   out.name = name;
   out.reverst_group = name;
@@ -224,8 +234,12 @@ TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Fiel
       ctx.fail(f->line, f->key, "reverst group must be 1-63 characters of [A-Za-z0-9._-]");
     }
   }
-  out.hosts = read_string_list(ctx, map.require("hosts"));
+  if (auto f = map.find("hosts")) out.hosts = read_string_list(ctx, *f);
   for (std::string& host : out.hosts) host = to_lower_ascii(host);
+  if (auto f = map.find("tcp")) {
+    for (const Field& element : read_list(ctx, *f)) out.tcp.push_back(read_tcp_port(ctx, element));
+  }
+  if (auto f = map.find("tcp_idle_timeout")) out.tcp_idle_timeout = read_duration(ctx, *f);
   if (auto f = map.find("auth")) out.auth = parse_auth(ctx, *f);
   if (auto f = map.find("envoy_clusters")) out.envoy_clusters = read_string_list(ctx, *f);
   if (auto f = map.find("tenant")) out.tenant = read_string(ctx, *f);
@@ -261,7 +275,7 @@ EdgeConfig parse_edge_config(ParseContext& ctx, const Field& root) {
   out.edge.id = default_edge_id();
   if (auto f = map.find("edge")) parse_edge_section(ctx, *f, out.edge);
   out.agents = parse_agents(ctx, map.require("agents"));
-  out.public_ = parse_public(ctx, map.require("public"));
+  if (auto f = map.find("public")) out.public_ = parse_public(ctx, *f);
   const Field tunnels_field = map.require("tunnels");
   MapReader tunnels(ctx, tunnels_field);
   for (const auto& [name, field] : tunnels.entries()) {

@@ -1,5 +1,6 @@
 // Semantic rules of the edge config, checked on the struct so that values
 // from flags are held to the same rules as values from the file.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -64,7 +65,6 @@ std::optional<ConfigError> check_agents(const AgentListenerConfig& agents) {
 }
 
 std::optional<ConfigError> check_public(const PublicConfig& pub) {
-  if (!pub.http && !pub.https) return error("public", "at least one of http and https is required");
   if (pub.https) {
     if (pub.https->cert.empty()) return error("public.https.cert", "required");
     if (pub.https->key.empty()) return error("public.https.key", "required");
@@ -172,6 +172,14 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
   if (auto e = check_agents(config.agents)) return e;
   if (auto e = check_public(config.public_)) return e;
   if (config.tunnels.empty()) return error("tunnels", "at least one tunnel is required");
+  // Hosts are served by the public HTTP listeners; a TCP-only edge needs none.
+  const bool any_hosts =
+      std::any_of(config.tunnels.begin(), config.tunnels.end(),
+                  [](const TunnelConfig& tunnel) { return !tunnel.hosts.empty(); });
+  if (any_hosts && !config.public_.http && !config.public_.https) {
+    return error("public", "at least one of http and https is required (tunnels have hosts)");
+  }
+  std::map<std::string, std::string, std::less<>> tcp_owner;  // "host:port" -> tunnel name
 
   std::map<std::string, std::string, std::less<>> host_owner;  // host -> tunnel name
   std::set<std::string, std::less<>> names;
@@ -183,7 +191,20 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
       return error(prefix, "tunnel name must be 1-63 characters of [A-Za-z0-9._-]");
     }
     if (!names.insert(tunnel.name).second) return error(prefix, "duplicate tunnel name");
-    if (tunnel.hosts.empty()) return error(prefix + ".hosts", "at least one host is required");
+    if (tunnel.hosts.empty() && tunnel.tcp.empty()) {
+      return error(prefix + ".hosts", "at least one host or tcp port is required");
+    }
+    for (std::size_t i = 0; i < tunnel.tcp.size(); ++i) {
+      if (tunnel.tcp[i].port == 0) continue;  // any free port: never the same twice
+      const auto [it, inserted] = tcp_owner.emplace(to_string(tunnel.tcp[i]), tunnel.name);
+      if (!inserted) {
+        return error(indexed(prefix + ".tcp", i), "tcp port " + to_string(tunnel.tcp[i]) +
+                                                      " is already used by tunnel " + it->second);
+      }
+    }
+    if (tunnel.tcp_idle_timeout.count() <= 0) {
+      return error(prefix + ".tcp_idle_timeout", "must be positive");
+    }
     for (std::size_t i = 0; i < tunnel.hosts.size(); ++i) {
       const std::string& host = tunnel.hosts[i];
       if (!is_valid_host_pattern(host)) {

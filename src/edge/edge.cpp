@@ -7,6 +7,7 @@
 #include "transport/quic/h3_registration.hpp"
 #include "transport/reverst/reverst_handshake.hpp"
 #include "transport/rhttp/rhttp_acceptor.hpp"
+#include "tunnel/raw_tcp_head.hpp"
 
 namespace dialback::edge {
 namespace {
@@ -121,6 +122,8 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   if (config_.public_.h3) {
     if (auto started = start_public_h3(pem); !started) return started;
   }
+  if (auto started = start_tcp_ports(); !started) return started;
+  for (auto& loop : tcp_->accept_loops()) accept_loops_.spawn(std::move(loop));
   if (config_.public_.http) accept_loops_.spawn(public_->accept_loop());
   if (config_.public_.https) accept_loops_.spawn(public_->tls_accept_loop());
   accept_loops_.spawn(agents_->accept_loop());
@@ -140,6 +143,26 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
   if (config_.public_.h3) {
     logger_->info("edge {} listening: public HTTP/3 on {}:{}", config_.edge.id,
                   public_h3_endpoint_.address().to_string(), public_h3_endpoint_.port());
+  }
+  return {};
+}
+
+tl::expected<void, std::string> Edge::start_tcp_ports() {
+  tcp_ =
+      std::make_unique<PublicTcpServer>(executor_, public_->forwarder(), public_->slots(), logger_);
+  for (const TunnelConfig& tunnel : config_.tunnels) {
+    const std::size_t index = *tunnels_.find(tunnel.name);
+    for (std::size_t i = 0; i < tunnel.tcp.size(); ++i) {
+      const std::string key =
+          "tunnels." + tunnel.name + ".tcp[" + std::to_string(i) + "] " + to_string(tunnel.tcp[i]);
+      auto endpoint = resolve_listen(tunnel.tcp[i]);
+      if (!endpoint) return tl::unexpected(key + ": " + endpoint.error());
+      auto bound = tcp_->listen(index, *endpoint, tunnel.tcp_idle_timeout);
+      if (!bound) return tl::unexpected(key + ": " + bound.error().message());
+      tcp_endpoints_.push_back(*bound);
+      logger_->info("edge {} listening: tunnel {} raw TCP on {}", config_.edge.id, tunnel.name,
+                    endpoint_text(*bound));
+    }
   }
   return {};
 }
@@ -198,6 +221,7 @@ tl::expected<void, std::string> Edge::start_public_h3(const std::optional<EdgeTl
 Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
   logger_->info("edge {} draining", config_.edge.id);
   if (public_) public_->stop();
+  if (tcp_) tcp_->stop();
   if (quic_agents_) quic_agents_->stop_accepting();
   if (agents_) {
     agents_->stop();
@@ -205,6 +229,10 @@ Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
   }
   if (quic_agents_) co_await quic_agents_->close();
   if (public_) co_await public_->wait_idle();
+  if (tcp_) {
+    tcp_->close_all();  // raw TCP has no graceful end: what the drain left is cut
+    co_await tcp_->wait_idle();
+  }
   // The loops see their closed acceptors only when their aborted accepts
   // complete; until then they still touch the listeners.
   co_await accept_loops_.join();

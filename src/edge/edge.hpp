@@ -12,6 +12,7 @@
 #include "edge/agent_listener.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/public_http_server.hpp"
+#include "edge/public_tcp_server.hpp"
 #include "edge/session_registry.hpp"
 #include "edge/tunnel_table.hpp"
 #include "transport/quic/quic_agent_listener.hpp"
@@ -50,6 +51,8 @@ class Edge {
   asio::ip::udp::endpoint agent_quic_endpoint() const { return agent_quic_endpoint_; }
   // public.h3's bound address; port 0 without it.
   asio::ip::udp::endpoint public_h3_endpoint() const { return public_h3_endpoint_; }
+  // The tunnels' raw TCP ports as bound, in config order (tunnel by tunnel).
+  const std::vector<tcp::endpoint>& tcp_endpoints() const { return tcp_endpoints_; }
   // The agents' QUIC listener; all zero when QUIC is off.
   quic::QuicListenerStats quic_stats() const {
     return quic_agents_ ? quic_agents_->stats() : quic::QuicListenerStats{};
@@ -61,6 +64,8 @@ class Edge {
  private:
   // agents.quic: the UDP listener with the agent certificate.
   tl::expected<void, std::string> start_quic(const std::optional<EdgeTlsPem>& pem);
+  // tunnels.<name>.tcp: the raw TCP ports.
+  tl::expected<void, std::string> start_tcp_ports();
   // public.h3: the UDP listener with the public HTTPS certificate.
   tl::expected<void, std::string> start_public_h3(const std::optional<EdgeTlsPem>& pem);
   asio::any_io_executor executor_;
@@ -73,6 +78,8 @@ class Edge {
   std::optional<asio::ssl::context> public_tls_;
   std::unique_ptr<AgentListener> agents_;
   std::unique_ptr<PublicHttpServer> public_;
+  std::unique_ptr<PublicTcpServer> tcp_;  // shares public_'s forwarder and slots
+  std::vector<tcp::endpoint> tcp_endpoints_;
   std::unique_ptr<quic::QuicAgentListener> quic_agents_;  // agents.quic; null when off
   asio::ip::udp::endpoint agent_quic_endpoint_;
   asio::ip::udp::endpoint public_h3_endpoint_;

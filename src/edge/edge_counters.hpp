@@ -21,7 +21,8 @@ namespace dialback::edge {
   X(requests_failed, "public requests that failed inside the tunnel")                          \
   X(requests_rate_limited, "public requests answered 429 (public.limits)")                     \
   X(requests_rejected, "public requests refused before routing (malformed, limits, 408)")      \
-  X(tls_handshakes_failed, "public TLS handshakes that failed or timed out")
+  X(tls_handshakes_failed, "public TLS handshakes that failed or timed out")                   \
+  X(tcp_connections, "public connections accepted on tunnels' tcp ports")
 
 struct EdgeCounters {
 #define DIALBACK_COUNTER_FIELD(name, help) std::uint64_t name = 0;

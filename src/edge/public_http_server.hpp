@@ -53,6 +53,10 @@ class PublicHttpServer {
   // Waits until every connection has closed.
   Task<void> wait_idle();
 
+  // For the raw TCP ports (PublicTcpServer), which share them.
+  RequestForwarder& forwarder() { return forwarder_; }
+  ConnectionSlots& slots() { return slots_; }
+
  private:
   struct Connection {
     tcp::socket* socket = nullptr;

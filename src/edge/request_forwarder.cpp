@@ -49,19 +49,21 @@ std::string RequestForwarder::add_forwarding(RequestHead& head, const PublicPeer
              peer.trusted && config_.public_.route_by_forwarded_host});
 }
 
+std::optional<ForwardRefusal> RequestForwarder::rate_limit(const PublicPeer& peer) {
+  if (!requests_per_ip_.enabled()) return std::nullopt;
+  const auto now = std::chrono::steady_clock::now();
+  if (requests_per_ip_.take(peer.source, now)) return std::nullopt;
+  ++counters_.requests_rate_limited;
+  return ForwardRefusal{http::status::too_many_requests,
+                        "dialback edge: too many requests from this address",
+                        requests_per_ip_.retry_after(peer.source, now),
+                        "rate-limited: public.limits.requests_per_ip"};
+}
+
 Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestHead& head,
                                                                         bool end_stream,
                                                                         const PublicPeer& peer) {
-  if (requests_per_ip_.enabled()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!requests_per_ip_.take(peer.source, now)) {
-      ++counters_.requests_rate_limited;
-      co_return tl::unexpected(ForwardRefusal{http::status::too_many_requests,
-                                              "dialback edge: too many requests from this address",
-                                              requests_per_ip_.retry_after(peer.source, now),
-                                              "rate-limited: public.limits.requests_per_ip"});
-    }
-  }
+  if (auto refused = rate_limit(peer)) co_return tl::unexpected(std::move(*refused));
   const auto tunnel = tunnels_.route(head.authority);
   if (!tunnel) {
     ++counters_.requests_no_route;
@@ -70,7 +72,20 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestH
     co_return tl::unexpected(
         ForwardRefusal{http::status::not_found, std::move(page), std::nullopt, "no-route"});
   }
-  const TunnelEntry& entry = tunnels_[*tunnel];
+  co_return co_await open_routed(*tunnel, head, end_stream, peer);
+}
+
+Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open_in(std::size_t tunnel,
+                                                                           RequestHead& head,
+                                                                           bool end_stream,
+                                                                           const PublicPeer& peer) {
+  if (auto refused = rate_limit(peer)) co_return tl::unexpected(std::move(*refused));
+  co_return co_await open_routed(tunnel, head, end_stream, peer);
+}
+
+Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open_routed(
+    std::size_t tunnel, RequestHead& head, bool end_stream, const PublicPeer& peer) {
+  const TunnelEntry& entry = tunnels_[tunnel];
   const std::string& tunnel_name = entry.name;
   std::string node;
   std::string cluster;

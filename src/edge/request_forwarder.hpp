@@ -87,6 +87,12 @@ class RequestForwarder {
   Task<tl::expected<OpenedStream, ForwardRefusal>> open(RequestHead& head, bool end_stream,
                                                         const PublicPeer& peer);
 
+  // The same for a tunnel already known (a raw TCP connection arrived on
+  // one of its ports): rate limit, pick a session, open the stream.
+  Task<tl::expected<OpenedStream, ForwardRefusal>> open_in(std::size_t tunnel, RequestHead& head,
+                                                           bool end_stream, const PublicPeer& peer);
+  const TunnelTable& tunnels() const { return tunnels_; }
+
   // Whether a line about a public client's connection (not a request) may
   // be written now: at most one per client address per 10 s. Returns how
   // many were left out before it, or nullopt to leave this one out.
@@ -99,6 +105,12 @@ class RequestForwarder {
                     std::string_view reason);
 
  private:
+  // The 429 refusal when `peer` is over public.limits.requests_per_ip.
+  std::optional<ForwardRefusal> rate_limit(const PublicPeer& peer);
+  // open() and open_in() after routing: identity headers, the pick, the stream.
+  Task<tl::expected<OpenedStream, ForwardRefusal>> open_routed(std::size_t tunnel,
+                                                               RequestHead& head, bool end_stream,
+                                                               const PublicPeer& peer);
   // The value `balance: hash` hashes; empty when the request has none.
   static std::string hash_key_of(const RequestHead& head, const HashKey& key,
                                  const PublicPeer& peer);

@@ -227,6 +227,7 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
     if (!upstream) throw std::runtime_error("upstream url: " + upstream.error());
     config.routes.push_back(AgentRoute{"/", *upstream, false, ""});
   }
+  config.tcp = options.tcp;
   config.upstream_connect_timeout = 2s;
   config.upstream_response_timeout = options.upstream_response_timeout;
   config.drain_timeout = options.drain_timeout;

@@ -85,6 +85,7 @@ struct AgentOptions {
   std::string node{};                         // empty: "node-<index>"
   std::optional<std::string> upstream_url{};  // empty: the fixture's upstream
   std::vector<AgentRoute> routes{};           // non-empty: these instead of upstream_url
+  std::optional<AgentTcpTarget> tcp{};        // the raw TCP target; empty: none
   std::optional<std::uint16_t> edge_port{};   // empty: the edge's agent port
   std::optional<std::uint16_t> quic_port{};   // empty: the edge's QUIC port (h3, auto, reverst)
   AutoTransportConfig auto_transport{};       // transport auto: when to fall back and probe

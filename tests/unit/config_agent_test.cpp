@@ -142,38 +142,43 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"UnknownKeyInAgent", "tunnel: web\n", "agent:\n  nodes: x\ntunnel: web\n", 2,
                     "agent.nodes", "unknown key"},
         InvalidCase{"UnknownKeyInEdgeEntry", "  - address: edge.test:8443\n",
-                    "  - address: edge.test:8443\n    port: 1\n", 5, "edges[0].port", "unknown key"},
-        InvalidCase{"TunnelNotAString", "tunnel: web", "tunnel: [web]", 1, "tunnel", "expected a string"},
-        InvalidCase{"EdgesNotAList", "edges:\n  - address: edge.test:8443\n", "edges: edge.test:8443\n", 3,
-                    "edges", "expected a list"},
-        InvalidCase{"EdgeEntryNotAMapping", "  - address: edge.test:8443\n", "  - edge.test:8443\n", 4,
-                    "edges[0]", "expected a mapping"},
+                    "  - address: edge.test:8443\n    port: 1\n", 5, "edges[0].port",
+                    "unknown key"},
+        InvalidCase{"TunnelNotAString", "tunnel: web", "tunnel: [web]", 1, "tunnel",
+                    "expected a string"},
+        InvalidCase{"EdgesNotAList", "edges:\n  - address: edge.test:8443\n",
+                    "edges: edge.test:8443\n", 3, "edges", "expected a list"},
+        InvalidCase{"EdgeEntryNotAMapping", "  - address: edge.test:8443\n", "  - edge.test:8443\n",
+                    4, "edges[0]", "expected a mapping"},
         InvalidCase{"LabelsNotAMapping", "tunnel: web\n", "agent:\n  labels: [a]\ntunnel: web\n", 2,
                     "agent.labels", "expected a mapping"},
         InvalidCase{"ConnectionsNotAnInteger", "  - address: edge.test:8443\n",
-                    "  - address: edge.test:8443\n    connections: two\n", 5, "edges[0].connections",
-                    "expected an integer"},
-        InvalidCase{"BadDuration", "", "ping_timeout: soon\n", 6, "ping_timeout", "invalid duration"},
+                    "  - address: edge.test:8443\n    connections: two\n", 5,
+                    "edges[0].connections", "expected an integer"},
+        InvalidCase{"BadDuration", "", "ping_timeout: soon\n", 6, "ping_timeout",
+                    "invalid duration"},
         InvalidCase{"BadAddressNoPort", "edge.test:8443", "edge.test", 4, "edges[0].address",
                     "invalid address"},
         InvalidCase{"BadAddressPortZero", "edge.test:8443", "edge.test:0", 4, "edges[0].address",
                     "from 1 to 65535"},
-        InvalidCase{"BadTunnelIdentity", "tunnel: web", "tunnel: web!", 1, "tunnel", "[A-Za-z0-9._-]"},
+        InvalidCase{"BadTunnelIdentity", "tunnel: web", "tunnel: web!", 1, "tunnel",
+                    "[A-Za-z0-9._-]"},
         InvalidCase{"BadNodeIdentity", "tunnel: web\n", "agent:\n  node: \"a b\"\ntunnel: web\n", 2,
                     "agent.node", "[A-Za-z0-9._-]"},
-        InvalidCase{"BadLabelValue", "tunnel: web\n", "agent:\n  labels:\n    zone: \"a,b\"\ntunnel: web\n",
-                    3, "agent.labels.zone", "label value"},
+        InvalidCase{"BadLabelValue", "tunnel: web\n",
+                    "agent:\n  labels:\n    zone: \"a,b\"\ntunnel: web\n", 3, "agent.labels.zone",
+                    "label value"},
         InvalidCase{"MissingTunnel", "tunnel: web\n", "", 0, "tunnel", "missing required key"},
         InvalidCase{"MissingUpstream", "upstream: http://127.0.0.1:3000\n", "", 0, "upstream",
-                    "missing required key (or routes)"},
-        InvalidCase{"MissingEdgeAddress", "address: edge.test:8443", "connections: 2", 4, "edges[0].address",
-                    "missing required key"},
-        InvalidCase{"EmptyEdges", "edges:\n  - address: edge.test:8443\n", "edges: []\n", 3, "edges",
-                    "at least one edge"},
+                    "missing required key (or routes, or tcp)"},
+        InvalidCase{"MissingEdgeAddress", "address: edge.test:8443", "connections: 2", 4,
+                    "edges[0].address", "missing required key"},
+        InvalidCase{"EmptyEdges", "edges:\n  - address: edge.test:8443\n", "edges: []\n", 3,
+                    "edges", "at least one edge"},
         InvalidCase{"TokenAndTokenFile", "", "token_file: token.txt\n", 6, "token_file",
                     "mutually exclusive"},
-        InvalidCase{"UnreadableTokenFile", "token: secret", "token_file: /nonexistent/dialback/token", 2,
-                    "token_file", "cannot read file"},
+        InvalidCase{"UnreadableTokenFile", "token: secret",
+                    "token_file: /nonexistent/dialback/token", 2, "token_file", "cannot read file"},
         InvalidCase{"CertWithoutKey", "", "cert: agent.crt\n", 6, "cert",
                     "cert and key must be given together"},
         InvalidCase{"KeyWithoutCert", "", "key: agent.key\n", 6, "key",
@@ -187,10 +192,10 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"TooManyConnections", "  - address: edge.test:8443\n",
                     "  - address: edge.test:8443\n    connections: 65\n", 5, "edges[0].connections",
                     "from 1 to 64"},
-        InvalidCase{"UpstreamNotHttp", "http://127.0.0.1:3000", "https://127.0.0.1:3000", 5, "upstream",
-                    "only http://"},
-        InvalidCase{"YamlSyntaxError", "  - address: edge.test:8443\n", "  - {address: edge.test:8443\n", 5,
-                    "", "YAML syntax error"}),
+        InvalidCase{"UpstreamNotHttp", "http://127.0.0.1:3000", "https://127.0.0.1:3000", 5,
+                    "upstream", "only http://"},
+        InvalidCase{"YamlSyntaxError", "  - address: edge.test:8443\n",
+                    "  - {address: edge.test:8443\n", 5, "", "YAML syntax error"}),
     test::case_name);
 
 // ---- transports h3, auto, reverst and the quic section ---------------------
@@ -352,6 +357,36 @@ INSTANTIATE_TEST_SUITE_P(
                     "quic.probe_interval", "must be from 1s to 24h"},
         InvalidCase{"QuicSlowProbe", "", "quic: {probe_interval: 25h}\n", 6, "quic.probe_interval",
                     "must be from 1s to 24h"}),
+    test::case_name);
+
+TEST(AgentConfig, TcpTargetWithOrWithoutRoutes) {
+  auto tcp_only = load_agent_config_from_string(
+      "tunnel: ssh\ntoken: t\nedges: [{address: edge.test:8443}]\n"
+      "tcp: 127.0.0.1:22\nproxy_protocol: v2\n",
+      "agent.yaml");
+  ASSERT_TRUE(tcp_only) << tcp_only.error().to_string();
+  EXPECT_TRUE(tcp_only->routes.empty());
+  ASSERT_TRUE(tcp_only->tcp.has_value());
+  EXPECT_EQ(tcp_only->tcp->address, (ListenAddress{"127.0.0.1", 22}));
+  EXPECT_EQ(tcp_only->tcp->proxy_protocol, ProxyProtocol::v2);
+
+  auto both =
+      load_agent_config_from_string(std::string(kBase) + "tcp: \"[::1]:6379\"\n", "agent.yaml");
+  ASSERT_TRUE(both) << both.error().to_string();
+  EXPECT_EQ(both->routes.size(), 1u);
+  EXPECT_EQ(both->tcp->address, (ListenAddress{"::1", 6379}));
+  EXPECT_EQ(both->tcp->proxy_protocol, ProxyProtocol::none);
+  EXPECT_FALSE(load_agent_config_from_string(kBase, "agent.yaml")->tcp.has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Tcp, AgentConfigInvalid,
+    testing::Values(InvalidCase{"TcpWithoutPort", "", "tcp: 127.0.0.1\n", 6, "tcp", "port"},
+                    InvalidCase{"TcpWithoutHost", "", "tcp: \":22\"\n", 6, "tcp", "host"},
+                    InvalidCase{"ProxyProtocolWithoutTcp", "", "proxy_protocol: v2\n", 6,
+                                "proxy_protocol", "needs tcp"},
+                    InvalidCase{"ProxyProtocolV1", "", "tcp: 127.0.0.1:22\nproxy_protocol: v1\n", 7,
+                                "proxy_protocol", "expected none or v2"}),
     test::case_name);
 
 TEST(AgentConfig, PollSection) {

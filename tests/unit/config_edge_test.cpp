@@ -134,6 +134,22 @@ TEST(EdgeConfig, TenantAndIdentityRouting) {
   EXPECT_FALSE(routing.strip);
 }
 
+TEST(EdgeConfig, TcpPortsWithoutHostsNeedNoPublicListener) {
+  auto loaded = load_edge_config_from_string(
+      "agents: {cert: edge.crt, key: edge.key}\n"
+      "tunnels:\n"
+      "  ssh: {tcp: [2222, \"127.0.0.1:2223\", \"[::1]:2224\"], tcp_idle_timeout: 5m,\n"
+      "        auth: {tokens: [secret]}}\n",
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const TunnelConfig& ssh = loaded->tunnels.at(0);
+  EXPECT_TRUE(ssh.hosts.empty());
+  const std::vector<ListenAddress> ports{{"0.0.0.0", 2222}, {"127.0.0.1", 2223}, {"::1", 2224}};
+  EXPECT_EQ(ssh.tcp, ports);
+  EXPECT_EQ(ssh.tcp_idle_timeout, 5min);
+  EXPECT_FALSE(loaded->public_.http.has_value());
+}
+
 TEST(EdgeConfig, MinimalFileGetsDefaults) {
   auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
@@ -148,6 +164,8 @@ TEST(EdgeConfig, MinimalFileGetsDefaults) {
   EXPECT_EQ(loaded->agents.max_sessions_per_tunnel, 1000);
   EXPECT_FALSE(loaded->public_.https.has_value());
   EXPECT_EQ(loaded->public_.request_timeout, 60s);
+  EXPECT_TRUE(loaded->tunnels.at(0).tcp.empty());
+  EXPECT_EQ(loaded->tunnels.at(0).tcp_idle_timeout, 1h);
   EXPECT_EQ(loaded->tunnels.at(0).balance, BalancePolicy::least_inflight);
 }
 
@@ -231,11 +249,20 @@ INSTANTIATE_TEST_SUITE_P(
                     "  api:\n    hosts: [x.test, APP.example.test]\n    auth: {tokens: [t]}\n", 12,
                     "tunnels.api.hosts[1]", "already used by tunnel web"},
         InvalidCase{"MissingHosts", "    hosts: [app.example.test]\n", "", 7, "tunnels.web.hosts",
-                    "missing required key"},
+                    "at least one host or tcp port is required"},
         InvalidCase{"EmptyHosts", "[app.example.test]", "[]", 8, "tunnels.web.hosts",
-                    "at least one host"},
+                    "at least one host or tcp port"},
         InvalidCase{"MissingPublicSection", "public:\n  http: :8080\n", "", 0, "public",
-                    "missing required key"},
+                    "at least one of http and https is required (tunnels have hosts)"},
+        InvalidCase{"TcpPortNotAnAddress", "", "    tcp: [ssh.example.test]\n", 11,
+                    "tunnels.web.tcp[0]", "expected host:port"},
+        InvalidCase{"TcpPortTooLarge", "", "    tcp: [65536]\n", 11, "tunnels.web.tcp[0]", "port"},
+        InvalidCase{"TcpPortNotAList", "", "    tcp: 2222\n", 11, "tunnels.web.tcp",
+                    "expected a list"},
+        InvalidCase{"TcpPortTwice", "", "    tcp: [2222]\n  db:\n    tcp: [\"0.0.0.0:2222\"]\n", 13,
+                    "tunnels.db.tcp[0]", "tcp port 0.0.0.0:2222 is already used by tunnel web"},
+        InvalidCase{"TcpIdleTimeoutZero", "", "    tcp_idle_timeout: 0s\n", 11,
+                    "tunnels.web.tcp_idle_timeout", "must be positive"},
         InvalidCase{"MissingCert", "  cert: edge.crt\n", "", 1, "agents.cert",
                     "missing required key"},
         InvalidCase{"NullValue", "  cert: edge.crt\n", "  cert:\n", 2, "agents.cert",

@@ -1,0 +1,109 @@
+#include "edge/public_tcp_server.hpp"
+
+#include "edge/idle_timeout_stream.hpp"
+#include "tunnel/raw_tcp_head.hpp"
+#include "tunnel/stream_relay.hpp"
+
+namespace dialback::edge {
+
+PublicTcpServer::PublicTcpServer(asio::any_io_executor executor, RequestForwarder& forwarder,
+                                 ConnectionSlots& slots, Logger logger)
+    : executor_(std::move(executor)),
+      forwarder_(forwarder),
+      slots_(slots),
+      logger_(std::move(logger)),
+      connections_changed_(executor_) {}
+
+Result<tcp::endpoint> PublicTcpServer::listen(std::size_t tunnel, const tcp::endpoint& endpoint,
+                                              std::chrono::milliseconds idle_timeout) {
+  auto listener = std::make_unique<Listener>(
+      executor_, "tunnel " + forwarder_.tunnels()[tunnel].name + " tcp", logger_);
+  auto bound = listener->listen(endpoint);
+  if (!bound) return bound;
+  ports_.push_back(std::make_unique<Port>(Port{tunnel, *bound, idle_timeout, std::move(listener)}));
+  return bound;
+}
+
+std::vector<Task<void>> PublicTcpServer::accept_loops() {
+  std::vector<Task<void>> loops;
+  for (const auto& port : ports_) {
+    loops.push_back(port->listener->accept_loop(
+        [this, port = port.get()](tcp::socket socket) { return serve(*port, std::move(socket)); }));
+  }
+  return loops;
+}
+
+void PublicTcpServer::stop() {
+  for (const auto& port : ports_) port->listener->stop();
+}
+
+void PublicTcpServer::close_all() {
+  error_code ignored;
+  for (tcp::socket* socket : connections_) socket->close(ignored);
+}
+
+Task<void> PublicTcpServer::wait_idle() {
+  while (!connections_.empty()) co_await connections_changed_.wait();
+  // A connection accepted just before stop() starts its serve() later.
+  for (const auto& port : ports_) co_await port->listener->join();
+}
+
+Task<void> PublicTcpServer::serve(const Port& port, tcp::socket socket) {
+  error_code ec;
+  const tcp::endpoint client = socket.remote_endpoint(ec);
+  if (ec) co_return;  // gone before it was served
+  socket.set_option(tcp::no_delay(true), ec);
+  ++forwarder_.counters().tcp_connections;
+  const PublicPeer peer = forwarder_.peer(client.address().to_string());
+  AccessEntry entry{forwarder_.next_request_id(), endpoint_text(client), "CONNECT",
+                    endpoint_text(port.endpoint), ""};
+  if (!slots_.take(peer.source)) {
+    ++forwarder_.counters().requests_rate_limited;
+    forwarder_.log_rejected(entry.request_id, entry.client_ip, 429,
+                            "public.limits.connections_per_ip");
+    co_return;
+  }
+  const auto self = connections_.insert(connections_.end(), &socket);
+  co_await relay(port, socket, peer, entry);
+  socket.close(ec);
+  connections_.erase(self);
+  connections_changed_.notify();
+  slots_.release(peer.source);
+}
+
+Task<void> PublicTcpServer::relay(const Port& port, tcp::socket& socket, const PublicPeer& peer,
+                                  const AccessEntry& entry) {
+  error_code ec;
+  RequestHead head = raw_tcp_request(socket.remote_endpoint(ec), port.endpoint, entry.request_id);
+  auto opened = co_await forwarder_.open_in(port.tunnel, head, false, peer);
+  if (!opened) {
+    forwarder_.log(entry, static_cast<int>(opened.error().status), 0, opened.error().via);
+    co_return;
+  }
+  // No byte either way for tcp_idle_timeout: the stream is reset and the
+  // connection closed (both by the relay, which sees the reset).
+  IdleTimeoutStream stream(std::move(opened->stream), executor_, port.idle_timeout,
+                           port.idle_timeout, [](bool) {});
+  const auto deadline =
+      std::chrono::steady_clock::now() + forwarder_.config().public_.request_timeout;
+  auto response = co_await stream.read_response(deadline);
+  if (!response) {
+    ++forwarder_.counters().requests_failed;
+    forwarder_.log(entry, response.error() == Error::timeout ? 504 : 502, 0,
+                   opened->via + " error=" + response.error().message());
+    co_return;
+  }
+  if (response->status / 100 != 2) {
+    // The agent refused (no tcp target, or the target refused the connection).
+    ++forwarder_.counters().requests_failed;
+    forwarder_.log(entry, response->status, 0, opened->via + " refused-by-agent");
+    co_return;
+  }
+  const RelayResult relayed = co_await relay_bytes(socket, stream, {});
+  std::string outcome = opened->via + " up=" + std::to_string(relayed.to_stream) +
+                        " down=" + std::to_string(relayed.to_socket);
+  if (relayed.error) outcome += " ended=" + relayed.error.message();
+  forwarder_.log(entry, response->status, relayed.to_stream + relayed.to_socket, outcome);
+}
+
+}  // namespace dialback::edge

@@ -38,6 +38,7 @@
 # exit); every load run is bounded by wrk -d / curl --max-time and `timeout`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/bench/lib.sh"
 BUILD=${1:-$ROOT/build}
 DIALBACK=$BUILD/apps/dialback/dialback
 if [ "${SMOKE:-0}" = 1 ]; then
@@ -85,30 +86,6 @@ mkdir -p "$OUT"
 KEEP_OUT=0; case $OUT in "$WORK"/*) ;; *) KEEP_OUT=1 ;; esac
 PIDS=()      # every process started here
 PATH_PIDS=() # the current path's processes
-# tree PID...: those pids and their live descendants (sshd forks per connection)
-tree() {
-  [ $# -gt 0 ] || return 0
-  ps -e -o pid= -o ppid= | awk -v roots="$*" '
-    { parent[$1] = $2 }
-    END { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1
-          do { grew = 0; for (k in parent) if (!(k in keep) && (parent[k] in keep)) { keep[k] = 1; grew = 1 } } while (grew)
-          for (k in keep) if (k in parent) print k }'
-}
-stop_pids() {  # TERM the pids and their descendants, KILL what is left after 3 s
-  local all p
-  all=$(tree "$@")
-  [ -n "$all" ] || return 0
-  # shellcheck disable=SC2086
-  kill -TERM $all 2>/dev/null || true
-  for _ in $(seq 30); do
-    local alive=""
-    for p in $all; do [ -e "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null && alive+=" $p"; done
-    [ -n "$alive" ] || break
-    sleep 0.1
-  done
-  for p in $all; do kill -KILL "$p" 2>/dev/null || true; done
-  for p in "$@"; do wait "$p" 2>/dev/null || true; done
-}
 cleanup() {
   stop_pids "${PIDS[@]}"
   rm -rf "$WORK"   # OUT survives when it was given outside WORK
@@ -121,7 +98,6 @@ spawn() {  # spawn ROLE LOGNAME CMD...: background CMD, role edge|agent|other
   PIDS+=($!); PATH_PIDS+=($!)
   case $role in edge) EDGE_PIDS+=($!) ;; agent) AGENT_PIDS+=($!) ;; esac
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() {  # wait_http URL [curl args]: until a 200 (15 s)
   local url=$1 deadline=$((SECONDS + 15)); shift
   until [ "$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$@" "$url" || true)" = 200 ]; do

@@ -230,6 +230,19 @@ TEST(ConfigExamples, AgentExampleLoads) {
   EXPECT_TRUE(agent->ca.ends_with("/examples/pki/ca.crt")) << agent->ca;
 }
 
+TEST(ConfigExamples, TcpExamplesLoad) {
+  auto edge = load_edge_config(std::string(DIALBACK_EXAMPLES_DIR) + "/edge-tcp.yaml");
+  ASSERT_TRUE(edge) << edge.error().to_string();
+  ASSERT_EQ(edge->tunnels.size(), 2u);
+  EXPECT_EQ(edge->tunnels[0].tcp, (std::vector<ListenAddress>{{"127.0.0.1", 2222}}));
+  EXPECT_FALSE(edge->public_.http.has_value());
+  auto agent = load_agent_config(std::string(DIALBACK_EXAMPLES_DIR) + "/agent-tcp.yaml");
+  ASSERT_TRUE(agent) << agent.error().to_string();
+  EXPECT_TRUE(agent->routes.empty());
+  ASSERT_TRUE(agent->tcp.has_value());
+  EXPECT_EQ(agent->tcp->address, (ListenAddress{"127.0.0.1", 22}));
+}
+
 TEST(ConfigExamples, AgentRoutesExampleLoads) {
   const std::string path = std::string(DIALBACK_EXAMPLES_DIR) + "/agent-routes.yaml";
   auto agent = load_agent_config(path);

@@ -44,6 +44,8 @@ struct AgentArgs {
   std::string host_rewrite;         // --host-rewrite
   std::string tcp;                  // --tcp HOST:PORT: the raw TCP target
   std::string proxy_protocol;       // --proxy-protocol none|v2
+  std::string allocate_port;        // --port auto|N
+  std::string allocate_host;        // --host auto|label
   std::optional<std::string> proxy;  // --proxy URL; "": none
   int poll_next_requests = 0;        // --poll-next-requests; 0: the file's
   int poll_send_requests = 0;        // --poll-send-requests
@@ -147,6 +149,27 @@ tl::expected<void, ConfigError> apply_tcp_flags(const AgentArgs& args, AgentConf
     }
     config.tcp->proxy_protocol =
         args.proxy_protocol == "v2" ? ProxyProtocol::v2 : ProxyProtocol::none;
+  }
+  return {};
+}
+
+// --port and --host replace the file's allocate.port and allocate.host.
+tl::expected<void, ConfigError> apply_allocation_flags(const AgentArgs& args, AgentConfig& config) {
+  if (!args.allocate_port.empty()) {
+    auto kind = parse_port_request(args.allocate_port, config.allocation.port);
+    if (!kind) {
+      return tl::unexpected(ConfigError{"", 0, "--port", "expected auto or a port 1-65535"});
+    }
+    config.allocation.port_kind = *kind;
+  }
+  if (!args.allocate_host.empty()) {
+    auto kind = parse_host_request(args.allocate_host, config.allocation.label);
+    if (!kind) {
+      return tl::unexpected(ConfigError{
+          "", 0, "--host",
+          "expected auto or a DNS label (1-63 of a-z, 0-9 and '-', not first or last)"});
+    }
+    config.allocation.host_kind = *kind;
   }
   return {};
 }
@@ -345,6 +368,9 @@ tl::expected<AgentConfig, ConfigError> build_config(const AgentArgs& args) {
   if (config.edges.empty()) return flag_error("--edge", "required (or `edges:` in --config)");
   if (auto applied = apply_tcp_flags(args, config); !applied)
     return tl::unexpected(applied.error());
+  if (auto applied = apply_allocation_flags(args, config); !applied) {
+    return tl::unexpected(applied.error());
+  }
   if (config.routes.empty() && !config.tcp) {
     return flag_error("URL",
                       "the local service URL is required (or --route, --tcp, or "
@@ -438,6 +464,12 @@ Command add_agent_command(CLI::App& app) {
                    "v2: send a PROXY protocol v2 header naming the public client to the --tcp "
                    "target; none (default)")
       ->check(CLI::IsMember({"none", "v2"}));
+  agent->add_option("--port", args->allocate_port,
+                    "auto or N: ask the edge for a public port of the tunnel's allocate range "
+                    "(a preferred N when free); the edge's answer is printed");
+  agent->add_option("--host", args->allocate_host,
+                    "auto or LABEL: ask the edge for a host name LABEL.<the tunnel's allocate "
+                    "domain> (a random one for auto)");
   agent->add_option("--route", args->routes,
                     "PREFIX=URL: requests whose path is PREFIX or below it go to URL, path "
                     "unchanged; longest prefix wins; repeatable; instead of URL")

@@ -280,6 +280,7 @@ Task<Agent::Attempt> Agent::open_session(std::size_t edge_index,
   } else if (!config_.token.empty()) {
     request.authorization = bearer_authorization(config_.token);
   }
+  request.allocation = config_.allocation;
   request.settings.ping_interval = config_.ping_interval;
   request.settings.ping_timeout = config_.ping_timeout;
   request.settings.windows = config_.windows;

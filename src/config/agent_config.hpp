@@ -19,6 +19,7 @@
 #include "config/proxy_url.hpp"
 #include "config/quic_settings.hpp"
 #include "config/upstream_url.hpp"
+#include "core/allocation_request.hpp"
 
 namespace dialback {
 
@@ -142,6 +143,9 @@ struct AgentConfig {
   // `tcp:` (or --tcp): raw TCP streams go here; without it they are refused.
   // An agent has routes, a tcp target or both.
   std::optional<AgentTcpTarget> tcp;
+  // `allocate: {port: auto|N, host: auto|label}` (or --port, --host): what
+  // the agent asks its edges to hand out at registration (protocol.md §14).
+  AllocationRequest allocation;
   std::chrono::milliseconds upstream_connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds upstream_response_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds ping_interval{std::chrono::seconds(15)};

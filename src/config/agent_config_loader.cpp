@@ -105,6 +105,26 @@ void parse_routes(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
   }
 }
 
+// `allocate: {port: auto|N, host: auto|label}`.
+AllocationRequest parse_allocation(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"port", "host"});
+  AllocationRequest out;
+  if (auto f = map.find("port")) {
+    auto kind = parse_port_request(read_string(ctx, *f), out.port);
+    if (!kind) ctx.fail(f->line, f->key, "expected auto or a port 1-65535");
+    out.port_kind = *kind;
+  }
+  if (auto f = map.find("host")) {
+    auto kind = parse_host_request(read_string(ctx, *f), out.label);
+    if (!kind) {
+      ctx.fail(f->line, f->key,
+               "expected auto or a DNS label (1-63 of a-z, 0-9 and '-', not first or last)");
+    }
+    out.host_kind = *kind;
+  }
+  return out;
+}
+
 // `tcp: host:port` and `proxy_protocol: none|v2`, which needs it.
 void parse_tcp_target(ParseContext& ctx, const MapReader& map, AgentConfig& out) {
   const auto tcp = map.find("tcp");
@@ -222,7 +242,8 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
                  "proxy",
                  "poll",
                  "tcp",
-                 "proxy_protocol"});
+                 "proxy_protocol",
+                 "allocate"});
   AgentConfig out;
   out.agent.node = default_agent_node();
   if (auto f = map.find("agent")) parse_identity(ctx, *f, out.agent);
@@ -242,6 +263,7 @@ AgentConfig parse_agent_config(ParseContext& ctx, const Field& root) {
   }
   parse_routes(ctx, map, out);
   parse_tcp_target(ctx, map, out);
+  if (auto f = map.find("allocate")) out.allocation = parse_allocation(ctx, *f);
   if (auto f = map.find("upstream_connect_timeout")) out.upstream_connect_timeout = read_duration(ctx, *f);
   if (auto f = map.find("upstream_response_timeout")) out.upstream_response_timeout = read_duration(ctx, *f);
   if (auto f = map.find("ping_interval")) out.ping_interval = read_duration(ctx, *f);

@@ -174,6 +174,20 @@ struct IdentityRoutingConfig {
   friend bool operator==(const IdentityRoutingConfig&, const IdentityRoutingConfig&) = default;
 };
 
+// Ports and host names the tunnel hands out to agents that ask for them at
+// registration (docs/protocol.md §14).
+struct AllocateConfig {
+  std::uint16_t first_port = 0;  // `ports: 9000-9099` (or one port); 0: no ports
+  std::uint16_t last_port = 0;
+  std::string hosts;             // "*.dev.example.test"; empty: no host names
+  std::string bind = "0.0.0.0";  // the address allocated ports listen on
+  std::chrono::milliseconds lease{std::chrono::minutes(5)};  // kept after the last session
+  bool evict_idle = false;  // `evict: idle`: when full, take the longest idle agent's
+  std::chrono::milliseconds idle_after{std::chrono::seconds(30)};  // idle: no traffic this long
+
+  friend bool operator==(const AllocateConfig&, const AllocateConfig&) = default;
+};
+
 struct TunnelConfig {
   std::string name;                // identity rule (1-63 of [A-Za-z0-9._-])
   std::vector<std::string> hosts;  // lower-case DNS names or "*." + DNS name, unique across tunnels
@@ -183,6 +197,7 @@ struct TunnelConfig {
   std::vector<ListenAddress> tcp;
   // A raw TCP connection that moves no byte either way this long is closed.
   std::chrono::milliseconds tcp_idle_timeout{std::chrono::hours(1)};
+  std::optional<AllocateConfig> allocate;
   TunnelAuthConfig auth;
   BalancePolicy balance = BalancePolicy::least_inflight;
   HashKey hash_key;  // for balance: hash

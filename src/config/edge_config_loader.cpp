@@ -1,5 +1,7 @@
 // Reads the edge config document into EdgeConfig: keys, types and formats.
 // Semantic rules live in edge_config_validate.cpp.
+#include <charconv>
+
 #include "config/config_loader.hpp"
 #include "config/config_rules.hpp"
 #include "config/edge_config.hpp"
@@ -220,9 +222,48 @@ ListenAddress read_tcp_port(const ParseContext& ctx, const Field& field) {
   return *parsed;
 }
 
+// `ports: 9000-9099`, `ports: 9000` or `ports: "9000"`.
+void read_port_range(ParseContext& ctx, const Field& field, AllocateConfig& out) {
+  const std::string text = field.node.IsScalar() ? field.node.Scalar() : "";
+  const std::size_t dash = text.find('-');
+  auto port = [&](std::string_view part) -> std::uint16_t {
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+    if (ec != std::errc{} || end != part.data() + part.size() || value == 0 || value > 65535) {
+      ctx.fail(field.line, field.key,
+               "expected a port range FIRST-LAST of ports 1-65535, got \"" + text + "\"");
+    }
+    return static_cast<std::uint16_t>(value);
+  };
+  const std::string_view view = text;
+  out.first_port = port(view.substr(0, dash));
+  out.last_port = dash == std::string::npos ? out.first_port : port(view.substr(dash + 1));
+  if (out.last_port < out.first_port) {
+    ctx.fail(field.line, field.key, "the range's last port is below its first");
+  }
+}
+
+AllocateConfig parse_allocate(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field, {"ports", "hosts", "bind", "lease", "evict", "idle_after"});
+  AllocateConfig out;
+  if (auto f = map.find("ports")) read_port_range(ctx, *f, out);
+  if (auto f = map.find("hosts")) out.hosts = to_lower_ascii(read_string(ctx, *f));
+  if (auto f = map.find("bind")) out.bind = read_string(ctx, *f);
+  if (auto f = map.find("lease")) out.lease = read_duration(ctx, *f);
+  if (auto f = map.find("idle_after")) out.idle_after = read_duration(ctx, *f);
+  if (auto f = map.find("evict")) {
+    const std::string text = read_string(ctx, *f);
+    if (text != "idle" && text != "none") {
+      ctx.fail(f->line, f->key, "expected idle or none, got \"" + text + "\"");
+    }
+    out.evict_idle = text == "idle";
+  }
+  return out;
+}
+
 TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Field& field) {
   MapReader map(ctx, field,
-                {"hosts", "tcp", "tcp_idle_timeout", "auth", "balance", "hash_key",
+                {"hosts", "tcp", "tcp_idle_timeout", "allocate", "auth", "balance", "hash_key",
                  "envoy_clusters", "tenant", "identity_routing", "reverst_group"});
   TunnelConfig out;
   out.name = name;
@@ -240,6 +281,7 @@ TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Fiel
     for (const Field& element : read_list(ctx, *f)) out.tcp.push_back(read_tcp_port(ctx, element));
   }
   if (auto f = map.find("tcp_idle_timeout")) out.tcp_idle_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("allocate")) out.allocate = parse_allocate(ctx, *f);
   if (auto f = map.find("auth")) out.auth = parse_auth(ctx, *f);
   if (auto f = map.find("envoy_clusters")) out.envoy_clusters = read_string_list(ctx, *f);
   if (auto f = map.find("tenant")) out.tenant = read_string(ctx, *f);

@@ -1,5 +1,7 @@
 // Semantic rules of the edge config, checked on the struct so that values
 // from flags are held to the same rules as values from the file.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -163,6 +165,70 @@ std::optional<ConfigError> check_auth(const std::string& prefix, const TunnelAut
   return std::nullopt;
 }
 
+bool is_ip_literal(const std::string& text) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+// One tunnel's allocate section on its own.
+std::optional<ConfigError> check_allocate(const std::string& key, const AllocateConfig& allocate) {
+  if (allocate.first_port == 0 && allocate.hosts.empty()) {
+    return error(key, "needs ports, hosts or both");
+  }
+  if (!allocate.hosts.empty() &&
+      (!allocate.hosts.starts_with("*.") || !is_valid_host_pattern(allocate.hosts))) {
+    return error(key + ".hosts", "expected \"*.\" and a DNS name, e.g. \"*.dev.example.test\"");
+  }
+  if (!is_ip_literal(allocate.bind)) return error(key + ".bind", "expected an IP address");
+  if (auto e = check_positive(key + ".lease", allocate.lease)) return e;
+  if (auto e = check_positive(key + ".idle_after", allocate.idle_after)) return e;
+  return std::nullopt;
+}
+
+// Across tunnels: allocated ranges and suffixes belong to one tunnel, and
+// nothing configured statically falls inside them.
+std::optional<ConfigError> check_allocations(const std::vector<TunnelConfig>& tunnels) {
+  for (const TunnelConfig& owner : tunnels) {
+    if (!owner.allocate) continue;
+    const AllocateConfig& mine = *owner.allocate;
+    const std::string key = "tunnels." + owner.name + ".allocate";
+    const std::string suffix =
+        mine.hosts.empty() ? "" : mine.hosts.substr(1);  // ".dev.example.test"
+    for (const TunnelConfig& other : tunnels) {
+      if (other.allocate && &other != &owner) {
+        const AllocateConfig& theirs = *other.allocate;
+        if (mine.first_port != 0 && theirs.first_port != 0 && mine.first_port <= theirs.last_port &&
+            theirs.first_port <= mine.last_port) {
+          return error(key + ".ports", "overlaps the ports of tunnel " + other.name);
+        }
+        if (!suffix.empty() && mine.hosts == theirs.hosts) {
+          return error(key + ".hosts",
+                       "\"" + mine.hosts + "\" is also allocated by tunnel " + other.name);
+        }
+      }
+      for (std::size_t i = 0; i < other.tcp.size(); ++i) {
+        const std::uint16_t port = other.tcp[i].port;
+        if (mine.first_port != 0 && port >= mine.first_port && port <= mine.last_port) {
+          return error(indexed("tunnels." + other.name + ".tcp", i),
+                       "port " + std::to_string(port) + " is inside tunnels." + owner.name +
+                           ".allocate.ports");
+        }
+      }
+      for (std::size_t i = 0; i < other.hosts.size(); ++i) {
+        const std::string& host = other.hosts[i];
+        const std::string_view bare =
+            host.starts_with("*.") ? std::string_view(host).substr(1) : host;
+        if (!suffix.empty() && (bare.ends_with(suffix) || host == mine.hosts)) {
+          return error(indexed("tunnels." + other.name + ".hosts", i),
+                       "host \"" + host + "\" is inside tunnels." + owner.name + ".allocate.hosts");
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
@@ -174,8 +240,9 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
   if (config.tunnels.empty()) return error("tunnels", "at least one tunnel is required");
   // Hosts are served by the public HTTP listeners; a TCP-only edge needs none.
   const bool any_hosts =
-      std::any_of(config.tunnels.begin(), config.tunnels.end(),
-                  [](const TunnelConfig& tunnel) { return !tunnel.hosts.empty(); });
+      std::any_of(config.tunnels.begin(), config.tunnels.end(), [](const TunnelConfig& tunnel) {
+        return !tunnel.hosts.empty() || (tunnel.allocate && !tunnel.allocate->hosts.empty());
+      });
   if (any_hosts && !config.public_.http && !config.public_.https) {
     return error("public", "at least one of http and https is required (tunnels have hosts)");
   }
@@ -191,8 +258,11 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
       return error(prefix, "tunnel name must be 1-63 characters of [A-Za-z0-9._-]");
     }
     if (!names.insert(tunnel.name).second) return error(prefix, "duplicate tunnel name");
-    if (tunnel.hosts.empty() && tunnel.tcp.empty()) {
-      return error(prefix + ".hosts", "at least one host or tcp port is required");
+    if (tunnel.hosts.empty() && tunnel.tcp.empty() && !tunnel.allocate) {
+      return error(prefix + ".hosts", "at least one host or tcp port (or allocate) is required");
+    }
+    if (tunnel.allocate) {
+      if (auto e = check_allocate(prefix + ".allocate", *tunnel.allocate)) return e;
     }
     for (std::size_t i = 0; i < tunnel.tcp.size(); ++i) {
       if (tunnel.tcp[i].port == 0) continue;  // any free port: never the same twice
@@ -271,7 +341,7 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
                                                   " is already used by tunnel " + owner->second);
     }
   }
-  return std::nullopt;
+  return check_allocations(config.tunnels);
 }
 
 }  // namespace dialback

@@ -1,5 +1,7 @@
 #include "edge/agent_listener.hpp"
 
+#include "edge/allocations.hpp"
+
 #include <array>
 
 #include "core/watchdog.hpp"
@@ -182,6 +184,20 @@ Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
     decided = finish_admission(*claim, std::get<CredentialsAccepted>(step).tunnel,
                                ExternalVerdict::allowed, tunnels_, state);
   }
+  // Ports and host names asked for: granted last, by a tunnel that allows it.
+  std::string allocated;
+  if (decided && !claim->allocation.empty()) {
+    auto routes =
+        allocations_ != nullptr
+            ? allocations_->acquire(*decided, claim->identity.node, claim->allocation)
+            : tl::unexpected(RegistrationRejection::bad_request(
+                  "tunnel " + tunnels_[*decided].name + " does not allocate ports or host names"));
+    if (routes) {
+      allocated = std::move(*routes);
+    } else {
+      decided = tl::unexpected(std::move(routes.error()));
+    }
+  }
   if (!decided) {
     const auto& rejection = decided.error();
     ++counters_.registrations_rejected;
@@ -212,6 +228,7 @@ Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
   grant.edge_id = config_.edge.id;
   grant.tenant = entry.tenant;
   for (const auto& host : entry.hosts) grant.routes += (grant.routes.empty() ? "" : ", ") + host;
+  if (!allocated.empty()) grant.routes = std::move(allocated);  // what this agent got
   co_return grant;
 }
 
@@ -245,7 +262,10 @@ Task<void> AgentListener::run_registered(AcceptedSession accepted) {
   logger_->info("session {} opened: tunnel={} node={} cluster={} tenant={} peer={}",
                 id.session_id, id.tunnel, id.node, id.cluster, id.tenant, id.peer_address);
   registry_.add(accepted.tunnel, &session);
+  const auto tunnel = tunnels_.find(accepted.tunnel);
+  if (allocations_ != nullptr && tunnel) allocations_->session_started(*tunnel, id.node);
   const auto reason = co_await session.run();
+  if (allocations_ != nullptr && tunnel) allocations_->session_ended(*tunnel, id.node);
   registry_.remove(accepted.tunnel, &session);
   ++counters_.sessions_closed;
   if (reason == Error::protocol_error) ++counters_.sessions_protocol_errors;

@@ -28,6 +28,8 @@
 
 namespace dialback::edge {
 
+class Allocations;
+
 class AgentListener final : public AgentSessionHost, private Admission {
  public:
   AgentListener(asio::any_io_executor executor, asio::ssl::context& tls,
@@ -36,6 +38,8 @@ class AgentListener final : public AgentSessionHost, private Admission {
 
   // Appends a transport; connections go to the first one that claims them.
   void add_acceptor(std::unique_ptr<SessionAcceptor> acceptor);
+  // The leases of tunnels.<name>.allocate, asked at registration; null: none.
+  void set_allocations(Allocations* allocations) { allocations_ = allocations; }
 
   // Binds the listening socket.
   Result<tcp::endpoint> listen(const tcp::endpoint& endpoint);
@@ -74,6 +78,7 @@ class AgentListener final : public AgentSessionHost, private Admission {
   const EdgeConfig& config_;
   const TunnelTable& tunnels_;
   SessionRegistry& registry_;
+  Allocations* allocations_ = nullptr;  // not owned
   EdgeCounters& counters_;
   Logger logger_;
   std::vector<std::unique_ptr<SessionAcceptor>> acceptors_;

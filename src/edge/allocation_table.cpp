@@ -1,21 +1,10 @@
 #include "edge/allocation_table.hpp"
 
-#include <algorithm>
-
 namespace dialback::edge {
 namespace {
 
 constexpr std::size_t kAutoLabelLength = 8;
 constexpr int kAutoLabelTries = 16;
-
-bool is_dns_label(std::string_view label) {
-  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-    return false;
-  }
-  return std::all_of(label.begin(), label.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
-}
 
 }  // namespace
 
@@ -204,28 +193,6 @@ void AllocationTable::remove(const std::string& node) {
   if (it->second.port != 0) by_port_.erase(it->second.port);
   if (!it->second.host.empty()) by_host_.erase(it->second.host);
   leases_.erase(it);
-}
-
-std::optional<AllocationRequest::Kind> parse_port_request(std::string_view text,
-                                                          std::uint16_t& port) {
-  if (text == "auto") return AllocationRequest::Kind::any;
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value == 0 || value > 65535) return std::nullopt;
-  port = static_cast<std::uint16_t>(value);
-  return AllocationRequest::Kind::preferred;
-}
-
-std::optional<AllocationRequest::Kind> parse_host_request(std::string_view text,
-                                                          std::string& label) {
-  if (text == "auto") return AllocationRequest::Kind::any;
-  if (!is_dns_label(text)) return std::nullopt;
-  label = std::string(text);
-  return AllocationRequest::Kind::preferred;
 }
 
 }  // namespace dialback::edge

@@ -24,6 +24,8 @@
 
 #include <tl/expected.hpp>
 
+#include "core/allocation_request.hpp"
+
 namespace dialback::edge {
 
 struct AllocationPolicy {
@@ -33,15 +35,6 @@ struct AllocationPolicy {
   std::chrono::steady_clock::duration lease = std::chrono::minutes(5);
   bool evict_idle = false;
   std::chrono::steady_clock::duration idle_after = std::chrono::seconds(30);
-};
-
-// What an agent asks for: nothing, `auto`, or a preferred port / label.
-struct AllocationRequest {
-  enum class Kind { none, any, preferred };
-  Kind port_kind = Kind::none;
-  std::uint16_t port = 0;
-  Kind host_kind = Kind::none;
-  std::string label;  // the preferred host label (lower case)
 };
 
 // What a node holds after a successful acquire().
@@ -78,6 +71,9 @@ class AllocationTable {
   void session_ended(const std::string& node, Clock::time_point now);
   // Public traffic for the node (a connection or a request): it is not idle.
   void touch(const std::string& node, Clock::time_point now);
+
+  // Ends `node`'s lease at once (its port could not be bound).
+  void release(const std::string& node) { remove(node); }
 
   // Removes the leases that ran out by `now`; returns what they held.
   struct Released {
@@ -119,12 +115,5 @@ class AllocationTable {
   std::unordered_map<std::uint16_t, std::string> by_port_;  // port -> node
   std::unordered_map<std::string, std::string> by_host_;     // host -> node
 };
-
-// "auto", or a port 1-65535 / a DNS label (1-63 of [a-z0-9-], not at either
-// end), as the Dialback-Request-Port and Dialback-Request-Host headers carry them.
-std::optional<AllocationRequest::Kind> parse_port_request(std::string_view text,
-                                                          std::uint16_t& port);
-std::optional<AllocationRequest::Kind> parse_host_request(std::string_view text,
-                                                          std::string& label);
 
 }  // namespace dialback::edge

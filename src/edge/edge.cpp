@@ -123,7 +123,8 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
     if (auto started = start_public_h3(pem); !started) return started;
   }
   if (auto started = start_tcp_ports(); !started) return started;
-  for (auto& loop : tcp_->accept_loops()) accept_loops_.spawn(std::move(loop));
+  tcp_->start();
+  if (allocations_) accept_loops_.spawn(allocations_->expiry_loop());
   if (config_.public_.http) accept_loops_.spawn(public_->accept_loop());
   if (config_.public_.https) accept_loops_.spawn(public_->tls_accept_loop());
   accept_loops_.spawn(agents_->accept_loop());
@@ -150,6 +151,14 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
 tl::expected<void, std::string> Edge::start_tcp_ports() {
   tcp_ =
       std::make_unique<PublicTcpServer>(executor_, public_->forwarder(), public_->slots(), logger_);
+  const bool allocating = std::any_of(config_.tunnels.begin(), config_.tunnels.end(),
+                                      [](const TunnelConfig& tunnel) { return tunnel.allocate; });
+  if (allocating) {
+    allocations_ =
+        std::make_unique<Allocations>(executor_, config_, tunnels_, *tcp_, *registry_, logger_);
+    agents_->set_allocations(allocations_.get());
+    public_->forwarder().set_allocations(allocations_.get());
+  }
   for (const TunnelConfig& tunnel : config_.tunnels) {
     const std::size_t index = *tunnels_.find(tunnel.name);
     for (std::size_t i = 0; i < tunnel.tcp.size(); ++i) {
@@ -157,7 +166,7 @@ tl::expected<void, std::string> Edge::start_tcp_ports() {
           "tunnels." + tunnel.name + ".tcp[" + std::to_string(i) + "] " + to_string(tunnel.tcp[i]);
       auto endpoint = resolve_listen(tunnel.tcp[i]);
       if (!endpoint) return tl::unexpected(key + ": " + endpoint.error());
-      auto bound = tcp_->listen(index, *endpoint, tunnel.tcp_idle_timeout);
+      auto bound = tcp_->open_port(index, *endpoint, tunnel.tcp_idle_timeout);
       if (!bound) return tl::unexpected(key + ": " + bound.error().message());
       tcp_endpoints_.push_back(*bound);
       logger_->info("edge {} listening: tunnel {} raw TCP on {}", config_.edge.id, tunnel.name,
@@ -222,6 +231,7 @@ Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
   logger_->info("edge {} draining", config_.edge.id);
   if (public_) public_->stop();
   if (tcp_) tcp_->stop();
+  if (allocations_) allocations_->stop();  // leases end with the edge; its ports close below
   if (quic_agents_) quic_agents_->stop_accepting();
   if (agents_) {
     agents_->stop();

@@ -10,6 +10,7 @@
 #include "core/logging.hpp"
 #include "core/task_group.hpp"
 #include "edge/agent_listener.hpp"
+#include "edge/allocations.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/public_http_server.hpp"
 #include "edge/public_tcp_server.hpp"
@@ -58,6 +59,9 @@ class Edge {
     return quic_agents_ ? quic_agents_->stats() : quic::QuicListenerStats{};
   }
   const EdgeCounters& counters() const { return counters_; }
+  // tunnels.<name>.allocate's leases; null when no tunnel allocates.
+  Allocations* allocations() { return allocations_.get(); }
+  std::size_t tcp_port_count() const { return tcp_ ? tcp_->port_count() : 0; }
   std::size_t session_count(std::string_view tunnel) const;
   const EdgeConfig& config() const { return config_; }
 
@@ -79,6 +83,7 @@ class Edge {
   std::unique_ptr<AgentListener> agents_;
   std::unique_ptr<PublicHttpServer> public_;
   std::unique_ptr<PublicTcpServer> tcp_;  // shares public_'s forwarder and slots
+  std::unique_ptr<Allocations> allocations_;  // tunnels.<name>.allocate; null without any
   std::vector<tcp::endpoint> tcp_endpoints_;
   std::unique_ptr<quic::QuicAgentListener> quic_agents_;  // agents.quic; null when off
   asio::ip::udp::endpoint agent_quic_endpoint_;

@@ -1,5 +1,7 @@
 #include "edge/public_tcp_server.hpp"
 
+#include <algorithm>
+
 #include "edge/idle_timeout_stream.hpp"
 #include "tunnel/raw_tcp_head.hpp"
 #include "tunnel/stream_relay.hpp"
@@ -12,38 +14,83 @@ PublicTcpServer::PublicTcpServer(asio::any_io_executor executor, RequestForwarde
       forwarder_(forwarder),
       slots_(slots),
       logger_(std::move(logger)),
-      connections_changed_(executor_) {}
+      changed_(executor_),
+      loops_(executor_, logger_, "raw TCP accept loops") {}
 
-Result<tcp::endpoint> PublicTcpServer::listen(std::size_t tunnel, const tcp::endpoint& endpoint,
-                                              std::chrono::milliseconds idle_timeout) {
+Result<tcp::endpoint> PublicTcpServer::open_port(std::size_t tunnel, const tcp::endpoint& endpoint,
+                                                 std::chrono::milliseconds idle_timeout,
+                                                 std::string node) {
   auto listener = std::make_unique<Listener>(
       executor_, "tunnel " + forwarder_.tunnels()[tunnel].name + " tcp", logger_);
   auto bound = listener->listen(endpoint);
   if (!bound) return bound;
-  ports_.push_back(std::make_unique<Port>(Port{tunnel, *bound, idle_timeout, std::move(listener)}));
+  ports_.push_back(std::make_unique<Port>(
+      Port{tunnel, *bound, idle_timeout, std::move(node), std::move(listener)}));
+  if (running_) start_accepting(*ports_.back());
   return bound;
 }
 
-std::vector<Task<void>> PublicTcpServer::accept_loops() {
-  std::vector<Task<void>> loops;
-  for (const auto& port : ports_) {
-    loops.push_back(port->listener->accept_loop(
-        [this, port = port.get()](tcp::socket socket) { return serve(*port, std::move(socket)); }));
+void PublicTcpServer::start_accepting(Port& port) {
+  port.accepting = true;
+  loops_.spawn(port.listener->accept_loop(
+                   [this, &port](tcp::socket socket) { return serve(port, std::move(socket)); }),
+               [this, &port] {
+                 port.accepting = false;
+                 changed_.notify();
+               });
+}
+
+Task<void> PublicTcpServer::close_port(tcp::endpoint endpoint) {
+  const auto it = std::find_if(ports_.begin(), ports_.end(),
+                               [&](const auto& port) { return port->endpoint == endpoint; });
+  if (it == ports_.end()) co_return;
+  Port& port = **it;
+  ++closing_;
+  port.listener->stop();
+  error_code ignored;
+  for (const Connection& connection : connections_) {
+    if (connection.port == &port) connection.socket->close(ignored);
   }
-  return loops;
+  while (port.accepting) co_await changed_.wait();
+  co_await port.listener->join();  // every connection's serve() returned
+  ports_.erase(std::find_if(ports_.begin(), ports_.end(),
+                            [&](const auto& entry) { return entry.get() == &port; }));
+  --closing_;
+  changed_.notify();
+}
+
+void PublicTcpServer::repin_port(const tcp::endpoint& endpoint, std::string node) {
+  const auto it = std::find_if(ports_.begin(), ports_.end(),
+                               [&](const auto& port) { return port->endpoint == endpoint; });
+  if (it == ports_.end()) return;
+  (*it)->node = std::move(node);
+  error_code ignored;
+  for (const Connection& connection : connections_) {
+    if (connection.port == it->get()) connection.socket->close(ignored);
+  }
+}
+
+void PublicTcpServer::start() {
+  running_ = true;
+  for (const auto& port : ports_) {
+    if (!port->accepting) start_accepting(*port);
+  }
 }
 
 void PublicTcpServer::stop() {
+  running_ = false;
   for (const auto& port : ports_) port->listener->stop();
 }
 
 void PublicTcpServer::close_all() {
   error_code ignored;
-  for (tcp::socket* socket : connections_) socket->close(ignored);
+  for (const Connection& connection : connections_) connection.socket->close(ignored);
 }
 
 Task<void> PublicTcpServer::wait_idle() {
-  while (!connections_.empty()) co_await connections_changed_.wait();
+  // A port being closed leaves ports_ when it is done: not while it is walked below.
+  while (!connections_.empty() || closing_ > 0) co_await changed_.wait();
+  co_await loops_.join();
   // A connection accepted just before stop() starts its serve() later.
   for (const auto& port : ports_) co_await port->listener->join();
 }
@@ -63,11 +110,11 @@ Task<void> PublicTcpServer::serve(const Port& port, tcp::socket socket) {
                             "public.limits.connections_per_ip");
     co_return;
   }
-  const auto self = connections_.insert(connections_.end(), &socket);
+  const auto self = connections_.insert(connections_.end(), Connection{&port, &socket});
   co_await relay(port, socket, peer, entry);
   socket.close(ec);
   connections_.erase(self);
-  connections_changed_.notify();
+  changed_.notify();
   slots_.release(peer.source);
 }
 
@@ -75,7 +122,7 @@ Task<void> PublicTcpServer::relay(const Port& port, tcp::socket& socket, const P
                                   const AccessEntry& entry) {
   error_code ec;
   RequestHead head = raw_tcp_request(socket.remote_endpoint(ec), port.endpoint, entry.request_id);
-  auto opened = co_await forwarder_.open_in(port.tunnel, head, false, peer);
+  auto opened = co_await forwarder_.open_in(port.tunnel, head, false, peer, port.node);
   if (!opened) {
     forwarder_.log(entry, static_cast<int>(opened.error().status), 0, opened.error().via);
     co_return;

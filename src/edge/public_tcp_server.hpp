@@ -8,6 +8,10 @@
 // answer, no session, or no answer within public.request_timeout closes the
 // connection at once (raw TCP has no way to say why: the access log does).
 //
+// A port may be pinned to one agent (its node): the ports leased on demand
+// (edge/allocations.hpp) reach only the agent they were leased to. Those
+// open and close while the edge runs (open_port, close_port).
+//
 // Shares the public HTTP server's forwarder (counters, access log, rate
 // limits) and its connections_per_ip slots. One per edge, on its executor.
 #pragma once
@@ -15,11 +19,12 @@
 #include <chrono>
 #include <list>
 #include <memory>
-#include <vector>
+#include <string>
 
 #include "core/async_event.hpp"
 #include "core/listener.hpp"
 #include "core/logging.hpp"
+#include "core/task_group.hpp"
 #include "edge/connection_slots.hpp"
 #include "edge/request_forwarder.hpp"
 
@@ -31,26 +36,42 @@ class PublicTcpServer {
                   ConnectionSlots& slots, Logger logger);
 
   // Binds a port of tunnel number `tunnel` (TunnelTable's index) whose
-  // connections close after `idle_timeout` without a byte either way.
-  Result<tcp::endpoint> listen(std::size_t tunnel, const tcp::endpoint& endpoint,
-                               std::chrono::milliseconds idle_timeout);
-  // One accept loop per bound port, for the edge's task group.
-  std::vector<Task<void>> accept_loops();
+  // connections close after `idle_timeout` without a byte either way, and
+  // go to the sessions of `node` only when it is not empty. Accepting
+  // starts with start(), or at once once the server runs.
+  Result<tcp::endpoint> open_port(std::size_t tunnel, const tcp::endpoint& endpoint,
+                                  std::chrono::milliseconds idle_timeout, std::string node = {});
+  // Stops accepting on `endpoint` (as bound) and closes its connections;
+  // returns once nothing of the port is left.
+  Task<void> close_port(tcp::endpoint endpoint);
+  // Gives the port bound at `endpoint` to `node` (an evicted agent's port
+  // leased to the next): the connections it has are closed.
+  void repin_port(const tcp::endpoint& endpoint, std::string node);
+  // Starts accepting on every port opened so far.
+  void start();
   // Stops accepting; connections keep relaying.
   void stop();
   // Closes every connection still relaying (their streams are reset).
   void close_all();
-  // Waits until every connection has ended.
+  // Waits until every connection and accept loop has ended.
   Task<void> wait_idle();
+  std::size_t port_count() const { return ports_.size(); }
 
  private:
   struct Port {
     std::size_t tunnel;
     tcp::endpoint endpoint;  // as bound
     std::chrono::milliseconds idle_timeout;
+    std::string node;  // empty: any session of the tunnel
     std::unique_ptr<Listener> listener;
+    bool accepting = false;  // its accept loop runs
+  };
+  struct Connection {
+    const Port* port;
+    tcp::socket* socket;
   };
 
+  void start_accepting(Port& port);
   Task<void> serve(const Port& port, tcp::socket socket);
   // Opens the stream, waits for the agent's answer, relays; one access line.
   Task<void> relay(const Port& port, tcp::socket& socket, const PublicPeer& peer,
@@ -60,9 +81,12 @@ class PublicTcpServer {
   RequestForwarder& forwarder_;
   ConnectionSlots& slots_;
   Logger logger_;
-  std::vector<std::unique_ptr<Port>> ports_;  // stable: the accept loops point at them
-  std::list<tcp::socket*> connections_;       // relaying or about to
-  AsyncEvent connections_changed_;
+  std::list<std::unique_ptr<Port>> ports_;  // stable: accept loops and connections point at them
+  std::list<Connection> connections_;       // relaying or about to
+  AsyncEvent changed_;                      // a connection or an accept loop ended
+  TaskGroup loops_;                         // the accept loops
+  bool running_ = false;                    // start() was called, stop() was not
+  std::size_t closing_ = 0;                 // close_port() calls under way
 };
 
 }  // namespace dialback::edge

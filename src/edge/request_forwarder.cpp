@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include "core/ip_network.hpp"
+#include "edge/allocations.hpp"
 #include "edge/health_reporting_stream.hpp"
 #include "http1/header_translation.hpp"
 
@@ -65,6 +66,11 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestH
                                                                         const PublicPeer& peer) {
   if (auto refused = rate_limit(peer)) co_return tl::unexpected(std::move(*refused));
   const auto tunnel = tunnels_.route(head.authority);
+  if (!tunnel && allocations_ != nullptr) {
+    if (auto leased = allocations_->route(head.authority)) {
+      co_return co_await open_routed(leased->tunnel, head, end_stream, peer, leased->node);
+    }
+  }
   if (!tunnel) {
     ++counters_.requests_no_route;
     std::string page = "dialback edge: no tunnel serves this host";
@@ -72,19 +78,21 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestH
     co_return tl::unexpected(
         ForwardRefusal{http::status::not_found, std::move(page), std::nullopt, "no-route"});
   }
-  co_return co_await open_routed(*tunnel, head, end_stream, peer);
+  co_return co_await open_routed(*tunnel, head, end_stream, peer, {});
 }
 
 Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open_in(std::size_t tunnel,
                                                                            RequestHead& head,
                                                                            bool end_stream,
-                                                                           const PublicPeer& peer) {
+                                                                           const PublicPeer& peer,
+                                                                           std::string node) {
   if (auto refused = rate_limit(peer)) co_return tl::unexpected(std::move(*refused));
-  co_return co_await open_routed(tunnel, head, end_stream, peer);
+  co_return co_await open_routed(tunnel, head, end_stream, peer, std::move(node));
 }
 
 Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open_routed(
-    std::size_t tunnel, RequestHead& head, bool end_stream, const PublicPeer& peer) {
+    std::size_t tunnel, RequestHead& head, bool end_stream, const PublicPeer& peer,
+    std::string leased_to) {
   const TunnelEntry& entry = tunnels_[tunnel];
   const std::string& tunnel_name = entry.name;
   std::string node;
@@ -98,6 +106,13 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open_routed(
     } else {
       filter.cluster = cluster;
     }
+  }
+  // A port or host leased to one agent reaches that agent only, whatever
+  // the request says; its traffic keeps the lease from counting as idle.
+  if (!leased_to.empty()) {
+    node = std::move(leased_to);
+    filter = SessionFilter{node, {}};
+    if (allocations_ != nullptr) allocations_->touch(tunnel, node);
   }
   const std::string key =
       entry.balance == BalancePolicy::hash ? hash_key_of(head, entry.hash_key, peer) : "";

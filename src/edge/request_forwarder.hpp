@@ -26,6 +26,8 @@
 
 namespace dialback::edge {
 
+class Allocations;
+
 // A tunnel stream opened for a request; `via` names tunnel and session for logs.
 struct OpenedStream {
   std::unique_ptr<TunnelStream> stream;
@@ -88,9 +90,14 @@ class RequestForwarder {
                                                         const PublicPeer& peer);
 
   // The same for a tunnel already known (a raw TCP connection arrived on
-  // one of its ports): rate limit, pick a session, open the stream.
+  // one of its ports): rate limit, pick a session, open the stream. With
+  // `node` (a port leased to one agent) only that node's sessions serve it.
   Task<tl::expected<OpenedStream, ForwardRefusal>> open_in(std::size_t tunnel, RequestHead& head,
-                                                           bool end_stream, const PublicPeer& peer);
+                                                           bool end_stream, const PublicPeer& peer,
+                                                           std::string node = {});
+  // The host names leased on demand, routed after the configured ones;
+  // their traffic keeps their lease from counting as idle.
+  void set_allocations(Allocations* allocations) { allocations_ = allocations; }
   const TunnelTable& tunnels() const { return tunnels_; }
 
   // Whether a line about a public client's connection (not a request) may
@@ -110,7 +117,8 @@ class RequestForwarder {
   // open() and open_in() after routing: identity headers, the pick, the stream.
   Task<tl::expected<OpenedStream, ForwardRefusal>> open_routed(std::size_t tunnel,
                                                                RequestHead& head, bool end_stream,
-                                                               const PublicPeer& peer);
+                                                               const PublicPeer& peer,
+                                                               std::string node);
   // The value `balance: hash` hashes; empty when the request has none.
   static std::string hash_key_of(const RequestHead& head, const HashKey& key,
                                  const PublicPeer& peer);
@@ -125,6 +133,7 @@ class RequestForwarder {
   http1::TraceparentGenerator traceparents_{std::random_device{}()};
   KeyedRateLimiter requests_per_ip_;
   LogSampler client_log_{std::chrono::seconds(10)};
+  Allocations* allocations_ = nullptr;  // not owned; null: no allocate sections
 };
 
 }  // namespace dialback::edge

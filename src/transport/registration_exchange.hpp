@@ -15,6 +15,11 @@ namespace dialback {
 // Agent: the request for `dial` to `edge` (Host is the edge's TLS name).
 RegistrationRequest registration_request_for(const EdgeTargetConfig& edge, const DialRequest& dial);
 
+// Agent: once an edge accepted a registration that asked for a port or a
+// host name, logs what it granted (its Dialback-Routes) at info level: the
+// one line a developer needs ("edge 127.0.0.1:8443 granted tcp://0.0.0.0:9003").
+void log_allocation(const DialRequest& dial, std::string_view where, std::string_view routes);
+
 // Edge: the claim of a parsed request, its Authorization value and the
 // peer's verified certificate names.
 AdmissionClaim claim_from_registration(const RegistrationRequest& request,

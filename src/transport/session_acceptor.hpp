@@ -51,6 +51,7 @@ struct AdmissionClaim {
   SessionIdentity identity;
   Credentials credentials;
   TunnelNamedBy named_by = TunnelNamedBy::name;
+  AllocationRequest allocation;  // ports / host names asked for (protocol §14)
 };
 
 // The edge's answer to an accepted claim.

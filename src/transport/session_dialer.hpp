@@ -27,6 +27,7 @@ struct DialRequest {
   asio::ssl::context* tls = nullptr;  // the agent's client context (CA, certificate)
   SessionIdentity identity;           // with a fresh session id; peer_address unset
   std::string authorization;          // the Authorization value to send; empty: none
+  AllocationRequest allocation;       // ports / host names to ask for (protocol §14)
   SessionSettings settings;
   Logger logger;
   PendingDials* pending = nullptr;  // closes this dial's socket on shutdown

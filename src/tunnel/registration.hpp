@@ -4,6 +4,7 @@
 // registration_response.hpp (edge -> agent).
 #pragma once
 
+#include "core/allocation_request.hpp"
 #include "core/identity.hpp"
 
 #include <cstddef>
@@ -30,6 +31,8 @@ inline constexpr std::string_view kHeaderLabels = "Dialback-Labels";
 inline constexpr std::string_view kHeaderSession = "Dialback-Session";
 inline constexpr std::string_view kHeaderEdge = "Dialback-Edge";
 inline constexpr std::string_view kHeaderRoutes = "Dialback-Routes";
+inline constexpr std::string_view kHeaderRequestPort = "Dialback-Request-Port";
+inline constexpr std::string_view kHeaderRequestHost = "Dialback-Request-Host";
 
 // At most this many Dialback-Labels entries are accepted.
 inline constexpr std::size_t kMaxLabels = 32;
@@ -43,6 +46,7 @@ struct RegistrationRequest {
   std::string session_id;                                   // 32 hex characters
   std::optional<std::string> authorization;                 // raw Authorization value
   std::string user_agent;
+  AllocationRequest allocation;  // Dialback-Request-Port / -Host
 
   bool operator==(const RegistrationRequest&) const = default;
 };

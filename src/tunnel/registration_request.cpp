@@ -114,6 +114,12 @@ void set_registration_fields(http::fields& out, const RegistrationRequest& reque
   }
   if (!request.session_id.empty()) out.set(kHeaderSession, request.session_id);
   if (!request.user_agent.empty()) out.set(http::field::user_agent, request.user_agent);
+  if (const std::string port = port_request_text(request.allocation); !port.empty()) {
+    out.set(kHeaderRequestPort, port);
+  }
+  if (const std::string host = host_request_text(request.allocation); !host.empty()) {
+    out.set(kHeaderRequestHost, host);
+  }
 }
 
 http::request<http::empty_body> build_registration_request(const RegistrationRequest& request) {
@@ -187,6 +193,25 @@ tl::expected<RegistrationRequest, RegistrationRejection> parse_registration_fiel
   if (authorizations == 1) out.authorization = std::string(request[http::field::authorization]);
 
   out.user_agent = std::string(request[http::field::user_agent]);
+
+  if (const auto ports = request.count(kHeaderRequestPort); ports > 1) {
+    return reject("duplicate Dialback-Request-Port header");
+  } else if (ports == 1) {
+    auto kind = parse_port_request(request[kHeaderRequestPort], out.allocation.port);
+    if (!kind) return reject("Dialback-Request-Port must be auto or a port 1-65535");
+    out.allocation.port_kind = *kind;
+  }
+  if (const auto hosts = request.count(kHeaderRequestHost); hosts > 1) {
+    return reject("duplicate Dialback-Request-Host header");
+  } else if (hosts == 1) {
+    auto kind = parse_host_request(request[kHeaderRequestHost], out.allocation.label);
+    if (!kind) {
+      return reject(
+          "Dialback-Request-Host must be auto or a DNS label (1-63 of a-z, 0-9 and '-', "
+          "not first or last)");
+    }
+    out.allocation.host_kind = *kind;
+  }
   return out;
 }
 

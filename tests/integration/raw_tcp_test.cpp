@@ -3,72 +3,12 @@
 // tcp target. Bytes both ways, half-close in each direction, over every
 // transport; refusals (no session, no target, target down), the idle
 // timeout and the PROXY v2 header.
-#include <array>
 #include <functional>
 
-#include "tunnel_fixture.hpp"
+#include "tcp_service_fixture.hpp"
 
 namespace dialback::test {
 namespace {
-
-// A local TCP service on 127.0.0.1: each connection runs `serve`.
-class TcpService {
- public:
-  using Serve = std::function<Task<void>(tcp::socket)>;
-
-  TcpService(asio::any_io_executor executor, Serve serve)
-      : acceptor_(std::make_shared<tcp::acceptor>(
-            executor, tcp::endpoint(asio::ip::address_v4::loopback(), 0))) {
-    asio::co_spawn(executor, accept_loop(acceptor_, std::move(serve)), asio::detached);
-  }
-  ~TcpService() { stop(); }
-
-  std::uint16_t port() const { return port_; }
-  void stop() {
-    error_code ignored;
-    acceptor_->close(ignored);
-  }
-
- private:
-  static Task<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, Serve serve) {
-    for (;;) {
-      error_code ec;
-      tcp::socket socket = co_await acceptor->async_accept(nothrow(ec));
-      if (ec) co_return;
-      asio::co_spawn(acceptor->get_executor(), serve(std::move(socket)), asio::detached);
-    }
-  }
-
-  std::shared_ptr<tcp::acceptor> acceptor_;
-  std::uint16_t port_ = acceptor_->local_endpoint().port();
-};
-
-struct ReadAll {
-  std::string data;
-  error_code ec;  // what ended it: eof when the peer shut its side down
-};
-
-Task<ReadAll> read_all(tcp::socket& socket) {
-  ReadAll result;
-  std::array<char, 16384> chunk;
-  for (;;) {
-    const std::size_t n = co_await socket.async_read_some(asio::buffer(chunk), nothrow(result.ec));
-    result.data.append(chunk.data(), n);
-    if (result.ec) co_return result;
-  }
-}
-
-Task<error_code> write_all(tcp::socket& socket, std::string data) {
-  error_code ec;
-  co_await asio::async_write(socket, asio::buffer(data), nothrow(ec));
-  co_return ec;
-}
-
-Task<error_code> connect(tcp::socket& socket, tcp::endpoint endpoint) {
-  error_code ec;
-  co_await socket.async_connect(endpoint, nothrow(ec));
-  co_return ec;
-}
 
 // Reads until EOF, answers "echo:" + everything read, closes.
 Task<void> echo_after_eof(tcp::socket socket) {
@@ -83,19 +23,8 @@ std::string pattern(std::size_t size) {
   return out;
 }
 
-class RawTcpTest : public TunnelFixture {
+class RawTcpTest : public TcpServiceFixture {
  protected:
-  void TearDown() override {
-    for (auto& service : services_) service->stop();
-    TunnelFixture::TearDown();
-    services_.clear();
-  }
-
-  TcpService& add_service(TcpService::Serve serve) {
-    services_.push_back(std::make_unique<TcpService>(executor_, std::move(serve)));
-    return *services_.back();
-  }
-
   // The edge with tunnel web also on a raw TCP port (any free one).
   edge::Edge& start_tcp_edge(std::chrono::milliseconds idle = std::chrono::hours(1)) {
     EdgeOptions options;
@@ -121,8 +50,6 @@ class RawTcpTest : public TunnelFixture {
     EXPECT_FALSE(run(connect(client, tcp_port())));
     return run(read_all(client), 10s);
   }
-
-  std::vector<std::unique_ptr<TcpService>> services_;
 };
 
 class RawTcpTransports : public RawTcpTest, public ::testing::WithParamInterface<AgentTransport> {

@@ -228,6 +228,7 @@ agent::Agent& TunnelFixture::start_agent(const AgentOptions& options,
     config.routes.push_back(AgentRoute{"/", *upstream, false, ""});
   }
   config.tcp = options.tcp;
+  config.allocation = options.allocation;
   config.upstream_connect_timeout = 2s;
   config.upstream_response_timeout = options.upstream_response_timeout;
   config.drain_timeout = options.drain_timeout;

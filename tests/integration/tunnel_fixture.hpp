@@ -86,6 +86,7 @@ struct AgentOptions {
   std::optional<std::string> upstream_url{};  // empty: the fixture's upstream
   std::vector<AgentRoute> routes{};           // non-empty: these instead of upstream_url
   std::optional<AgentTcpTarget> tcp{};        // the raw TCP target; empty: none
+  AllocationRequest allocation{};             // ports / host names to ask for
   std::optional<std::uint16_t> edge_port{};   // empty: the edge's agent port
   std::optional<std::uint16_t> quic_port{};   // empty: the edge's QUIC port (h3, auto, reverst)
   AutoTransportConfig auto_transport{};       // transport auto: when to fall back and probe

@@ -5,6 +5,8 @@
 #   ssh    OpenSSH: `ssh` through the tunnel to a private sshd runs a command;
 #   redis  redis-server: redis-cli SET/GET, then redis-benchmark (the server
 #          counts the commands, so they did go through);
+#   dev    a port leased on demand (allocate, `--port auto`): the agent
+#          prints what it got, and a transfer goes through it;
 #   bulk   1 GiB (256 MiB in sanitizer builds) from a sender to a hashing
 #          sink, intact (sha256), with the edge's and the agent's VmRSS
 #          growth under 64 MiB (asserted in regular builds only: ASan's
@@ -29,6 +31,7 @@ token=$("$DIALBACK" token new)
 agents_port=$(free_port)
 ssh_public=$(free_port); redis_public=$(free_port); bulk_public=$(free_port)
 ssh_port=$(free_port); redis_port=$(free_port); bulk_port=$(free_port)
+dev_port=$(free_port)  # a range of one port for tunnel dev
 hash=$("$DIALBACK" token hash "$token")
 cat >edge.yaml <<YAML
 edge: {id: edge-tcp}
@@ -37,18 +40,22 @@ tunnels:
   ssh: {tcp: ["127.0.0.1:$ssh_public"], auth: {tokens: ["$hash"]}}
   redis: {tcp: ["127.0.0.1:$redis_public"], auth: {tokens: ["$hash"]}}
   bulk: {tcp: ["127.0.0.1:$bulk_public"], auth: {tokens: ["$hash"]}}
+  dev: {allocate: {ports: "$dev_port", bind: 127.0.0.1}, auth: {tokens: ["$hash"]}}
 YAML
 "$DIALBACK" edge --config edge.yaml 2>edge.log &
 edge_pid=$!; PIDS+=($edge_pid)
-start_agent() {  # TUNNEL TARGET_PORT
-  "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel "$1" --token "$token" \
-    --ca pki/ca.crt --server-name localhost --connections 1 --tcp "127.0.0.1:$2" 2>"agent-$1.log" &
+start_agent() {  # TUNNEL TARGET_PORT [ARG...]
+  local tunnel=$1 target=$2; shift 2
+  "$DIALBACK" agent --edge "127.0.0.1:$agents_port" --tunnel "$tunnel" --token "$token" \
+    --ca pki/ca.crt --server-name localhost --connections 1 --tcp "127.0.0.1:$target" "$@" \
+    2>"agent-$tunnel.log" &
   PIDS+=($!)
 }
 start_agent ssh "$ssh_port"
 start_agent redis "$redis_port"
 start_agent bulk "$bulk_port"
 bulk_agent_pid=${PIDS[-1]}
+start_agent dev "$bulk_port" --port auto
 
 # The services.
 ssh-keygen -q -t ed25519 -N '' -f host_key
@@ -76,7 +83,7 @@ $PEERS sink "$bulk_port" &
 sink_pid=$!; PIDS+=($sink_pid)
 
 wait_for 20 grep -q "tunnel bulk raw TCP on" edge.log || fail "edge did not start: $(cat edge.log)"
-for tunnel in ssh redis bulk; do
+for tunnel in ssh redis bulk dev; do
   wait_for 20 grep -q "connected to" "agent-$tunnel.log" ||
     fail "agent $tunnel did not connect: $(cat "agent-$tunnel.log")"
 done
@@ -102,7 +109,13 @@ after=$(redis-cli -h 127.0.0.1 -p "$redis_port" info stats | awk -F: '/^total_co
 echo "$bench" | tr '\r' '\n' | grep "requests per second" | sed 's/^/redis-benchmark: /'
 [ $((after - before)) -ge 40000 ] || fail "redis-server processed $((after - before)) commands, expected >= 40000"
 
-# 3. Bulk: intact, with bounded RSS.
+# 3. A port leased on demand: the agent prints it, and it carries bytes.
+wait_for 10 grep -q "granted tunnel dev: tcp://127.0.0.1:$dev_port" agent-dev.log ||
+  fail "the dev agent did not print its port: $(cat agent-dev.log)"
+grep "granted tunnel dev" agent-dev.log | head -1 | sed 's/.*\] /dev: /'
+answer=$(timeout 30 $PEERS send "$dev_port" 1048576) || fail "transfer through the leased port: $answer"
+
+# 4. Bulk: intact, with bounded RSS.
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 baseline_edge=$(rss_kib "$edge_pid"); baseline_agent=$(rss_kib "$bulk_agent_pid")
 (while :; do echo "$(rss_kib "$edge_pid") $(rss_kib "$bulk_agent_pid")"; sleep 0.2; done) >rss.log &
@@ -119,13 +132,13 @@ if [ $sanitized = 0 ]; then
   [ "$growth_agent" -lt 64 ] || fail "agent RSS grew by $growth_agent MiB: it buffers"
 fi
 
-# 4. The access log names the public client (address and port) and the bytes.
+# 5. The access log names the public client (address and port) and the bytes.
 wait_for 10 grep -q "\"CONNECT 127.0.0.1:$bulk_public\" 200 .* tunnel=bulk .* up=$bulk_bytes " edge.log ||
   fail "no access line for the bulk connection: $(grep CONNECT edge.log | tail -3)"
 grep -q " 127.0.0.1:[0-9]* \"CONNECT 127.0.0.1:$ssh_public\" 200 " edge.log ||
   fail "the ssh connection's access line has no client address"
 
-# 5. A target that is gone: the public connection closes, the edge logs 502.
+# 6. A target that is gone: the public connection closes, the edge logs 502.
 kill "$sink_pid"
 wait_for 10 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$bulk_port)" || fail "sink still listening"
 closed=$(timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$bulk_public; cat <&3; echo closed") ||

@@ -151,25 +151,5 @@ TEST(AllocationTable, AThousandCyclesLeaveNothingBehind) {
   for (std::uint16_t p = 9000; p <= 9009; ++p) EXPECT_FALSE(table.port_owner(p).has_value());
 }
 
-TEST(AllocationTable, RequestHeaderValues) {
-  std::uint16_t value = 0;
-  EXPECT_EQ(parse_port_request("auto", value), Kind::any);
-  EXPECT_EQ(parse_port_request("9005", value), Kind::preferred);
-  EXPECT_EQ(value, 9005);
-  for (const char* bad : {"", "0", "65536", "90a", "-1", "123456", " 9005"}) {
-    EXPECT_FALSE(parse_port_request(bad, value).has_value()) << bad;
-  }
-  std::string label;
-  EXPECT_EQ(parse_host_request("auto", label), Kind::any);
-  EXPECT_EQ(parse_host_request("my-app2", label), Kind::preferred);
-  EXPECT_EQ(label, "my-app2");
-  const std::string too_long(64, 'a');
-  for (const std::string& bad : {std::string(), std::string("-app"), std::string("app-"),
-                                 std::string("My"), std::string("a.b"), std::string("a_b"),
-                                 too_long}) {
-    EXPECT_FALSE(parse_host_request(bad, label).has_value()) << bad;
-  }
-}
-
 }  // namespace
 }  // namespace dialback::edge

@@ -389,6 +389,31 @@ INSTANTIATE_TEST_SUITE_P(
                                 "proxy_protocol", "expected none or v2"}),
     test::case_name);
 
+TEST(AgentConfig, AllocateAsks) {
+  auto loaded = load_agent_config_from_string(
+      std::string(kBase) + "allocate: {port: auto, host: my-app}\n", "agent.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  EXPECT_EQ(loaded->allocation.port_kind, AllocationRequest::Kind::any);
+  EXPECT_EQ(loaded->allocation.host_kind, AllocationRequest::Kind::preferred);
+  EXPECT_EQ(loaded->allocation.label, "my-app");
+  auto port =
+      load_agent_config_from_string(std::string(kBase) + "allocate: {port: 9005}\n", "agent.yaml");
+  ASSERT_TRUE(port) << port.error().to_string();
+  EXPECT_EQ(port->allocation.port, 9005);
+  EXPECT_EQ(port->allocation.host_kind, AllocationRequest::Kind::none);
+  EXPECT_TRUE(load_agent_config_from_string(kBase, "agent.yaml")->allocation.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Allocate, AgentConfigInvalid,
+    testing::Values(InvalidCase{"AllocatePortWord", "", "allocate: {port: any}\n", 6,
+                                "allocate.port", "expected auto or a port"},
+                    InvalidCase{"AllocateHostWithDot", "", "allocate: {host: a.b}\n", 6,
+                                "allocate.host", "expected auto or a DNS label"},
+                    InvalidCase{"AllocateUnknownKey", "", "allocate: {ports: auto}\n", 6,
+                                "allocate.ports", "unknown key"}),
+    test::case_name);
+
 TEST(AgentConfig, PollSection) {
   auto defaults = load_agent_config_from_string(kBase, "agent.yaml");
   ASSERT_TRUE(defaults) << defaults.error().to_string();

@@ -150,6 +150,34 @@ TEST(EdgeConfig, TcpPortsWithoutHostsNeedNoPublicListener) {
   EXPECT_FALSE(loaded->public_.http.has_value());
 }
 
+TEST(EdgeConfig, AllocateSection) {
+  auto loaded = load_edge_config_from_string(
+      std::string(kBase) +
+          "    allocate: {ports: 9000-9099, hosts: \"*.Dev.Example.Test\", bind: 127.0.0.1,\n"
+          "               lease: 10m, evict: idle, idle_after: 1m}\n"
+          "  one:\n"
+          "    allocate: {ports: 9200}\n"
+          "    auth: {tokens: [t]}\n",
+      "edge.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  const AllocateConfig& web = *loaded->tunnels.at(0).allocate;
+  EXPECT_EQ(web.first_port, 9000);
+  EXPECT_EQ(web.last_port, 9099);
+  EXPECT_EQ(web.hosts, "*.dev.example.test");
+  EXPECT_EQ(web.bind, "127.0.0.1");
+  EXPECT_EQ(web.lease, 10min);
+  EXPECT_TRUE(web.evict_idle);
+  EXPECT_EQ(web.idle_after, 1min);
+  const AllocateConfig& one = *loaded->tunnels.at(1).allocate;
+  EXPECT_EQ(one.first_port, 9200);
+  EXPECT_EQ(one.last_port, 9200);
+  EXPECT_TRUE(one.hosts.empty());
+  EXPECT_EQ(one.bind, "0.0.0.0");
+  EXPECT_EQ(one.lease, 5min);
+  EXPECT_FALSE(one.evict_idle);
+  EXPECT_FALSE(loaded->tunnels.at(0).tcp.size());
+}
+
 TEST(EdgeConfig, MinimalFileGetsDefaults) {
   auto loaded = load_edge_config_from_string(kBase, "edge.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
@@ -249,7 +277,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "  api:\n    hosts: [x.test, APP.example.test]\n    auth: {tokens: [t]}\n", 12,
                     "tunnels.api.hosts[1]", "already used by tunnel web"},
         InvalidCase{"MissingHosts", "    hosts: [app.example.test]\n", "", 7, "tunnels.web.hosts",
-                    "at least one host or tcp port is required"},
+                    "at least one host or tcp port (or allocate) is required"},
         InvalidCase{"EmptyHosts", "[app.example.test]", "[]", 8, "tunnels.web.hosts",
                     "at least one host or tcp port"},
         InvalidCase{"MissingPublicSection", "public:\n  http: :8080\n", "", 0, "public",
@@ -943,6 +971,36 @@ TEST(EdgeConfig, ValidateChecksValuesSetAfterLoading) {
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->to_string(), "agents.ping_timeout: must be greater than zero");
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Allocate, EdgeConfigInvalid,
+    testing::Values(
+        InvalidCase{"AllocateEmpty", "", "    allocate: {lease: 1m}\n", 11, "tunnels.web.allocate",
+                    "needs ports, hosts or both"},
+        InvalidCase{"AllocateBadRange", "", "    allocate: {ports: 9100-9000}\n", 11,
+                    "tunnels.web.allocate.ports", "last port is below its first"},
+        InvalidCase{"AllocatePortZero", "", "    allocate: {ports: 0-10}\n", 11,
+                    "tunnels.web.allocate.ports", "expected a port range"},
+        InvalidCase{"AllocateHostsNotWildcard", "", "    allocate: {hosts: dev.example.test}\n", 11,
+                    "tunnels.web.allocate.hosts", "expected \"*.\""},
+        InvalidCase{"AllocateBindNotAnAddress", "",
+                    "    allocate: {ports: 9000, bind: edge.test}\n", 11,
+                    "tunnels.web.allocate.bind", "expected an IP address"},
+        InvalidCase{"AllocateEvictWord", "", "    allocate: {ports: 9000, evict: oldest}\n", 11,
+                    "tunnels.web.allocate.evict", "expected idle or none"},
+        InvalidCase{"AllocateZeroLease", "", "    allocate: {ports: 9000, lease: 0s}\n", 11,
+                    "tunnels.web.allocate.lease", "greater than zero"},
+        InvalidCase{"AllocateRangesOverlap", "",
+                    "    allocate: {ports: 9000-9010}\n  two:\n    allocate: {ports: 9010-9020}\n"
+                    "    auth: {tokens: [t]}\n",
+                    11, "tunnels.web.allocate.ports", "overlaps the ports of tunnel two"},
+        InvalidCase{"StaticTcpPortInsideARange", "",
+                    "    tcp: [9005]\n    allocate: {ports: 9000-9010}\n", 11, "tunnels.web.tcp[0]",
+                    "port 9005 is inside tunnels.web.allocate.ports"},
+        InvalidCase{"StaticHostInsideAllocatedHosts", "[app.example.test]",
+                    "[app.example.test]\n    allocate: {hosts: \"*.example.test\"}", 8,
+                    "tunnels.web.hosts[0]", "is inside tunnels.web.allocate.hosts"}),
+    test::case_name);
 
 }  // namespace
 }  // namespace dialback

@@ -84,6 +84,52 @@ TEST(RegistrationRequest, RoundTripsThroughTheWire) {
   EXPECT_EQ(*parsed, original);
 }
 
+TEST(RegistrationRequest, AllocationRequestsRoundTrip) {
+  RegistrationRequest original = full_request();
+  original.allocation = {
+      AllocationRequest::Kind::preferred, 9005, AllocationRequest::Kind::any, {}};
+  Request req = build_registration_request(original);
+  EXPECT_EQ(req["Dialback-Request-Port"], "9005");
+  EXPECT_EQ(req["Dialback-Request-Host"], "auto");
+  auto parsed = parse_registration_request(parse_request_wire(serialize(req)));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(*parsed, original);
+
+  original.allocation = {AllocationRequest::Kind::any, 0, AllocationRequest::Kind::preferred,
+                         "my-app"};
+  req = build_registration_request(original);
+  EXPECT_EQ(req["Dialback-Request-Port"], "auto");
+  EXPECT_EQ(req["Dialback-Request-Host"], "my-app");
+  parsed = parse_registration_request(parse_request_wire(serialize(req)));
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(*parsed, original);
+
+  // Nothing asked: no headers.
+  req = build_registration_request(full_request());
+  EXPECT_EQ(req.count("Dialback-Request-Port"), 0u);
+  EXPECT_EQ(req.count("Dialback-Request-Host"), 0u);
+}
+
+TEST(AllocationRequest, HeaderValues) {
+  std::uint16_t value = 0;
+  EXPECT_EQ(parse_port_request("auto", value), AllocationRequest::Kind::any);
+  EXPECT_EQ(parse_port_request("9005", value), AllocationRequest::Kind::preferred);
+  EXPECT_EQ(value, 9005);
+  for (const char* bad : {"", "0", "65536", "90a", "-1", "123456", " 9005"}) {
+    EXPECT_FALSE(parse_port_request(bad, value).has_value()) << bad;
+  }
+  std::string label;
+  EXPECT_EQ(parse_host_request("auto", label), AllocationRequest::Kind::any);
+  EXPECT_EQ(parse_host_request("my-app2", label), AllocationRequest::Kind::preferred);
+  EXPECT_EQ(label, "my-app2");
+  const std::string too_long(64, 'a');
+  for (const std::string& bad :
+       {std::string(), std::string("-app"), std::string("app-"), std::string("My"),
+        std::string("a.b"), std::string("a_b"), too_long}) {
+    EXPECT_FALSE(parse_host_request(bad, label).has_value()) << bad;
+  }
+}
+
 TEST(RegistrationRequest, MinimalRequestGetsDefaults) {
   RegistrationRequest minimal;
   minimal.host = "edge.example.test";
@@ -206,50 +252,94 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"other_version_path",
                    [](Request& r) { r.target("/.well-known/dialback/v2/tunnel"); }, 404,
                    "not_found", "GET"},
-        bad("post", [](Request& r) { r.method(http::verb::post); }, "GET"),
-        bad("http_1_0", [](Request& r) { r.version(10); }, "HTTP/1.1"),
-        bad("no_host", [](Request& r) { r.erase(http::field::host); }, "Host"),
-        bad("two_hosts", [](Request& r) { r.insert(http::field::host, "x.test"); }, "Host"),
-        bad("no_upgrade", [](Request& r) { r.erase(http::field::upgrade); }, "Upgrade"),
-        bad("upgrade_websocket",
-            [](Request& r) { r.set(http::field::upgrade, "websocket"); }, "ptth"),
-        bad("no_connection", [](Request& r) { r.erase(http::field::connection); }, "Connection"),
-        bad("connection_close",
-            [](Request& r) { r.set(http::field::connection, "close"); }, "upgrade"),
-        bad("alpn_not_h2", [](Request& r) { r.set("ALPN", "http%2F1.1"); }, "ALPN"),
-        bad("no_tunnel", [](Request& r) { r.erase("Dialback-Tunnel"); }, "Dialback-Tunnel"),
-        bad("empty_tunnel", [](Request& r) { set_header(r, "Dialback-Tunnel", ""); },
+        bad(
+            "port_not_a_number", [](Request& r) { r.set("Dialback-Request-Port", "ssh"); },
+            "Dialback-Request-Port must be auto or a port"),
+        bad(
+            "port_zero", [](Request& r) { r.set("Dialback-Request-Port", "0"); },
+            "Dialback-Request-Port"),
+        bad(
+            "two_ports",
+            [](Request& r) {
+              r.set("Dialback-Request-Port", "9000");
+              r.insert("Dialback-Request-Port", "9001");
+            },
+            "duplicate Dialback-Request-Port"),
+        bad(
+            "host_not_a_label", [](Request& r) { r.set("Dialback-Request-Host", "a.b"); },
+            "Dialback-Request-Host must be auto or a DNS label"),
+        bad(
+            "host_upper_case", [](Request& r) { r.set("Dialback-Request-Host", "App"); },
+            "Dialback-Request-Host"),
+        bad(
+            "post", [](Request& r) { r.method(http::verb::post); }, "GET"),
+        bad(
+            "http_1_0", [](Request& r) { r.version(10); }, "HTTP/1.1"),
+        bad(
+            "no_host", [](Request& r) { r.erase(http::field::host); }, "Host"),
+        bad(
+            "two_hosts", [](Request& r) { r.insert(http::field::host, "x.test"); }, "Host"),
+        bad(
+            "no_upgrade", [](Request& r) { r.erase(http::field::upgrade); }, "Upgrade"),
+        bad(
+            "upgrade_websocket", [](Request& r) { r.set(http::field::upgrade, "websocket"); },
+            "ptth"),
+        bad(
+            "no_connection", [](Request& r) { r.erase(http::field::connection); }, "Connection"),
+        bad(
+            "connection_close", [](Request& r) { r.set(http::field::connection, "close"); },
+            "upgrade"),
+        bad(
+            "alpn_not_h2", [](Request& r) { r.set("ALPN", "http%2F1.1"); }, "ALPN"),
+        bad(
+            "no_tunnel", [](Request& r) { r.erase("Dialback-Tunnel"); }, "Dialback-Tunnel"),
+        bad(
+            "empty_tunnel", [](Request& r) { set_header(r, "Dialback-Tunnel", ""); },
             "Dialback-Tunnel must be 1-63"),
-        bad("tunnel_bad_char", [](Request& r) { set_header(r, "Dialback-Tunnel", "we/b"); },
+        bad(
+            "tunnel_bad_char", [](Request& r) { set_header(r, "Dialback-Tunnel", "we/b"); },
             "Dialback-Tunnel must be 1-63"),
-        bad("tunnel_too_long",
+        bad(
+            "tunnel_too_long",
             [](Request& r) { set_header(r, "Dialback-Tunnel", std::string(64, 't')); },
             "Dialback-Tunnel must be 1-63"),
-        bad("two_tunnels", [](Request& r) { r.insert("Dialback-Tunnel", "api"); },
+        bad(
+            "two_tunnels", [](Request& r) { r.insert("Dialback-Tunnel", "api"); },
             "duplicate Dialback-Tunnel"),
-        bad("no_node", [](Request& r) { r.erase("Dialback-Node"); }, "Dialback-Node"),
-        bad("node_space", [](Request& r) { set_header(r, "Dialback-Node", "my node"); },
+        bad(
+            "no_node", [](Request& r) { r.erase("Dialback-Node"); }, "Dialback-Node"),
+        bad(
+            "node_space", [](Request& r) { set_header(r, "Dialback-Node", "my node"); },
             "Dialback-Node must be 1-63"),
-        bad("cluster_bad", [](Request& r) { set_header(r, "Dialback-Cluster", "a:b"); },
+        bad(
+            "cluster_bad", [](Request& r) { set_header(r, "Dialback-Cluster", "a:b"); },
             "Dialback-Cluster must be 1-63"),
-        bad("cluster_empty", [](Request& r) { set_header(r, "Dialback-Cluster", ""); },
+        bad(
+            "cluster_empty", [](Request& r) { set_header(r, "Dialback-Cluster", ""); },
             "Dialback-Cluster must be 1-63"),
-        bad("tenant_bad", [](Request& r) { set_header(r, "Dialback-Tenant", "t*"); },
+        bad(
+            "tenant_bad", [](Request& r) { set_header(r, "Dialback-Tenant", "t*"); },
             "Dialback-Tenant must be 1-63"),
-        bad("two_tenants", [](Request& r) { r.insert("Dialback-Tenant", "other"); },
+        bad(
+            "two_tenants", [](Request& r) { r.insert("Dialback-Tenant", "other"); },
             "duplicate Dialback-Tenant"),
-        bad("label_without_equals", [](Request& r) { set_header(r, "Dialback-Labels", "a=1, b"); },
+        bad(
+            "label_without_equals", [](Request& r) { set_header(r, "Dialback-Labels", "a=1, b"); },
             "key=value"),
-        bad("label_empty_value", [](Request& r) { set_header(r, "Dialback-Labels", "a="); },
+        bad(
+            "label_empty_value", [](Request& r) { set_header(r, "Dialback-Labels", "a="); },
             "keys and values"),
-        bad("label_empty_key", [](Request& r) { set_header(r, "Dialback-Labels", "=1"); },
+        bad(
+            "label_empty_key", [](Request& r) { set_header(r, "Dialback-Labels", "=1"); },
             "keys and values"),
-        bad("label_bad_value", [](Request& r) { set_header(r, "Dialback-Labels", "a=b=c"); },
+        bad(
+            "label_bad_value", [](Request& r) { set_header(r, "Dialback-Labels", "a=b=c"); },
             "keys and values"),
-        bad("label_duplicate_key",
-            [](Request& r) { set_header(r, "Dialback-Labels", "a=1, b=2, a=3"); },
-            "duplicate key"),
-        bad("too_many_labels",
+        bad(
+            "label_duplicate_key",
+            [](Request& r) { set_header(r, "Dialback-Labels", "a=1, b=2, a=3"); }, "duplicate key"),
+        bad(
+            "too_many_labels",
             [](Request& r) {
               std::string labels;
               for (std::size_t i = 0; i <= kMaxLabels; ++i) {
@@ -258,23 +348,28 @@ INSTANTIATE_TEST_SUITE_P(
               set_header(r, "Dialback-Labels", labels);
             },
             "more than 32"),
-        bad("no_session", [](Request& r) { r.erase("Dialback-Session"); }, "Dialback-Session"),
-        bad("short_session",
-            [](Request& r) { set_header(r, "Dialback-Session", "0123456789abcdef"); },
-            "32 hex"),
-        bad("long_session",
+        bad(
+            "no_session", [](Request& r) { r.erase("Dialback-Session"); }, "Dialback-Session"),
+        bad(
+            "short_session",
+            [](Request& r) { set_header(r, "Dialback-Session", "0123456789abcdef"); }, "32 hex"),
+        bad(
+            "long_session",
             [](Request& r) {
               set_header(r, "Dialback-Session", "0123456789abcdef0123456789abcdef0");
             },
             "32 hex"),
-        bad("non_hex_session",
+        bad(
+            "non_hex_session",
             [](Request& r) {
               set_header(r, "Dialback-Session", "0123456789abcdef0123456789abcdeg");
             },
             "32 hex"),
-        bad("two_sessions", [](Request& r) { r.insert("Dialback-Session", generate_session_id()); },
+        bad(
+            "two_sessions", [](Request& r) { r.insert("Dialback-Session", generate_session_id()); },
             "duplicate Dialback-Session"),
-        bad("two_authorizations",
+        bad(
+            "two_authorizations",
             [](Request& r) { r.insert(http::field::authorization, "Bearer other"); },
             "duplicate Authorization")),
     [](const ::testing::TestParamInfo<RejectCase>& info) { return info.param.name; });

@@ -36,6 +36,7 @@ Task<DialOutcome> RegistrationDialer::dial(const EdgeTargetConfig& edge, DialReq
   }
   request.logger->debug("edge {} ({}) accepted session {}; routes: {}", dialed->where,
                         answer->edge_id, identity.session_id, answer->routes);
+  log_allocation(request, dialed->where, answer->routes);
   std::string initial(static_cast<const char*>(buffer.data().data()), buffer.size());
   outcome.session = make_agent_session(dialed->into_stream(), dialed->where, PrefaceMode::standard,
                                        std::move(initial), std::move(request));

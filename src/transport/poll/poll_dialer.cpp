@@ -57,6 +57,7 @@ Task<DialOutcome> PollDialer::dial(const EdgeTargetConfig& edge, DialRequest req
     if (!answer) outcome.rejection = answer.error();
     co_return outcome;
   }
+  log_allocation(request, dialed->where, response["Dialback-Routes"]);
   auto token = session_token(response.body());
   if (!token) {
     request.logger->warn("edge {} answered the poll registration without a session token",

@@ -1,5 +1,7 @@
 #include "transport/quic/h3_dialer.hpp"
 
+#include "transport/registration_exchange.hpp"
+
 #include "transport/quic/h3_registration.hpp"  // kMaxRegistrationBytes
 #include "transport/quic/quic_client.hpp"
 
@@ -63,6 +65,7 @@ Task<DialOutcome> H3Dialer::dial(const EdgeTargetConfig& edge, DialRequest reque
       request.logger->debug("edge {} ({}) accepted {} session {}; routes: {}", where,
                             accepted->edge_id, registration_->name(), request.identity.session_id,
                             accepted->routes);
+      log_allocation(request, where, accepted->routes);
       SessionIdentity named = request.identity;
       named.peer_address = where;
       connection.set_identity(std::move(named));

@@ -161,11 +161,22 @@ YAML
   done
 }
 
-# iperf MODE: MB/s received (MODE up: client -> service; down: -R).
+# iperf MODE: MB/s received (MODE up: client -> service; down: -R). iperf3
+# serves one test at a time and may still be closing the previous one (its
+# connections end asynchronously through a tunnel): "server is busy" is
+# retried a few times; any other failure prints iperf3's error.
 iperf() {
-  local extra=(); [ "$1" = down ] && extra=(-R)
-  timeout 300 iperf3 -c $LO -p "$BULK" -n "${BULK_MIB}M" -J "${extra[@]}" |
-    python3 -c 'import json,sys; print("%.0f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6))'
+  local extra=() attempt json
+  [ "$1" = down ] && extra=(-R)
+  for attempt in 1 2 3 4 5; do
+    json=$(timeout 300 iperf3 -c $LO -p "$BULK" -n "${BULK_MIB}M" -J "${extra[@]}" || true)
+    if python3 -c 'import json,sys; print("%.0f" % (json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"] / 8e6))' "$json" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  log "iperf3 $1 failed 5 times: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("error", "no answer"))' "$json" 2>/dev/null || echo "no answer")"
+  echo 0
 }
 
 # redis_ops: "SET GET" ops/s.

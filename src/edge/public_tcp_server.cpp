@@ -40,17 +40,26 @@ void PublicTcpServer::start_accepting(Port& port) {
                });
 }
 
-Task<void> PublicTcpServer::close_port(tcp::endpoint endpoint) {
+PublicTcpServer::Port* PublicTcpServer::find_port(const tcp::endpoint& endpoint) const {
   const auto it = std::find_if(ports_.begin(), ports_.end(),
                                [&](const auto& port) { return port->endpoint == endpoint; });
-  if (it == ports_.end()) co_return;
-  Port& port = **it;
-  ++closing_;
-  port.listener->stop();
+  return it == ports_.end() ? nullptr : it->get();
+}
+
+void PublicTcpServer::close_connections(const Port& port) {
   error_code ignored;
   for (const Connection& connection : connections_) {
     if (connection.port == &port) connection.socket->close(ignored);
   }
+}
+
+Task<void> PublicTcpServer::close_port(tcp::endpoint endpoint) {
+  Port* found = find_port(endpoint);
+  if (found == nullptr) co_return;
+  Port& port = *found;
+  ++closing_;
+  port.listener->stop();
+  close_connections(port);
   while (port.accepting) co_await changed_.wait();
   co_await port.listener->join();  // every connection's serve() returned
   ports_.erase(std::find_if(ports_.begin(), ports_.end(),
@@ -60,14 +69,10 @@ Task<void> PublicTcpServer::close_port(tcp::endpoint endpoint) {
 }
 
 void PublicTcpServer::repin_port(const tcp::endpoint& endpoint, std::string node) {
-  const auto it = std::find_if(ports_.begin(), ports_.end(),
-                               [&](const auto& port) { return port->endpoint == endpoint; });
-  if (it == ports_.end()) return;
-  (*it)->node = std::move(node);
-  error_code ignored;
-  for (const Connection& connection : connections_) {
-    if (connection.port == it->get()) connection.socket->close(ignored);
-  }
+  Port* port = find_port(endpoint);
+  if (port == nullptr) return;
+  port->node = std::move(node);
+  close_connections(*port);  // the previous node's
 }
 
 void PublicTcpServer::start() {
@@ -111,17 +116,17 @@ Task<void> PublicTcpServer::serve(const Port& port, tcp::socket socket) {
     co_return;
   }
   const auto self = connections_.insert(connections_.end(), Connection{&port, &socket});
-  co_await relay(port, socket, peer, entry);
+  co_await relay(port, socket, client, peer, entry);
   socket.close(ec);
   connections_.erase(self);
   changed_.notify();
   slots_.release(peer.source);
 }
 
-Task<void> PublicTcpServer::relay(const Port& port, tcp::socket& socket, const PublicPeer& peer,
+Task<void> PublicTcpServer::relay(const Port& port, tcp::socket& socket,
+                                  const tcp::endpoint& client, const PublicPeer& peer,
                                   const AccessEntry& entry) {
-  error_code ec;
-  RequestHead head = raw_tcp_request(socket.remote_endpoint(ec), port.endpoint, entry.request_id);
+  RequestHead head = raw_tcp_request(client, port.endpoint, entry.request_id);
   auto opened = co_await forwarder_.open_in(port.tunnel, head, false, peer, port.node);
   if (!opened) {
     forwarder_.log(entry, static_cast<int>(opened.error().status), 0, opened.error().via);

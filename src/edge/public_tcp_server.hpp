@@ -74,8 +74,10 @@ class PublicTcpServer {
   void start_accepting(Port& port);
   Task<void> serve(const Port& port, tcp::socket socket);
   // Opens the stream, waits for the agent's answer, relays; one access line.
-  Task<void> relay(const Port& port, tcp::socket& socket, const PublicPeer& peer,
-                   const AccessEntry& entry);
+  Task<void> relay(const Port& port, tcp::socket& socket, const tcp::endpoint& client,
+                   const PublicPeer& peer, const AccessEntry& entry);
+  Port* find_port(const tcp::endpoint& endpoint) const;  // null: no such port
+  void close_connections(const Port& port);
 
   asio::any_io_executor executor_;
   RequestForwarder& forwarder_;

@@ -143,6 +143,8 @@ struct BasicAuthEntry {
 struct TokenFileConfig {
   std::string path;                 // absolute after loading a file
   std::vector<std::string> tokens;  // its entries, as auth.tokens entries
+
+  friend bool operator==(const TokenFileConfig&, const TokenFileConfig&) = default;
 };
 
 // Asks an HTTP endpoint about a credential no local entry accepts
@@ -184,6 +186,12 @@ struct AllocateConfig {
   std::chrono::milliseconds lease{std::chrono::minutes(5)};  // kept after the last session
   bool evict_idle = false;  // `evict: idle`: when full, take the longest idle agent's
   std::chrono::milliseconds idle_after{std::chrono::seconds(30)};  // idle: no traffic this long
+  // Credentials scoped to allocation: an agent admitted with one of these
+  // must ask for a port or host name and serves only what it leased, never
+  // the tunnel's configured hosts and tcp ports. Same forms as auth.tokens
+  // and auth.token_files.
+  std::vector<std::string> tokens;
+  std::vector<TokenFileConfig> token_files;
 
   friend bool operator==(const AllocateConfig&, const AllocateConfig&) = default;
 };
@@ -217,11 +225,34 @@ struct TunnelConfig {
   }
 };
 
+// The DevTunnel-compatible front end (docs/devtunnel.md): DevTunnel's
+// clients register, long-poll and answer over plain HTTP/1.1 on `listen`;
+// each registered user gets a public HTTP listener on a port of
+// first_port-last_port bound on `bind`. Its users are sessions of the
+// tunnel named `tunnel` (access log, counters, routing).
+struct DevTunnelConfig {
+  ListenAddress listen;
+  std::uint16_t first_port = 9000;
+  std::uint16_t last_port = 9004;
+  std::string bind = "0.0.0.0";
+  std::string tunnel = "devtunnel";  // not one of `tunnels`
+  // Who may use the client wire (it carries no credential); empty: anyone.
+  std::vector<IpNetwork> allow;
+  std::chrono::milliseconds poll_timeout{std::chrono::seconds(30)};     // 204 after
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};  // 503 TIMEOUT after
+  std::chrono::milliseconds offline_after{std::chrono::seconds(30)};    // 503 OFFLINE after
+  std::size_t queue = 200;  // requests waiting per user; 503 OVERFLOW beyond
+  // Bodies are buffered whole, each way: a public request body over this
+  // gets 413, a raw response (POST /data) over it 413 to the client.
+  std::uint64_t max_body_bytes = 64u << 20;
+};
+
 struct EdgeConfig {
   EdgeSection edge;
   AgentListenerConfig agents;
   PublicConfig public_;
   std::vector<TunnelConfig> tunnels;  // in file order
+  std::optional<DevTunnelConfig> devtunnel;
 };
 
 // Loads and validates an edge config file. Relative paths in it (cert, key,

@@ -158,8 +158,16 @@ std::vector<BasicAuthEntry> parse_basic(ParseContext& ctx, const Field& field) {
   return out;
 }
 
+// A list of token entries (plain or "sha256:" hashes), normalised.
+std::vector<std::string> read_tokens(ParseContext& ctx, const Field& field) {
+  std::vector<std::string> out = read_string_list(ctx, field);
+  for (std::string& token : out) token = normalise_secret(std::move(token));
+  return out;
+}
+
 // Each file is read here, once; its errors name the list entry, the file
 // and the line, never a line's text.
+
 std::vector<TokenFileConfig> parse_token_files(ParseContext& ctx, const Field& field) {
   std::vector<TokenFileConfig> out;
   for (const Field& element : read_list(ctx, field)) {
@@ -188,10 +196,7 @@ ExternalAuthConfig parse_external(ParseContext& ctx, const Field& field) {
 TunnelAuthConfig parse_auth(ParseContext& ctx, const Field& field) {
   MapReader map(ctx, field, {"tokens", "client_names", "token_files", "basic", "external"});
   TunnelAuthConfig out;
-  if (auto f = map.find("tokens")) {
-    out.tokens = read_string_list(ctx, *f);
-    for (std::string& token : out.tokens) token = normalise_secret(std::move(token));
-  }
+  if (auto f = map.find("tokens")) out.tokens = read_tokens(ctx, *f);
   if (auto f = map.find("client_names")) out.client_names = read_string_list(ctx, *f);
   if (auto f = map.find("token_files")) out.token_files = parse_token_files(ctx, *f);
   if (auto f = map.find("basic")) out.basic = parse_basic(ctx, *f);
@@ -244,7 +249,9 @@ void read_port_range(ParseContext& ctx, const Field& field, AllocateConfig& out)
 }
 
 AllocateConfig parse_allocate(ParseContext& ctx, const Field& field) {
-  MapReader map(ctx, field, {"ports", "hosts", "bind", "lease", "evict", "idle_after"});
+  MapReader map(
+      ctx, field,
+      {"ports", "hosts", "bind", "lease", "evict", "idle_after", "tokens", "token_files"});
   AllocateConfig out;
   if (auto f = map.find("ports")) read_port_range(ctx, *f, out);
   if (auto f = map.find("hosts")) out.hosts = to_lower_ascii(read_string(ctx, *f));
@@ -258,6 +265,8 @@ AllocateConfig parse_allocate(ParseContext& ctx, const Field& field) {
     }
     out.evict_idle = text == "idle";
   }
+  if (auto f = map.find("tokens")) out.tokens = read_tokens(ctx, *f);
+  if (auto f = map.find("token_files")) out.token_files = parse_token_files(ctx, *f);
   return out;
 }
 
@@ -311,18 +320,46 @@ TunnelConfig parse_tunnel(ParseContext& ctx, const std::string& name, const Fiel
   return out;
 }
 
+DevTunnelConfig parse_devtunnel(ParseContext& ctx, const Field& field) {
+  MapReader map(ctx, field,
+                {"listen", "ports", "bind", "tunnel", "allow", "poll_timeout", "request_timeout",
+                 "offline_after", "queue", "max_body_bytes"});
+  DevTunnelConfig out;
+  out.listen = read_listen_address(ctx, map.require("listen"));
+  if (auto f = map.find("ports")) {
+    AllocateConfig range;
+    read_port_range(ctx, *f, range);
+    out.first_port = range.first_port;
+    out.last_port = range.last_port;
+  }
+  if (auto f = map.find("bind")) out.bind = read_string(ctx, *f);
+  if (auto f = map.find("tunnel")) out.tunnel = read_string(ctx, *f);
+  if (auto f = map.find("allow")) out.allow = read_networks(ctx, *f);
+  if (auto f = map.find("poll_timeout")) out.poll_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("request_timeout")) out.request_timeout = read_duration(ctx, *f);
+  if (auto f = map.find("offline_after")) out.offline_after = read_duration(ctx, *f);
+  if (auto f = map.find("queue")) out.queue = read_count(ctx, *f, 1);
+  if (auto f = map.find("max_body_bytes")) out.max_body_bytes = read_byte_size(ctx, *f);
+  return out;
+}
+
 EdgeConfig parse_edge_config(ParseContext& ctx, const Field& root) {
-  MapReader map(ctx, root, {"edge", "agents", "public", "tunnels"});
+  MapReader map(ctx, root, {"edge", "agents", "public", "tunnels", "devtunnel"});
   EdgeConfig out;
   out.edge.id = default_edge_id();
   if (auto f = map.find("edge")) parse_edge_section(ctx, *f, out.edge);
   out.agents = parse_agents(ctx, map.require("agents"));
   if (auto f = map.find("public")) out.public_ = parse_public(ctx, *f);
-  const Field tunnels_field = map.require("tunnels");
-  MapReader tunnels(ctx, tunnels_field);
-  for (const auto& [name, field] : tunnels.entries()) {
-    if (field.node.IsNull()) ctx.fail(field.line, field.key, "missing value");
-    out.tunnels.push_back(parse_tunnel(ctx, name, field));
+  if (auto f = map.find("devtunnel")) out.devtunnel = parse_devtunnel(ctx, *f);
+  // An edge that only fronts DevTunnel clients needs no tunnels section.
+  std::optional<Field> tunnels_field = map.find("tunnels");
+  if (!out.devtunnel) tunnels_field = map.require("tunnels");
+  if (tunnels_field && !tunnels_field->node.IsNull()) {
+    MapReader tunnels(ctx, *tunnels_field);
+    for (const auto& [name, field] : tunnels.entries()) {
+      if (field.node.IsNull()) ctx.fail(field.line, field.key, "missing value");
+      out.tunnels.push_back(parse_tunnel(ctx, name, field));
+    }
   }
   return out;
 }

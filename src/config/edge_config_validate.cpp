@@ -131,11 +131,29 @@ std::optional<ConfigError> check_external(const std::string& prefix,
   return std::nullopt;
 }
 
-std::optional<ConfigError> check_auth(const std::string& prefix, const TunnelAuthConfig& auth,
-                                      const AgentListenerConfig& agents) {
-  for (std::size_t i = 0; i < auth.tokens.size(); ++i) {
-    if (auto why = check_token_spec(auth.tokens[i])) return error(indexed(prefix + ".tokens", i), *why);
+// `tokens` and `token_files` of an auth or allocate section under `prefix`.
+std::optional<ConfigError> check_tokens(const std::string& prefix,
+                                        const std::vector<std::string>& tokens,
+                                        const std::vector<TokenFileConfig>& token_files) {
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (auto why = check_token_spec(tokens[i])) return error(indexed(prefix + ".tokens", i), *why);
   }
+  for (std::size_t i = 0; i < token_files.size(); ++i) {
+    const std::string key = indexed(prefix + ".token_files", i);
+    if (token_files[i].path.empty()) return error(key, "empty path");
+    for (const std::string& token : token_files[i].tokens) {
+      // Loaded files are checked line by line already; this catches entries
+      // set in code. No secret in the message.
+      if (auto why = check_token_spec(token)) return error(key, *why);
+    }
+  }
+  return std::nullopt;
+}
+
+// `scoped`: the tunnel has allocate tokens, which may be its only credential.
+std::optional<ConfigError> check_auth(const std::string& prefix, const TunnelAuthConfig& auth,
+                                      const AgentListenerConfig& agents, bool scoped) {
+  if (auto e = check_tokens(prefix, auth.tokens, auth.token_files)) return e;
   for (std::size_t i = 0; i < auth.client_names.size(); ++i) {
     if (!is_printable_token(auth.client_names[i])) {
       return error(indexed(prefix + ".client_names", i),
@@ -145,22 +163,13 @@ std::optional<ConfigError> check_auth(const std::string& prefix, const TunnelAut
   if (!auth.client_names.empty() && agents.client_ca.empty()) {
     return error(prefix + ".client_names", "client names need agents.client_ca (client certificates)");
   }
-  for (std::size_t i = 0; i < auth.token_files.size(); ++i) {
-    const std::string key = indexed(prefix + ".token_files", i);
-    if (auth.token_files[i].path.empty()) return error(key, "empty path");
-    for (const std::string& token : auth.token_files[i].tokens) {
-      // Loaded files are checked line by line already; this catches entries
-      // set in code. No secret in the message.
-      if (auto why = check_token_spec(token)) return error(key, *why);
-    }
-  }
   if (auto e = check_basic(prefix + ".basic", auth.basic)) return e;
   if (auto e = check_external(prefix + ".external", auth.external)) return e;
   if (auth.tokens.empty() && auth.client_names.empty() && auth.token_files.empty() &&
-      auth.basic.empty() && !auth.external) {
+      auth.basic.empty() && !auth.external && !scoped) {
     return error(prefix,
                  "a tunnel needs at least one credential: tokens, token_files, basic, "
-                 "client_names or external");
+                 "client_names, external (or allocate.tokens)");
   }
   return std::nullopt;
 }
@@ -183,7 +192,7 @@ std::optional<ConfigError> check_allocate(const std::string& key, const Allocate
   if (!is_ip_literal(allocate.bind)) return error(key + ".bind", "expected an IP address");
   if (auto e = check_positive(key + ".lease", allocate.lease)) return e;
   if (auto e = check_positive(key + ".idle_after", allocate.idle_after)) return e;
-  return std::nullopt;
+  return check_tokens(key, allocate.tokens, allocate.token_files);
 }
 
 // Across tunnels: allocated ranges and suffixes belong to one tunnel, and
@@ -229,6 +238,35 @@ std::optional<ConfigError> check_allocations(const std::vector<TunnelConfig>& tu
   return std::nullopt;
 }
 
+std::optional<ConfigError> check_devtunnel(const EdgeConfig& config) {
+  if (!config.devtunnel) return std::nullopt;
+  const DevTunnelConfig& dev = *config.devtunnel;
+  if (dev.first_port == 0 || dev.last_port < dev.first_port) {
+    return error("devtunnel.ports", "expected a port range FIRST-LAST");
+  }
+  if (!is_ip_literal(dev.bind)) return error("devtunnel.bind", "expected an IP address");
+  if (!is_valid_identity(dev.tunnel)) {
+    return error("devtunnel.tunnel", "tunnel name must be 1-63 characters of [A-Za-z0-9._-]");
+  }
+  for (const TunnelConfig& tunnel : config.tunnels) {
+    if (tunnel.name == dev.tunnel) {
+      return error("devtunnel.tunnel", "\"" + dev.tunnel +
+                                           "\" is a configured tunnel; DevTunnel users need one "
+                                           "of their own");
+    }
+    if (tunnel.allocate && tunnel.allocate->first_port != 0 &&
+        tunnel.allocate->first_port <= dev.last_port &&
+        dev.first_port <= tunnel.allocate->last_port) {
+      return error("devtunnel.ports", "overlaps tunnels." + tunnel.name + ".allocate.ports");
+    }
+  }
+  if (auto e = check_positive("devtunnel.poll_timeout", dev.poll_timeout)) return e;
+  if (auto e = check_positive("devtunnel.request_timeout", dev.request_timeout)) return e;
+  if (auto e = check_positive("devtunnel.offline_after", dev.offline_after)) return e;
+  if (dev.max_body_bytes == 0) return error("devtunnel.max_body_bytes", "must be positive");
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
@@ -237,7 +275,10 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
   if (config.edge.drain_timeout.count() < 0) return error("edge.drain_timeout", "must not be negative");
   if (auto e = check_agents(config.agents)) return e;
   if (auto e = check_public(config.public_)) return e;
-  if (config.tunnels.empty()) return error("tunnels", "at least one tunnel is required");
+  if (config.tunnels.empty() && !config.devtunnel) {
+    return error("tunnels", "at least one tunnel is required");
+  }
+  if (auto e = check_devtunnel(config)) return e;
   // Hosts are served by the public HTTP listeners; a TCP-only edge needs none.
   const bool any_hosts =
       std::any_of(config.tunnels.begin(), config.tunnels.end(), [](const TunnelConfig& tunnel) {
@@ -287,7 +328,9 @@ std::optional<ConfigError> validate_edge_config(const EdgeConfig& config) {
                      "host \"" + host + "\" is already used by tunnel " + it->second);
       }
     }
-    if (auto e = check_auth(prefix + ".auth", tunnel.auth, config.agents)) return e;
+    const bool scoped = tunnel.allocate &&
+                        (!tunnel.allocate->tokens.empty() || !tunnel.allocate->token_files.empty());
+    if (auto e = check_auth(prefix + ".auth", tunnel.auth, config.agents, scoped)) return e;
     if (tunnel.hash_key.source != HashKey::Source::client_ip) {
       if (tunnel.balance != BalancePolicy::hash) {
         return error(prefix + ".hash_key", "needs balance: hash");

@@ -36,7 +36,11 @@ CredentialStep check_credentials(const ParsedClaim& claim, const TunnelTable& tu
   if (!claim) return claim.error();
   const auto tunnel = find_tunnel(*claim, tunnels);
   if (tunnel && authorize(tunnels[*tunnel].auth, claim->credentials) == AuthOutcome::allowed) {
-    return CredentialsAccepted{*tunnel};
+    return Admitted{*tunnel};
+  }
+  const std::optional<std::string>& token = claim->credentials.token;
+  if (tunnel && token && tunnels[*tunnel].allocation_tokens.matches(*token)) {
+    return Admitted{*tunnel, /*leases_only=*/true};
   }
   if (tunnel && tunnels[*tunnel].external) return AskExternal{*tunnel};
   if (!tunnels.accepted_anywhere(claim->credentials)) {
@@ -46,11 +50,12 @@ CredentialStep check_credentials(const ParsedClaim& claim, const TunnelTable& tu
   return RegistrationRejection::forbidden("credential not valid for the requested tunnel");
 }
 
-tl::expected<std::size_t, RegistrationRejection> finish_admission(const AdmissionClaim& claim,
-                                                                  std::size_t tunnel,
-                                                                  ExternalVerdict verdict,
-                                                                  const TunnelTable& tunnels,
-                                                                  const AdmissionState& state) {
+tl::expected<Admitted, RegistrationRejection> finish_admission(const AdmissionClaim& claim,
+                                                               Admitted candidate,
+                                                               ExternalVerdict verdict,
+                                                               const TunnelTable& tunnels,
+                                                               const AdmissionState& state) {
+  const std::size_t tunnel = candidate.tunnel;
   switch (verdict) {
     case ExternalVerdict::allowed: break;
     case ExternalVerdict::unauthorized:
@@ -62,6 +67,11 @@ tl::expected<std::size_t, RegistrationRejection> finish_admission(const Admissio
       return tl::unexpected(RegistrationRejection{503, "auth_unavailable",
                                                   "the credential check is unavailable",
                                                   kExternalAuthRetryAfterSeconds});
+  }
+  if (candidate.leases_only && claim.allocation.empty()) {
+    return tl::unexpected(RegistrationRejection::forbidden(
+        "the credential only opens ports and host names on demand: ask for one "
+        "(Dialback-Request-Port or Dialback-Request-Host)"));
   }
   const std::string& owner = tunnels[tunnel].tenant;
   // An empty tenant (rhttp, which cannot state one) takes the tunnel's.
@@ -76,22 +86,22 @@ tl::expected<std::size_t, RegistrationRejection> finish_admission(const Admissio
     return tl::unexpected(
         RegistrationRejection::too_many_sessions("tunnel has too many sessions", 5));
   }
-  return tunnel;
+  return candidate;
 }
 
-tl::expected<std::size_t, RegistrationRejection> decide_admission(const ParsedClaim& claim,
-                                                                  const TunnelTable& tunnels,
-                                                                  const AdmissionState& state,
-                                                                  ExternalVerdict external) {
+tl::expected<Admitted, RegistrationRejection> decide_admission(const ParsedClaim& claim,
+                                                               const TunnelTable& tunnels,
+                                                               const AdmissionState& state,
+                                                               ExternalVerdict external) {
   const CredentialStep step = check_credentials(claim, tunnels, state);
   if (const auto* rejection = std::get_if<RegistrationRejection>(&step)) {
     return tl::unexpected(*rejection);
   }
   if (const auto* ask = std::get_if<AskExternal>(&step)) {
-    return finish_admission(*claim, ask->tunnel, external, tunnels, state);
+    return finish_admission(*claim, Admitted{ask->tunnel}, external, tunnels, state);
   }
-  return finish_admission(*claim, std::get<CredentialsAccepted>(step).tunnel,
-                          ExternalVerdict::allowed, tunnels, state);
+  return finish_admission(*claim, std::get<Admitted>(step), ExternalVerdict::allowed, tunnels,
+                          state);
 }
 
 ExternalAuthQuery make_external_auth_query(const AdmissionClaim& claim, const TunnelEntry& tunnel,

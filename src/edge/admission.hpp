@@ -3,7 +3,8 @@
 // (docs/protocol.md §2). Order: the source over its failure budget (429,
 // nothing else looked at); a malformed claim (400/404 from the transport);
 // credentials (401: the same answer whatever tunnel is named and whatever
-// certificate came, so tunnel names cannot be probed); an unknown tunnel
+// certificate came, so tunnel names cannot be probed; a tunnel's allocate
+// tokens admit to its leases only); an unknown tunnel
 // (404) or one the credential does not open (403), only for a credential
 // valid somewhere; an agent of another tenant than the tunnel's (403); the
 // edge draining (503 + Retry-After); the tunnel's session limit (429 +
@@ -42,34 +43,39 @@ struct AdmissionState {
   std::function<std::size_t(std::string_view tunnel)> sessions;  // live sessions of a tunnel
 };
 
-// A local credential of the tunnel accepted the claim.
-struct CredentialsAccepted {
+// The tunnel an agent is admitted to (after the credential step: whose
+// local credential accepted the claim). `leases_only`: the credential was
+// one of the tunnel's allocate tokens, so the agent must ask for a port or
+// host name and serves only what it leased.
+struct Admitted {
   std::size_t tunnel;
+  bool leases_only = false;
 };
 // No local credential of the tunnel accepted it and the tunnel has
 // auth.external: the endpoint decides.
 struct AskExternal {
   std::size_t tunnel;
 };
-using CredentialStep = std::variant<CredentialsAccepted, AskExternal, RegistrationRejection>;
+using CredentialStep = std::variant<Admitted, AskExternal, RegistrationRejection>;
 
 // The failure budget, the claim's syntax and the credentials.
 CredentialStep check_credentials(const ParsedClaim& claim, const TunnelTable& tunnels,
                                  const AdmissionState& state);
 
-// After the credential is settled for `tunnel`: `verdict` is `allowed` for
-// CredentialsAccepted, the endpoint's answer for AskExternal (unauthorized
-// 401, forbidden 403, unavailable 503 + Retry-After); then the tenant, the
-// draining edge and the session limit.
-tl::expected<std::size_t, RegistrationRejection> finish_admission(const AdmissionClaim& claim,
-                                                                  std::size_t tunnel,
-                                                                  ExternalVerdict verdict,
-                                                                  const TunnelTable& tunnels,
-                                                                  const AdmissionState& state);
+// After the credential is settled for `candidate`: `verdict` is `allowed`
+// when a local credential accepted it, the endpoint's answer for
+// AskExternal (unauthorized 401, forbidden 403, unavailable 503 +
+// Retry-After); then a leases-only credential that asks for nothing (403),
+// the tenant, the draining edge and the session limit.
+tl::expected<Admitted, RegistrationRejection> finish_admission(const AdmissionClaim& claim,
+                                                               Admitted candidate,
+                                                               ExternalVerdict verdict,
+                                                               const TunnelTable& tunnels,
+                                                               const AdmissionState& state);
 
-// The index of the tunnel in `tunnels`, or the rejection to answer, with
-// `external` standing for the endpoint's answer when one is asked.
-tl::expected<std::size_t, RegistrationRejection> decide_admission(
+// The tunnel admitted to, or the rejection to answer, with `external`
+// standing for the endpoint's answer when one is asked.
+tl::expected<Admitted, RegistrationRejection> decide_admission(
     const ParsedClaim& claim, const TunnelTable& tunnels, const AdmissionState& state,
     ExternalVerdict external = ExternalVerdict::unavailable);
 

@@ -165,7 +165,7 @@ Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
   state.max_sessions_per_tunnel = static_cast<std::size_t>(config_.agents.max_sessions_per_tunnel);
   state.sessions = [this](std::string_view tunnel) { return registry_.count(tunnel); };
   const CredentialStep step = check_credentials(claim, tunnels_, state);
-  tl::expected<std::size_t, RegistrationRejection> decided;
+  tl::expected<Admitted, RegistrationRejection> decided;
   std::string external_reason;  // for the refusal log; never a credential
   if (const auto* rejection = std::get_if<RegistrationRejection>(&step)) {
     decided = tl::unexpected(*rejection);
@@ -179,19 +179,20 @@ Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
     external_reason = "external auth " + entry.external->url.display() + ": " + answer.reason;
     now = Clock::now();
     state.draining = stopping_;  // may have changed while the endpoint answered
-    decided = finish_admission(*claim, ask->tunnel, answer.verdict, tunnels_, state);
+    decided = finish_admission(*claim, Admitted{ask->tunnel}, answer.verdict, tunnels_, state);
   } else {
-    decided = finish_admission(*claim, std::get<CredentialsAccepted>(step).tunnel,
-                               ExternalVerdict::allowed, tunnels_, state);
+    decided = finish_admission(*claim, std::get<Admitted>(step), ExternalVerdict::allowed, tunnels_,
+                               state);
   }
   // Ports and host names asked for: granted last, by a tunnel that allows it.
   std::string allocated;
   if (decided && !claim->allocation.empty()) {
     auto routes =
         allocations_ != nullptr
-            ? allocations_->acquire(*decided, claim->identity.node, claim->allocation)
-            : tl::unexpected(RegistrationRejection::bad_request(
-                  "tunnel " + tunnels_[*decided].name + " does not allocate ports or host names"));
+            ? allocations_->acquire(decided->tunnel, claim->identity.node, claim->allocation)
+            : tl::unexpected(
+                  RegistrationRejection::bad_request("tunnel " + tunnels_[decided->tunnel].name +
+                                                     " does not allocate ports or host names"));
     if (routes) {
       allocated = std::move(*routes);
     } else {
@@ -222,9 +223,10 @@ Task<tl::expected<AdmissionGrant, RegistrationRejection>> AgentListener::admit(
                       now);
     co_return tl::unexpected(rejection);
   }
-  const TunnelEntry& entry = tunnels_[*decided];
+  const TunnelEntry& entry = tunnels_[decided->tunnel];
   AdmissionGrant grant;
   grant.tunnel = entry.name;
+  grant.leases_only = decided->leases_only;
   grant.edge_id = config_.edge.id;
   grant.tenant = entry.tenant;
   for (const auto& host : entry.hosts) grant.routes += (grant.routes.empty() ? "" : ", ") + host;
@@ -261,7 +263,7 @@ Task<void> AgentListener::run_registered(AcceptedSession accepted) {
   ++counters_.sessions_accepted;
   logger_->info("session {} opened: tunnel={} node={} cluster={} tenant={} peer={}",
                 id.session_id, id.tunnel, id.node, id.cluster, id.tenant, id.peer_address);
-  registry_.add(accepted.tunnel, &session);
+  registry_.add(accepted.tunnel, &session, accepted.leases_only);
   const auto tunnel = tunnels_.find(accepted.tunnel);
   if (allocations_ != nullptr && tunnel) allocations_->session_started(*tunnel, id.node);
   const auto reason = co_await session.run();

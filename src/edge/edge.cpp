@@ -34,11 +34,18 @@ Edge::Edge(asio::any_io_executor executor, EdgeConfig config, Logger logger)
 Edge::~Edge() = default;
 
 tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem) {
-  auto table = TunnelTable::build(config_.tunnels);
+  // DevTunnel users are sessions of a tunnel of their own, after the
+  // configured ones. It has no credential: no agent can register with it.
+  std::vector<TunnelConfig> tunnels = config_.tunnels;
+  if (config_.devtunnel) {
+    tunnels.emplace_back();
+    tunnels.back().name = config_.devtunnel->tunnel;
+  }
+  auto table = TunnelTable::build(tunnels);
   if (!table) return tl::unexpected(table.error());
   tunnels_ = std::move(*table);
   registry_ = std::make_unique<SessionRegistry>(config_.agents.outlier_detection, logger_);
-  for (const auto& tunnel : config_.tunnels) registry_->set_policy(tunnel.name, tunnel.balance);
+  for (const auto& tunnel : tunnels) registry_->set_policy(tunnel.name, tunnel.balance);
 
   // From files, the error names the config key and the file itself:
   // "agents.cert: cannot read /etc/dialback/edge.crt: No such file or directory".
@@ -123,8 +130,10 @@ tl::expected<void, std::string> Edge::start(const std::optional<EdgeTlsPem>& pem
     if (auto started = start_public_h3(pem); !started) return started;
   }
   if (auto started = start_tcp_ports(); !started) return started;
+  if (auto started = start_devtunnel(); !started) return started;
   tcp_->start();
   if (allocations_) accept_loops_.spawn(allocations_->expiry_loop());
+  if (devtunnel_) accept_loops_.spawn(devtunnel_->accept_loop());
   if (config_.public_.http) accept_loops_.spawn(public_->accept_loop());
   if (config_.public_.https) accept_loops_.spawn(public_->tls_accept_loop());
   accept_loops_.spawn(agents_->accept_loop());
@@ -173,6 +182,24 @@ tl::expected<void, std::string> Edge::start_tcp_ports() {
                     endpoint_text(*bound));
     }
   }
+  return {};
+}
+
+tl::expected<void, std::string> Edge::start_devtunnel() {
+  if (!config_.devtunnel) return {};
+  const DevTunnelConfig& dev = *config_.devtunnel;
+  auto endpoint = resolve_listen(dev.listen);
+  if (!endpoint) return tl::unexpected("devtunnel.listen: " + endpoint.error());
+  devtunnel_ = std::make_unique<DevTunnelServer>(executor_, dev, *tunnels_.find(dev.tunnel),
+                                                 *public_, *registry_, logger_);
+  auto bound = devtunnel_->listen(*endpoint);
+  if (!bound) {
+    return tl::unexpected("devtunnel.listen " + to_string(dev.listen) + ": " +
+                          bound.error().message());
+  }
+  devtunnel_endpoint_ = *bound;
+  logger_->info("edge {} listening: DevTunnel clients on {}, their ports {}-{} on {}",
+                config_.edge.id, endpoint_text(*bound), dev.first_port, dev.last_port, dev.bind);
   return {};
 }
 
@@ -229,6 +256,7 @@ tl::expected<void, std::string> Edge::start_public_h3(const std::optional<EdgeTl
 
 Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
   logger_->info("edge {} draining", config_.edge.id);
+  if (devtunnel_) co_await devtunnel_->stop();  // its users' waiting requests fail, ports close
   if (public_) public_->stop();
   if (tcp_) tcp_->stop();
   if (allocations_) allocations_->stop();  // leases end with the edge; its ports close below

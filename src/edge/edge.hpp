@@ -11,6 +11,7 @@
 #include "core/task_group.hpp"
 #include "edge/agent_listener.hpp"
 #include "edge/allocations.hpp"
+#include "edge/devtunnel_server.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/public_http_server.hpp"
 #include "edge/public_tcp_server.hpp"
@@ -62,6 +63,10 @@ class Edge {
   // tunnels.<name>.allocate's leases; null when no tunnel allocates.
   Allocations* allocations() { return allocations_.get(); }
   std::size_t tcp_port_count() const { return tcp_ ? tcp_->port_count() : 0; }
+  // devtunnel.listen as bound; port 0 without a devtunnel section.
+  tcp::endpoint devtunnel_endpoint() const { return devtunnel_endpoint_; }
+  // The DevTunnel front end; null without a devtunnel section.
+  const DevTunnelServer* devtunnel() const { return devtunnel_.get(); }
   std::size_t session_count(std::string_view tunnel) const;
   const EdgeConfig& config() const { return config_; }
 
@@ -70,6 +75,8 @@ class Edge {
   tl::expected<void, std::string> start_quic(const std::optional<EdgeTlsPem>& pem);
   // tunnels.<name>.tcp: the raw TCP ports.
   tl::expected<void, std::string> start_tcp_ports();
+  // devtunnel: the DevTunnel client listener.
+  tl::expected<void, std::string> start_devtunnel();
   // public.h3: the UDP listener with the public HTTPS certificate.
   tl::expected<void, std::string> start_public_h3(const std::optional<EdgeTlsPem>& pem);
   asio::any_io_executor executor_;
@@ -85,6 +92,8 @@ class Edge {
   std::unique_ptr<PublicTcpServer> tcp_;  // shares public_'s forwarder and slots
   std::unique_ptr<Allocations> allocations_;  // tunnels.<name>.allocate; null without any
   std::vector<tcp::endpoint> tcp_endpoints_;
+  std::unique_ptr<DevTunnelServer> devtunnel_;  // devtunnel section; null without it
+  tcp::endpoint devtunnel_endpoint_;
   std::unique_ptr<quic::QuicAgentListener> quic_agents_;  // agents.quic; null when off
   asio::ip::udp::endpoint agent_quic_endpoint_;
   asio::ip::udp::endpoint public_h3_endpoint_;

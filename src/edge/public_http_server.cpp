@@ -1,5 +1,6 @@
 #include "edge/public_http_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
@@ -168,6 +169,7 @@ PublicHttpServer::PublicHttpServer(asio::any_io_executor executor, const EdgeCon
       forwarder_(config, tunnels, registry, counters, std::move(access_log)),
       listener_(executor, "public http", logger_),
       tls_listener_(executor, "public https", logger_),
+      pinned_loops_(executor, logger_, "pinned port accept loops"),
       slots_(config.public_.limits.connections_per_ip),
       connections_changed_(executor) {}
 
@@ -200,10 +202,46 @@ Task<void> PublicHttpServer::tls_accept_loop() {
       [this](tcp::socket socket) { return serve_tls(std::move(socket)); });
 }
 
+Result<tcp::endpoint> PublicHttpServer::open_pinned_port(const tcp::endpoint& endpoint,
+                                                         PinnedRoute route) {
+  if (stopping_) return fail(Error::draining);
+  auto& port = pinned_ports_.emplace_back(executor_, std::move(route), logger_);
+  auto bound = port.listener.listen(endpoint);
+  if (!bound) {
+    pinned_ports_.pop_back();
+    return bound;
+  }
+  port.endpoint = *bound;
+  port.accepting = true;
+  pinned_loops_.spawn(port.listener.accept_loop([this, &port](tcp::socket socket) {
+    return serve_plain(std::move(socket), &port);
+  }),
+                      [this, &port] {
+                        port.accepting = false;
+                        connections_changed_.notify();
+                      });
+  return bound;
+}
+
+Task<void> PublicHttpServer::close_pinned_port(tcp::endpoint endpoint) {
+  const auto it = std::find_if(pinned_ports_.begin(), pinned_ports_.end(),
+                               [&](const PinnedPort& port) { return port.endpoint == endpoint; });
+  if (it == pinned_ports_.end()) co_return;
+  it->listener.stop();
+  error_code ignored;
+  for (auto& connection : connections_) {
+    if (connection.port == &*it) connection.socket->close(ignored);
+  }
+  while (it->accepting) co_await connections_changed_.wait();
+  co_await it->listener.join();  // every connection's serve() returned
+  pinned_ports_.erase(it);
+}
+
 void PublicHttpServer::stop() {
   stopping_ = true;
   listener_.stop();
   tls_listener_.stop();
+  for (auto& port : pinned_ports_) port.listener.stop();
   const auto deadline = Clock::now() + config_.edge.drain_timeout;
   error_code ec;
   if (h3_) h3_->stop(deadline);
@@ -222,6 +260,8 @@ Task<void> PublicHttpServer::wait_idle() {
   // A connection accepted just before stop() starts its serve() later.
   co_await listener_.join();
   co_await tls_listener_.join();
+  co_await pinned_loops_.join();
+  for (auto& port : pinned_ports_) co_await port.listener.join();
 }
 
 PublicHttpServer::ConnectionRef PublicHttpServer::track(tcp::socket& socket) {
@@ -235,10 +275,12 @@ void PublicHttpServer::untrack(ConnectionRef connection) {
   connections_changed_.notify();
 }
 
-Task<void> PublicHttpServer::serve_plain(tcp::socket socket) {
-  const PublicPeer peer = forwarder_.peer(client_ip_of(socket));
+Task<void> PublicHttpServer::serve_plain(tcp::socket socket, const PinnedPort* pinned) {
+  PublicPeer peer = forwarder_.peer(client_ip_of(socket));
+  if (pinned != nullptr) peer.pinned = pinned->route;
   PlainStream stream(std::move(socket));
   auto self = track(stream.socket());
+  self->port = pinned;
   if (!slots_.take(peer.source)) {
     // Over public.limits.connections_per_ip: 429, then close.
     ++forwarder_.counters().requests_rate_limited;

@@ -17,6 +17,7 @@
 #include "core/async_event.hpp"
 #include "core/listener.hpp"
 #include "core/logging.hpp"
+#include "core/task_group.hpp"
 #include "edge/connection_slots.hpp"
 #include "edge/edge_counters.hpp"
 #include "edge/public_h2_session.hpp"
@@ -53,19 +54,36 @@ class PublicHttpServer {
   // Waits until every connection has closed.
   Task<void> wait_idle();
 
+  // A plain HTTP/1.1 (and h2c) port pinned to one agent (a DevTunnel
+  // user's): its requests go to `route` whatever their Host. Accepting
+  // starts at once; stop() stops it with the rest.
+  Result<tcp::endpoint> open_pinned_port(const tcp::endpoint& endpoint, PinnedRoute route);
+  // Stops accepting on a pinned port (`endpoint` as bound) and closes its
+  // connections; returns once nothing of it is left.
+  Task<void> close_pinned_port(tcp::endpoint endpoint);
+
   // For the raw TCP ports (PublicTcpServer), which share them.
   RequestForwarder& forwarder() { return forwarder_; }
   ConnectionSlots& slots() { return slots_; }
 
  private:
+  struct PinnedPort {
+    PinnedPort(asio::any_io_executor executor, PinnedRoute pinned, Logger logger)
+        : route(std::move(pinned)), listener(std::move(executor), "public http (pinned)", logger) {}
+    tcp::endpoint endpoint;  // as bound
+    PinnedRoute route;
+    Listener listener;
+    bool accepting = false;  // its accept loop runs
+  };
   struct Connection {
     tcp::socket* socket = nullptr;
     PublicH2Session* h2 = nullptr;  // set while the connection speaks HTTP/2
     bool busy = false;
+    const PinnedPort* port = nullptr;  // the pinned port it came in on; null: a shared one
   };
   using ConnectionRef = std::list<Connection>::iterator;
 
-  Task<void> serve_plain(tcp::socket socket);
+  Task<void> serve_plain(tcp::socket socket, const PinnedPort* pinned = nullptr);
   Task<void> serve_tls(tcp::socket socket);
   Task<void> serve_h2(std::unique_ptr<ByteStream> io, Connection& self, PublicPeer peer,
                       std::string scheme, std::string initial);
@@ -87,6 +105,8 @@ class PublicHttpServer {
   RequestForwarder forwarder_;
   Listener listener_;
   Listener tls_listener_;
+  std::list<PinnedPort> pinned_ports_;  // stable: connections point at them
+  TaskGroup pinned_loops_;              // their accept loops
   std::list<Connection> connections_;
   ConnectionSlots slots_;               // public.limits.connections_per_ip, with public.h3
   std::unique_ptr<PublicH3Server> h3_;  // public.h3; null without it

@@ -65,6 +65,9 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open(RequestH
                                                                         bool end_stream,
                                                                         const PublicPeer& peer) {
   if (auto refused = rate_limit(peer)) co_return tl::unexpected(std::move(*refused));
+  if (peer.pinned) {
+    co_return co_await open_routed(peer.pinned->tunnel, head, end_stream, peer, peer.pinned->node);
+  }
   const auto tunnel = tunnels_.route(head.authority);
   if (!tunnel && allocations_ != nullptr) {
     if (auto leased = allocations_->route(head.authority)) {
@@ -111,7 +114,7 @@ Task<tl::expected<OpenedStream, ForwardRefusal>> RequestForwarder::open_routed(
   // the request says; its traffic keeps the lease from counting as idle.
   if (!leased_to.empty()) {
     node = std::move(leased_to);
-    filter = SessionFilter{node, {}};
+    filter = SessionFilter{node, {}, /*leased=*/true};
     if (allocations_ != nullptr) allocations_->touch(tunnel, node);
   }
   const std::string key =

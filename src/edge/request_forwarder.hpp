@@ -42,11 +42,20 @@ struct ForwardRefusal {
   std::string via;                 // for the access log
 };
 
+// A public HTTP port that belongs to one agent (a DevTunnel user's port):
+// every request on it goes to `node`'s sessions of tunnel number `tunnel`,
+// whatever its Host says.
+struct PinnedRoute {
+  std::size_t tunnel = 0;
+  std::string node;
+};
+
 // A public client as its connection sees it, worked out once per connection.
 struct PublicPeer {
   std::string ip;        // the address as text: logs, forwarding headers
   std::string source;    // its rate-limit key (source_key: IPv6 by /64)
   bool trusted = false;  // in public.trusted_proxies
+  std::optional<PinnedRoute> pinned;  // it came in on a pinned port
 };
 
 // One request as the access log sees it.
@@ -79,7 +88,7 @@ class RequestForwarder {
   std::string add_forwarding(RequestHead& head, const PublicPeer& peer, std::string scheme,
                              std::string edge_request_id);
 
-  // Routes `head` by authority and opens a stream on a session of its
+  // Routes `head` by authority (or by `peer.pinned`) and opens a stream on a session of its
   // tunnel (a second session is tried once when the first just began
   // draining). Refused with 429 first when `peer` is over
   // public.limits.requests_per_ip. With the tunnel's identity_routing, a

@@ -12,10 +12,12 @@ SessionRegistry::Tunnel& SessionRegistry::tunnel(std::string_view name) {
   return it->second;
 }
 
-bool SessionRegistry::eligible(TunnelSession& session, const SessionFilter& filter) {
+bool SessionRegistry::eligible(const Tunnel& t, std::size_t index, const SessionFilter& filter) {
+  const TunnelSession& session = *t.sessions[index];
   const auto& id = session.identity();
   return (filter.node.empty() || id.node == filter.node) &&
-         (filter.cluster.empty() || id.cluster == filter.cluster) && session.accepting();
+         (filter.cluster.empty() || id.cluster == filter.cluster) &&
+         (filter.leased || !t.leases_only[index]) && session.accepting();
 }
 
 void SessionRegistry::join_ring(Tunnel& t, const std::string& node) {
@@ -42,9 +44,10 @@ void SessionRegistry::set_policy(std::string_view name, BalancePolicy policy) {
   }
 }
 
-void SessionRegistry::add(std::string_view name, TunnelSession* session) {
+void SessionRegistry::add(std::string_view name, TunnelSession* session, bool leases_only) {
   Tunnel& t = tunnel(name);
   t.sessions.push_back(session);
+  t.leases_only.push_back(leases_only);
   t.health.push_back(std::make_shared<SessionHealth>(outlier_, std::string(name),
                                                      session->identity().session_id, logger_));
   if (t.policy == BalancePolicy::hash) join_ring(t, session->identity().node);
@@ -59,6 +62,7 @@ void SessionRegistry::remove(std::string_view name, TunnelSession* session) {
   const auto index = found - t.sessions.begin();
   t.sessions.erase(found);
   t.health.erase(t.health.begin() + index);
+  t.leases_only.erase(t.leases_only.begin() + index);
   if (t.policy == BalancePolicy::hash) leave_ring(t, session->identity().node);
 }
 
@@ -70,7 +74,7 @@ std::optional<std::size_t> SessionRegistry::pick_by_hash(Tunnel& t, const Sessio
     std::size_t best_inflight = 0;
     for (std::size_t i = 0; i < t.sessions.size(); ++i) {
       TunnelSession& session = *t.sessions[i];
-      if (session.identity().node != node || !eligible(session, filter)) continue;
+      if (session.identity().node != node || !eligible(t, i, filter)) continue;
       if (skip_ejected && t.health[i]->ejected(now)) continue;
       const std::size_t inflight = session.stats().inflight;
       if (!best || inflight < best_inflight) {
@@ -95,7 +99,7 @@ std::optional<std::size_t> SessionRegistry::pick_among(Tunnel& t, const SessionF
   t.candidates.clear();
   for (std::size_t i = 0; i < t.sessions.size(); ++i) {
     TunnelSession& session = *t.sessions[i];
-    const bool usable = eligible(session, filter) && !(skip_ejected && t.health[i]->ejected(now));
+    const bool usable = eligible(t, i, filter) && !(skip_ejected && t.health[i]->ejected(now));
     t.candidates.push_back(PickCandidate{session.stats().inflight, usable});
   }
   return t.picker.pick(t.candidates);

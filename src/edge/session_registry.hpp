@@ -30,6 +30,9 @@ namespace dialback::edge {
 struct SessionFilter {
   std::string_view node;     // only sessions of this node
   std::string_view cluster;  // only sessions of this cluster
+  // The request came through a port or host name leased to `node`: its
+  // leases-only sessions may serve it. Every other request leaves them out.
+  bool leased = false;
 };
 
 // A picked session and the health its stream reports to.
@@ -48,7 +51,9 @@ class SessionRegistry {
   // The balancing policy of a tunnel; tunnels not named use least_inflight.
   void set_policy(std::string_view tunnel, BalancePolicy policy);
 
-  void add(std::string_view tunnel, TunnelSession* session);
+  // `leases_only`: admitted by an allocation-scoped credential, the session
+  // serves only requests whose filter is `leased`.
+  void add(std::string_view tunnel, TunnelSession* session, bool leases_only = false);
   void remove(std::string_view tunnel, TunnelSession* session);
 
   // A session of `tunnel` that accepts new streams and passes `filter`, by
@@ -65,6 +70,7 @@ class SessionRegistry {
   struct Tunnel {
     std::vector<TunnelSession*> sessions;
     std::vector<std::shared_ptr<SessionHealth>> health;  // of sessions[i]
+    std::vector<bool> leases_only;                       // of sessions[i]
     std::vector<PickCandidate> candidates;  // scratch, reused per pick
     SessionPicker picker{PickPolicy::least_inflight};
     BalancePolicy policy = BalancePolicy::least_inflight;
@@ -79,7 +85,7 @@ class SessionRegistry {
     }
   };
   Tunnel& tunnel(std::string_view name);
-  static bool eligible(TunnelSession& session, const SessionFilter& filter);
+  static bool eligible(const Tunnel& t, std::size_t index, const SessionFilter& filter);
   // The pick among sessions passing `filter`, ejected ones included or not.
   static std::optional<std::size_t> pick_among(Tunnel& t, const SessionFilter& filter,
                                                std::string_view hash_key, bool skip_ejected,

@@ -1,16 +1,29 @@
 #include "edge/tunnel_table.hpp"
 
 namespace dialback::edge {
+namespace {
+
+tl::expected<TokenSet, std::string> token_set(const std::vector<std::string>& tokens,
+                                              const std::vector<TokenFileConfig>& files) {
+  std::vector<std::string> entries = tokens;
+  for (const auto& file : files)
+    entries.insert(entries.end(), file.tokens.begin(), file.tokens.end());
+  return TokenSet::from_entries(entries);
+}
+
+}  // namespace
 
 tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<TunnelConfig>& tunnels) {
   TunnelTable table;
   for (const auto& config : tunnels) {
-    std::vector<std::string> entries = config.auth.tokens;
-    for (const auto& file : config.auth.token_files) {
-      entries.insert(entries.end(), file.tokens.begin(), file.tokens.end());
-    }
-    auto tokens = TokenSet::from_entries(entries);
+    auto tokens = token_set(config.auth.tokens, config.auth.token_files);
     if (!tokens) return tl::unexpected("tunnel " + config.name + ": " + tokens.error());
+    TokenSet allocation_tokens;
+    if (config.allocate) {
+      auto scoped = token_set(config.allocate->tokens, config.allocate->token_files);
+      if (!scoped) return tl::unexpected("tunnel " + config.name + " allocate: " + scoped.error());
+      allocation_tokens = std::move(*scoped);
+    }
     std::vector<BasicCredential> pairs;
     for (const auto& entry : config.auth.basic) pairs.push_back({entry.username, entry.password});
     auto basic = BasicCredentialSet::from_entries(pairs);
@@ -25,7 +38,7 @@ tl::expected<TunnelTable, std::string> TunnelTable::build(const std::vector<Tunn
         config.name,
         TunnelAuthPolicy{std::move(*tokens), config.auth.client_names, std::move(*basic)},
         config.hosts, config.tenant, config.identity_routing, config.balance, config.hash_key,
-        config.auth.external});
+        config.auth.external, std::move(allocation_tokens)});
     table.by_name_.emplace(config.name, index);
     if (config.envoy_clusters.empty()) {
       table.by_envoy_cluster_.emplace(config.name, index);
@@ -65,6 +78,8 @@ bool TunnelTable::accepted_anywhere(const Credentials& credentials) const {
   bool accepted = false;
   for (const auto& entry : entries_) {
     accepted = (authorize(entry.auth, credentials) == AuthOutcome::allowed) || accepted;
+    accepted =
+        (credentials.token && entry.allocation_tokens.matches(*credentials.token)) || accepted;
   }
   return accepted;
 }

@@ -23,6 +23,9 @@ struct TunnelEntry {
   BalancePolicy balance = BalancePolicy::least_inflight;
   HashKey hash_key;
   std::optional<ExternalAuthConfig> external;  // asked when no local credential accepts
+  // allocate.tokens and allocate.token_files: admit an agent only to the
+  // ports and host names it leases.
+  TokenSet allocation_tokens;
 };
 
 class TunnelTable {
@@ -37,8 +40,8 @@ class TunnelTable {
   std::size_t size() const { return entries_.size(); }
 
   // True when `credentials` would be accepted by some tunnel's local
-  // credentials (tokens, token_files, basic, client_names; not external), to
-  // tell 403/404 from 401.
+  // credentials (tokens, token_files, basic, client_names, allocation
+  // tokens; not external), to tell 403/404 from 401.
   bool accepted_anywhere(const Credentials& credentials) const;
   // The tunnel an Envoy initiator's cluster id names (envoy_clusters, else
   // the tunnel's name).

@@ -60,6 +60,9 @@ struct AdmissionGrant {
   std::string routes;  // its public hosts, comma separated, for the agent to show
   std::string edge_id;
   std::string tenant;  // the tunnel's owner
+  // Admitted by an allocation-scoped credential: the session serves only
+  // the agent's leased ports and host names.
+  bool leases_only = false;
 };
 
 // A claim, or why the transport could not even parse one (400, 404).
@@ -90,7 +93,8 @@ class Admission {
 // An accepted session and the tunnel it serves.
 struct AcceptedSession {
   std::unique_ptr<TunnelSession> session;
-  std::string tunnel;  // stable id
+  std::string tunnel;        // stable id
+  bool leases_only = false;  // AdmissionGrant::leases_only
 };
 
 // What a transport that runs its own listener (QUIC, over UDP) needs from

@@ -172,6 +172,31 @@ TEST_F(AllocationTest, AHostNameRoutesHttpToTheAgentThatAskedForIt) {
   EXPECT_EQ(run(fetch_get(public_endpoint(), "/hello", "other.dev.test")).status(), 404);
 }
 
+// A token of allocate.tokens opens the agent's own lease, never the
+// tunnel's configured host; without an ask it opens nothing.
+TEST_F(AllocationTest, AnAllocationTokenServesOnlyWhatItLeased) {
+  start_allocating_edge(1, [](AllocateConfig& allocate) { allocate.tokens = {"scoped-token-42"}; });
+  AgentOptions scoped;
+  scoped.node = "guest";
+  scoped.token = "scoped-token-42";
+  scoped.allocation = {Kind::none, 0, Kind::preferred, "guest"};
+  start_agent(scoped);
+  ASSERT_TRUE(wait_ready(1));
+  EXPECT_EQ(run(fetch_get(public_endpoint(), "/hello", "guest.dev.test")).status(), 200);
+  EXPECT_EQ(run(fetch_get(public_endpoint(), "/hello", "app.test")).status(), 503)
+      << "the tunnel's own host reached an agent with a scoped token";
+
+  AgentOptions not_asking;
+  not_asking.node = "greedy";
+  not_asking.token = "scoped-token-42";
+  start_agent(not_asking);
+  EXPECT_TRUE(run_until([&] { return !fatal_log_.empty(); }));
+  ASSERT_FALSE(fatal_log_.empty());
+  EXPECT_NE(fatal_log_[0].find("403"), std::string::npos) << fatal_log_[0];
+  EXPECT_TRUE(logs_->contains("only opens ports and host names on demand"));
+  EXPECT_EQ(edge_->session_count("web"), 1u);
+}
+
 std::size_t open_fds() {
   std::size_t count = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {

@@ -142,7 +142,7 @@ TEST(Admission, DecidesEveryStatusInOrder) {
     const auto decided = decide_admission(claim_of(row), tunnels, state);
     if (row.status == 0) {
       ASSERT_TRUE(decided.has_value()) << decided.error().status;
-      EXPECT_EQ(tunnels[*decided].name, row.admitted_to);
+      EXPECT_EQ(tunnels[decided->tunnel].name, row.admitted_to);
     } else {
       ASSERT_FALSE(decided.has_value());
       EXPECT_EQ(decided.error().status, row.status);
@@ -184,7 +184,7 @@ struct StepRow {
 };
 
 std::string describe(const CredentialStep& step, const TunnelTable& tunnels) {
-  if (const auto* accepted = std::get_if<CredentialsAccepted>(&step)) {
+  if (const auto* accepted = std::get_if<Admitted>(&step)) {
     return "accepted:" + tunnels[accepted->tunnel].name;
   }
   if (const auto* ask = std::get_if<AskExternal>(&step)) return "ask:" + tunnels[ask->tunnel].name;
@@ -265,8 +265,8 @@ TEST(Admission, TenantIsCheckedAfterTheEndpointAllows) {
   AdmissionClaim claim;
   claim.identity.tunnel = "ext";
   claim.identity.tenant = "acme";
-  const auto decided =
-      finish_admission(claim, *tunnels.find("ext"), ExternalVerdict::allowed, tunnels, {});
+  const auto decided = finish_admission(claim, Admitted{*tunnels.find("ext")},
+                                        ExternalVerdict::allowed, tunnels, {});
   ASSERT_FALSE(decided.has_value());
   EXPECT_EQ(decided.error().status, 403);
 }
@@ -326,6 +326,53 @@ TEST(Admission, TenantsOwnTheirTunnels) {
     const auto decided = decide_admission(claim, *tunnels, AdmissionState{});
     EXPECT_EQ(decided ? 0 : decided.error().status, row.status);
   }
+}
+
+// allocate.tokens admit an agent to the tunnel's leases only, and only
+// when it asks for one; a full credential of the tunnel stays full.
+TEST(Admission, AllocationTokensAdmitToLeasesOnly) {
+  constexpr const char* kDevToken = "dev-token-0123456789";
+  std::vector<TunnelConfig> configs(2);
+  configs[0].name = "dev";
+  configs[0].hosts = {"shared.dev.example.test"};
+  configs[0].auth.tokens = {kWebToken};
+  configs[0].allocate = AllocateConfig{};
+  configs[0].allocate->first_port = configs[0].allocate->last_port = 9000;
+  configs[0].allocate->tokens = {kDevToken};
+  configs[1].name = "api";
+  configs[1].hosts = {"api.example.test"};
+  configs[1].auth.tokens = {kApiToken};
+  const auto tunnels = TunnelTable::build(configs);
+  ASSERT_TRUE(tunnels.has_value()) << tunnels.error();
+
+  AdmissionClaim asking;
+  asking.identity.tunnel = "dev";
+  asking.credentials.token = kDevToken;
+  asking.allocation.port_kind = AllocationRequest::Kind::any;
+  auto decided = decide_admission(asking, *tunnels, AdmissionState{});
+  ASSERT_TRUE(decided.has_value()) << decided.error().message;
+  EXPECT_EQ((*tunnels)[decided->tunnel].name, "dev");
+  EXPECT_TRUE(decided->leases_only);
+
+  AdmissionClaim not_asking = asking;
+  not_asking.allocation = {};
+  decided = decide_admission(not_asking, *tunnels, AdmissionState{});
+  ASSERT_FALSE(decided.has_value());
+  EXPECT_EQ(decided.error().status, 403);
+  EXPECT_NE(decided.error().message.find("Dialback-Request-Port"), std::string::npos);
+
+  AdmissionClaim full = asking;
+  full.credentials.token = kWebToken;
+  decided = decide_admission(full, *tunnels, AdmissionState{});
+  ASSERT_TRUE(decided.has_value());
+  EXPECT_FALSE(decided->leases_only);
+
+  // A scoped token is a credential valid somewhere: 403 elsewhere, not 401.
+  AdmissionClaim elsewhere = asking;
+  elsewhere.identity.tunnel = "api";
+  decided = decide_admission(elsewhere, *tunnels, AdmissionState{});
+  ASSERT_FALSE(decided.has_value());
+  EXPECT_EQ(decided.error().status, 403);
 }
 
 TEST(Admission, MalformedClaimKeepsItsStatusUnlessOverBudget) {

@@ -3,6 +3,7 @@ dialback_add_test(config_test
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/config_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/config_edge_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/config_devtunnel_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/config_agent_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/config_agent_routes_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/config_edge_address_test.cpp

@@ -156,8 +156,8 @@ TEST(EdgeConfig, AllocateSection) {
           "    allocate: {ports: 9000-9099, hosts: \"*.Dev.Example.Test\", bind: 127.0.0.1,\n"
           "               lease: 10m, evict: idle, idle_after: 1m}\n"
           "  one:\n"
-          "    allocate: {ports: 9200}\n"
-          "    auth: {tokens: [t]}\n",
+          "    allocate: {ports: 9200, tokens: [dev-token, "
+          "\"SHA256:ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB\"]}\n",
       "edge.yaml");
   ASSERT_TRUE(loaded) << loaded.error().to_string();
   const AllocateConfig& web = *loaded->tunnels.at(0).allocate;
@@ -175,6 +175,11 @@ TEST(EdgeConfig, AllocateSection) {
   EXPECT_EQ(one.bind, "0.0.0.0");
   EXPECT_EQ(one.lease, 5min);
   EXPECT_FALSE(one.evict_idle);
+  // Scoped tokens may be a tunnel's only credential; hashes are normalised.
+  const std::vector<std::string> scoped{
+      "dev-token", "sha256:abababababababababababababababababababababababababababababababab"};
+  EXPECT_EQ(one.tokens, scoped);
+  EXPECT_TRUE(loaded->tunnels.at(1).auth.tokens.empty());
   EXPECT_FALSE(loaded->tunnels.at(0).tcp.size());
 }
 
@@ -994,6 +999,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "    allocate: {ports: 9000-9010}\n  two:\n    allocate: {ports: 9010-9020}\n"
                     "    auth: {tokens: [t]}\n",
                     11, "tunnels.web.allocate.ports", "overlaps the ports of tunnel two"},
+        InvalidCase{"AllocateTokenWithSpace", "", "    allocate: {ports: 9000, tokens: [\" t\"]}\n",
+                    11, "tunnels.web.allocate.tokens[0]", "printable ASCII"},
         InvalidCase{"StaticTcpPortInsideARange", "",
                     "    tcp: [9005]\n    allocate: {ports: 9000-9010}\n", 11, "tunnels.web.tcp[0]",
                     "port 9005 is inside tunnels.web.allocate.ports"},

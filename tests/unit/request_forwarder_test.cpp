@@ -179,6 +179,27 @@ TEST_F(RequestForwarderTest, ASessionThatFailsToOpenIsTriedOnceMoreThen503) {
   }());
 }
 
+// A session admitted by an allocation-scoped token serves what was leased
+// to its node, never the tunnel's configured host.
+TEST_F(RequestForwarderTest, ALeasesOnlySessionServesItsLeaseOnly) {
+  run([this]() -> Task<void> {
+    auto executor = co_await asio::this_coro::executor;
+    FakeTunnelSession scoped(executor, identity_of("s1"));
+    registry_.add("web", &scoped, /*leases_only=*/true);
+
+    auto outcome = co_await forward("/");
+    EXPECT_EQ(outcome.status, 503);
+    EXPECT_EQ(scoped.open_calls(), 0u);
+
+    RequestHead head = make_request_head("GET", "/", "192.0.2.1:9000");
+    auto opened = co_await forwarder_.open_in(*tunnels_.find("web"), head, true,
+                                              forwarder_.peer("192.0.2.7"), "node-s1");
+    CO_ASSERT_TRUE(opened.has_value());
+    EXPECT_EQ(scoped.open_calls(), 1u);
+    registry_.remove("web", &scoped);
+  }());
+}
+
 TEST_F(RequestForwarderTest, AFailedOpenMovesToAnotherSession) {
   run([this]() -> Task<void> {
     auto executor = co_await asio::this_coro::executor;

@@ -62,6 +62,7 @@ Task<AcceptedSession> EnvoyAcceptor::accept(AgentConnection connection, Admissio
                                     RpingStream::Mode::strip, std::move(rest));
   AcceptedSession accepted;
   accepted.tunnel = grant->tunnel;
+  accepted.leases_only = grant->leases_only;
   accepted.session = std::make_unique<h2::H2Connection>(
       std::move(io), h2::tunnel_options(h2::Role::client, h2::PrefaceMode::standard, settings_),
       std::move(claim->identity), logger_);

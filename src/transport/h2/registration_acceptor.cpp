@@ -45,6 +45,7 @@ Task<AcceptedSession> RegistrationAcceptor::accept(AgentConnection connection,
   std::string rest(static_cast<const char*>(buffer.data().data()), buffer.size());
   AcceptedSession accepted;
   accepted.tunnel = grant->tunnel;
+  accepted.leases_only = grant->leases_only;
   accepted.session =
       std::make_unique<H2Connection>(std::make_unique<SocketByteStream<TlsStream>>(std::move(tls)),
                                      tunnel_options(Role::client, PrefaceMode::standard, settings_),

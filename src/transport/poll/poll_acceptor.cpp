@@ -216,6 +216,7 @@ Task<AcceptedSession> PollAcceptor::register_session(AgentConnection& connection
 
   AcceptedSession accepted;
   accepted.tunnel = grant->tunnel;
+  accepted.leases_only = grant->leases_only;
   accepted.session = std::make_unique<h2::H2Connection>(
       std::make_unique<PollPipeStream>(std::move(pipe), tls.get_executor()),
       h2::tunnel_options(h2::Role::client, h2::PrefaceMode::standard, settings_),

@@ -43,10 +43,11 @@ Task<void> QuicAgentListener::serve(std::unique_ptr<QuicConnection> connection,
   AgentPeer peer;
   peer.peer = text_of(from);
   peer.source = source_key(from.address());
-  auto tunnel = co_await register_agent(*connection, peer);
-  if (tunnel) {
+  auto grant = co_await register_agent(*connection, peer);
+  if (grant) {
     AcceptedSession accepted;
-    accepted.tunnel = std::move(*tunnel);
+    accepted.tunnel = std::move(grant->tunnel);
+    accepted.leases_only = grant->leases_only;
     accepted.session = std::move(connection);
     co_await host_.run_session(std::move(accepted));
   } else {
@@ -54,8 +55,8 @@ Task<void> QuicAgentListener::serve(std::unique_ptr<QuicConnection> connection,
   }
 }
 
-Task<std::optional<std::string>> QuicAgentListener::register_agent(QuicConnection& connection,
-                                                                   AgentPeer& peer) {
+Task<std::optional<AdmissionGrant>> QuicAgentListener::register_agent(QuicConnection& connection,
+                                                                      AgentPeer& peer) {
   peer.deadline = Clock::now() + listener_.settings().engine.handshake_timeout;
   const bool handshaken = co_await connection.handshake(peer.deadline);
   if (!handshaken) {
@@ -102,7 +103,7 @@ Task<std::optional<std::string>> QuicAgentListener::register_agent(QuicConnectio
   identity.peer_address = peer.peer;
   identity.tunnel = grant->tunnel;
   connection.set_identity(std::move(identity));
-  co_return grant->tunnel;
+  co_return *grant;
 }
 
 }  // namespace dialback::quic

@@ -41,8 +41,8 @@ class QuicAgentListener final : private QuicService {
   bool allow_connection(const udp::endpoint& from) override;
   Task<void> serve(std::unique_ptr<QuicConnection> connection, udp::endpoint from) override;
 
-  // Handshake and registration; the tunnel when Admission accepted it.
-  Task<std::optional<std::string>> register_agent(QuicConnection& connection, AgentPeer& peer);
+  // Handshake and registration; what Admission granted, when it accepted.
+  Task<std::optional<AdmissionGrant>> register_agent(QuicConnection& connection, AgentPeer& peer);
 
   std::vector<std::unique_ptr<QuicRegistration>> registrations_;
   AgentSessionHost& host_;

@@ -27,6 +27,7 @@ Task<AcceptedSession> RhttpAcceptor::accept(AgentConnection connection, Admissio
   claim.identity.tenant = grant->tenant;
   AcceptedSession accepted;
   accepted.tunnel = grant->tunnel;
+  accepted.leases_only = grant->leases_only;
   accepted.session = std::make_unique<h2::H2Connection>(
       std::make_unique<SocketByteStream<TlsStream>>(std::move(connection.tls)),
       h2::tunnel_options(h2::Role::client, h2::PrefaceMode::reversed, settings_),

@@ -350,8 +350,12 @@ Task<DevTunnelServer::Response> DevTunnelServer::post_response(const Request& re
   }
   auto exchange = user->delivered(id);
   if (!exchange) {
-    co_return answer(request, http::status::bad_request,
-                     "Unknown " + std::string(wire::kRequestId) + "\n");
+    // Its public caller left or it timed out: nobody waits for this answer.
+    // The client's loop goes on as after any answer.
+    Response response = answer(request, http::status::ok, "");
+    response.set(wire::kStatus, "Unknown " + std::string(wire::kRequestId) +
+                                    " (the caller left or timed out): answer dropped");
+    co_return co_await poll(user_id, std::move(response));
   }
   auto parsed =
       wire::parse_raw_response(request.body(), exchange->head.method, config_.max_body_bytes);

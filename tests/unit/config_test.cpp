@@ -243,6 +243,18 @@ TEST(ConfigExamples, TcpExamplesLoad) {
   EXPECT_EQ(agent->tcp->address, (ListenAddress{"127.0.0.1", 22}));
 }
 
+TEST(ConfigExamples, DevelopmentEdgeExampleLoads) {
+  auto edge = load_edge_config(std::string(DIALBACK_EXAMPLES_DIR) + "/edge-devtunnel.yaml");
+  ASSERT_TRUE(edge) << edge.error().to_string();
+  ASSERT_TRUE(edge->devtunnel.has_value());
+  EXPECT_EQ(edge->devtunnel->first_port, 9000);
+  EXPECT_EQ(edge->devtunnel->allow.size(), 2u);
+  ASSERT_EQ(edge->tunnels.size(), 1u);
+  ASSERT_TRUE(edge->tunnels[0].allocate.has_value());
+  EXPECT_EQ(edge->tunnels[0].allocate->tokens.size(), 1u);
+  EXPECT_TRUE(edge->tunnels[0].auth.tokens.empty());
+}
+
 TEST(ConfigExamples, AgentRoutesExampleLoads) {
   const std::string path = std::string(DIALBACK_EXAMPLES_DIR) + "/agent-routes.yaml";
   auto agent = load_agent_config(path);

@@ -1,6 +1,7 @@
 #include "transport/devtunnel/devtunnel_user.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "http1/header_translation.hpp"
 
@@ -18,6 +19,7 @@ class DevTunnelStream final : public TunnelStream {
       : exchange_(std::move(exchange)), user_(std::move(user)), settings_(settings) {}
 
   ~DevTunnelStream() override {
+    exchange_->on_abort = nullptr;  // never called once the stream is gone
     if (auto user = user_.lock()) {
       if (exchange_->state != State::answered && exchange_->state != State::failed) {
         user->forget(*exchange_);
@@ -205,23 +207,21 @@ std::shared_ptr<Exchange> DevTunnelUser::delivered(const std::string& id) const 
 
 void DevTunnelUser::answer(Exchange& exchange, RawResponse response) {
   bytes_in_ += response.body.size();
-  exchange.response = std::move(response);
-  end_exchange(exchange, State::answered);
-}
-
-void DevTunnelUser::fail_delivered(Exchange& exchange, Error reason) {
-  ++errors_;
-  exchange.failure = make_error_code(reason);
-  end_exchange(exchange, State::failed);
-}
-
-void DevTunnelUser::end_exchange(Exchange& exchange, State state) {
   delivered_.erase(exchange.id);
-  exchange.state = state;
+  exchange.response = std::move(response);
+  exchange.state = State::answered;
   exchange.changed.notify();
-  if (state == State::failed && exchange.on_abort) {
-    asio::post(executor_, std::move(exchange.on_abort));
-  }
+}
+
+void DevTunnelUser::abort(const std::shared_ptr<Exchange>& exchange, Error reason) {
+  exchange->failure = make_error_code(reason);
+  exchange->state = State::failed;
+  exchange->changed.notify();
+  if (!exchange->on_abort) return;
+  asio::post(executor_, [weak = std::weak_ptr<Exchange>(exchange)] {
+    auto alive = weak.lock();
+    if (alive && alive->on_abort) std::exchange(alive->on_abort, nullptr)();
+  });
 }
 
 bool DevTunnelUser::online(Clock::time_point now) const {
@@ -250,14 +250,8 @@ void DevTunnelUser::close(Error reason) {
   auto delivered = std::move(delivered_);
   queue_.clear();
   delivered_.clear();
-  for (auto& exchange : queued) {
-    exchange->failure = make_error_code(reason);
-    end_exchange(*exchange, State::failed);
-  }
-  for (auto& [id, exchange] : delivered) {
-    exchange->failure = make_error_code(reason);
-    end_exchange(*exchange, State::failed);
-  }
+  for (const auto& exchange : queued) abort(exchange, reason);
+  for (const auto& [id, exchange] : delivered) abort(exchange, reason);
   changed_.notify();
 }
 

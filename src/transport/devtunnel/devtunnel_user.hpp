@@ -83,8 +83,6 @@ class DevTunnelUser final : public TunnelSession,
   // Answers a delivered request (the app's response, or the edge's when the
   // client's was unusable).
   void answer(Exchange& exchange, RawResponse response);
-  // The client went away with a delivered request.
-  void fail_delivered(Exchange& exchange, Error reason);
   // Any request from the client: it is alive.
   void seen() { last_seen_ = Clock::now(); }
 
@@ -117,7 +115,9 @@ class DevTunnelUser final : public TunnelSession,
   RawResponse edge_answer(int status, std::string_view word, std::string_view text) const;
 
  private:
-  void end_exchange(Exchange& exchange, Exchange::State state);
+  // Fails a request the user still holds (it ended): its stream's waiting
+  // read wakes, and its abort handler runs unless the stream is gone first.
+  void abort(const std::shared_ptr<Exchange>& exchange, Error reason);
 
   asio::any_io_executor executor_;
   SessionIdentity identity_;

@@ -13,10 +13,13 @@ namespace {
 using devtunnel::DevTunnelUser;
 namespace wire = devtunnel;
 
-constexpr auto kHeadTimeout = std::chrono::seconds(10);  // a request's head, once begun
+constexpr auto kHeadTimeout = std::chrono::seconds(10);  // the request of a refused client
 constexpr auto kIdleTimeout = std::chrono::seconds(90);  // between a client's requests
 constexpr auto kBodyTimeout = std::chrono::seconds(60);  // a POSTed response, whole
 constexpr std::size_t kHeaderLimit = 64u << 10;
+// Client connections at once; a long poll holds one per user, so this is
+// far above any range of ports. Beyond it new connections are closed.
+constexpr std::size_t kMaxClients = 1024;
 
 AllocationPolicy policy_of(const DevTunnelConfig& config) {
   AllocationPolicy policy;
@@ -64,11 +67,21 @@ Task<void> DevTunnelServer::accept_loop() {
   return listener_.accept_loop([this](tcp::socket socket) { return serve(std::move(socket)); });
 }
 
-Task<void> DevTunnelServer::stop() {
-  stopping_ = true;
-  listener_.stop();
+void DevTunnelServer::begin_drain() {
+  draining_ = true;
+  for (const auto& [id, user] : users_) user.session->go_away();
+}
+
+Task<void> DevTunnelServer::stop(Clock::time_point deadline) {
+  begin_drain();
   while (registering_) co_await changed_.wait();
   registering_ = true;
+  // The client wire keeps serving meanwhile: what was handed out can still be answered.
+  std::vector<std::shared_ptr<DevTunnelUser>> draining;
+  for (const auto& [id, user] : users_) draining.push_back(user.session);
+  for (const auto& session : draining) co_await session->drain(deadline);
+  stopping_ = true;
+  listener_.stop();
   std::vector<std::string> ids;
   for (const auto& [id, user] : users_) ids.push_back(id);
   for (const auto& id : ids) co_await end_user(id, true);
@@ -106,45 +119,56 @@ Task<void> DevTunnelServer::serve(tcp::socket socket) {
   const auto remote = socket.remote_endpoint(ec);
   if (ec) co_return;
   const std::string client = endpoint_text(remote);
+  if (clients_.size() >= kMaxClients) {
+    if (auto left_out = refusal_log_.admit("full", Clock::now())) {
+      logger_->warn("devtunnel client {} refused: {} client connections open ({} more since "
+                    "the last line)",
+                    client, kMaxClients, *left_out);
+    }
+    co_return;
+  }
   beast::tcp_stream stream(std::move(socket));
   const auto self = clients_.insert(clients_.end(), &stream.socket());
-  if (!config_.allow.empty() && !in_any(config_.allow, remote.address())) {
-    logger_->info("devtunnel client {} refused: not in devtunnel.allow", client);
-    Request probe;
-    auto refused = answer(probe, http::status::forbidden,
-                          "this DevTunnel front end does not serve your address\n");
-    refused.keep_alive(false);
-    stream.expires_after(kHeadTimeout);
-    co_await http::async_write(stream, refused, nothrow(ec));
-  } else {
-    beast::flat_buffer buffer;
-    while (!stopping_) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(kHeaderLimit);
-      parser.body_limit(config_.max_body_bytes + kHeaderLimit);
-      stream.expires_after(kIdleTimeout);
-      co_await http::async_read_header(stream, buffer, parser, nothrow(ec));
-      if (ec) break;
-      stream.expires_after(kBodyTimeout);
-      co_await http::async_read(stream, buffer, parser, nothrow(ec));
-      if (ec) {
-        if (ec == http::error::body_limit) {
-          drop_oversized_answer(parser.get());
-          Request probe;
-          auto refused = answer(probe, http::status::payload_too_large,
-                                "the response is over devtunnel.max_body_bytes\n");
-          refused.keep_alive(false);
-          co_await http::async_write(stream, refused, nothrow(ec));
-        }
-        break;
-      }
-      stream.expires_never();
-      const Request request = parser.release();
-      Response response = co_await handle(request, client);
-      stream.expires_after(kBodyTimeout);
-      co_await http::async_write(stream, response, nothrow(ec));
-      if (ec || !response.keep_alive()) break;
+  // A client outside devtunnel.allow gets 403 to its first request (read
+  // first, so that closing does not reset the answer away).
+  const bool allowed = config_.allow.empty() || in_any(config_.allow, remote.address());
+  beast::flat_buffer buffer;
+  while (!stopping_) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(allowed ? config_.max_body_bytes + kHeaderLimit : kHeaderLimit);
+    stream.expires_after(allowed ? kIdleTimeout : kHeadTimeout);
+    co_await http::async_read_header(stream, buffer, parser, nothrow(ec));
+    if (ec) break;
+    stream.expires_after(kBodyTimeout);
+    co_await http::async_read(stream, buffer, parser, nothrow(ec));
+    if (ec == http::error::body_limit && allowed) {
+      drop_oversized_answer(parser.get());
+      Request probe;
+      auto refused = answer(probe, http::status::payload_too_large,
+                            "the response is over devtunnel.max_body_bytes\n");
+      refused.keep_alive(false);
+      co_await http::async_write(stream, refused, nothrow(ec));
     }
+    if (ec) break;
+    stream.expires_never();
+    const Request request = parser.release();
+    Response response;
+    if (allowed) {
+      response = co_await handle(request, client);
+    } else {
+      if (auto left_out = refusal_log_.admit(source_key(remote.address()), Clock::now())) {
+        logger_->info("devtunnel client {} refused: not in devtunnel.allow ({} more since the "
+                      "last line)",
+                      client, *left_out);
+      }
+      response = answer(request, http::status::forbidden,
+                        "this DevTunnel front end does not serve your address\n");
+      response.keep_alive(false);
+    }
+    stream.expires_after(kBodyTimeout);
+    co_await http::async_write(stream, response, nothrow(ec));
+    if (ec || !response.keep_alive()) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream.close();
@@ -192,7 +216,7 @@ Task<DevTunnelServer::Response> DevTunnelServer::register_user(const Request& re
                                                                const std::string& user_id,
                                                                const std::string& client) {
   while (registering_) co_await changed_.wait();
-  if (stopping_) co_return answer(request, http::status::service_unavailable, "shutting down\n");
+  if (draining_) co_return answer(request, http::status::service_unavailable, "shutting down\n");
   registering_ = true;
   // Registering again restarts the user: what it had waiting fails, and its
   // listener is opened anew (on the same port while the lease holds).

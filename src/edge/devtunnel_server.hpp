@@ -22,6 +22,7 @@
 #include "config/edge_config.hpp"
 #include "core/async_event.hpp"
 #include "core/listener.hpp"
+#include "core/log_sampler.hpp"
 #include "core/logging.hpp"
 #include "core/task_group.hpp"
 #include "edge/allocation_table.hpp"
@@ -39,9 +40,14 @@ class DevTunnelServer {
 
   Result<tcp::endpoint> listen(const tcp::endpoint& endpoint);
   Task<void> accept_loop();
-  // Stops accepting, ends every user (their waiting requests fail, their
-  // ports close) and the client connections; returns once all are gone.
-  Task<void> stop();
+  // Edge drain, first step: the users take no new public requests (503),
+  // registrations are refused, and the client wire keeps serving so that
+  // what was handed out can still be answered.
+  void begin_drain();
+  // Then: waits until the users answered what they hold, or `deadline`;
+  // stops accepting, ends every user (what is left fails, their ports
+  // close) and the client connections; returns once all are gone.
+  Task<void> stop(std::chrono::steady_clock::time_point deadline);
 
   std::size_t user_count() const { return users_.size(); }
   // Public requests queued for the users' next polls, over all users.
@@ -91,7 +97,9 @@ class DevTunnelServer {
   AsyncEvent changed_;                 // registrations, users and clients come and go
   bool registering_ = false;           // a register or close is under way (one at a time)
   TaskGroup sessions_;                 // run_user() of each user
-  bool stopping_ = false;
+  bool draining_ = false;  // begin_drain() was called
+  bool stopping_ = false;  // the client wire closes
+  LogSampler refusal_log_{std::chrono::seconds(10)};  // refused clients: a line per 10 s each
 };
 
 }  // namespace dialback::edge

@@ -256,7 +256,7 @@ tl::expected<void, std::string> Edge::start_public_h3(const std::optional<EdgeTl
 
 Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
   logger_->info("edge {} draining", config_.edge.id);
-  if (devtunnel_) co_await devtunnel_->stop();  // its users' waiting requests fail, ports close
+  if (devtunnel_) devtunnel_->begin_drain();
   if (public_) public_->stop();
   if (tcp_) tcp_->stop();
   if (allocations_) allocations_->stop();  // leases end with the edge; its ports close below
@@ -266,6 +266,8 @@ Task<void> Edge::shutdown(std::chrono::steady_clock::time_point deadline) {
     co_await agents_->drain(deadline);
   }
   if (quic_agents_) co_await quic_agents_->close();
+  // DevTunnel users answer what they were handed until the deadline.
+  if (devtunnel_) co_await devtunnel_->stop(deadline);
   if (public_) co_await public_->wait_idle();
   if (tcp_) {
     tcp_->close_all();  // raw TCP has no graceful end: what the drain left is cut

@@ -8,7 +8,7 @@ using Clock = std::chrono::steady_clock;
 
 SessionRegistry::Tunnel& SessionRegistry::tunnel(std::string_view name) {
   auto it = tunnels_.find(name);
-  if (it == tunnels_.end()) it = tunnels_.emplace(std::string(name), Tunnel{}).first;
+  if (it == tunnels_.end()) it = tunnels_.try_emplace(std::string(name)).first;
   return it->second;
 }
 

@@ -164,6 +164,36 @@ TEST_F(DevTunnelTest, TheWireRefusesWhatItCannotServe) {
   EXPECT_EQ(full.response.body(), "No free ports available - all connections in use\n");
 }
 
+TEST_F(DevTunnelTest, AClientOutsideAllowIsRefused) {
+  start_devtunnel_edge(1, [](DevTunnelConfig& dev) {
+    dev.allow = {*IpNetwork::parse("10.0.0.0/8")};
+  });
+  const HttpResult refused = run(client("mallory").get("/register"));
+  EXPECT_EQ(refused.status(), 403);
+  EXPECT_EQ(edge_->devtunnel()->user_count(), 0u);
+  EXPECT_TRUE(logs_->contains("devtunnel client 127.0.0.1:"));
+}
+
+// An edge that shuts down lets its DevTunnel users answer what they were
+// handed (until the drain deadline) instead of failing it.
+TEST_F(DevTunnelTest, AnEdgeDrainLetsHandedOutRequestsBeAnswered) {
+  start_devtunnel_edge(1);
+  auto kim = client("kim");
+  const auto port = run(kim.register_port());
+  ASSERT_NE(port, 0);
+  auto pending = spawn(fetch_get(local(port), "/in-flight"));
+  const HttpResult polled = run(kim.get("/data"));
+  ASSERT_EQ(polled.status(), 200);
+  // The answer leaves while the edge begins to shut down.
+  auto answered = spawn(kim.post(polled.header("X-Tunnel-Request-Id"),
+                                 "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nsafe"));
+  stop_edge();
+  ASSERT_TRUE(run_until([&] { return pending->has_value(); }));
+  EXPECT_EQ((*pending)->status(), 200);
+  EXPECT_EQ((*pending)->response.body(), "safe");
+  EXPECT_TRUE(logs_->contains("devtunnel user kim"));
+}
+
 TEST_F(DevTunnelTest, APollWithNothingToDoAnswers204) {
   start_devtunnel_edge(1, [](DevTunnelConfig& dev) { dev.poll_timeout = 200ms; });
   auto dave = client("dave");

@@ -45,14 +45,27 @@ export class Session extends EventEmitter {
   }
 
   // GOAWAY, in-flight streams finish; destroyed when `deadlineMs` passes first.
+  // Two steps (RFC 9113 §6.8), as the edge drains: first a GOAWAY naming the
+  // largest stream id, so the edge stops opening streams without any being
+  // refused; after a PING round trip every stream it opened before that has
+  // arrived, and the final GOAWAY (close) refuses none of them.
   drain(deadlineMs) {
     return new Promise((resolve) => {
       if (this.#h2.destroyed) return resolve();
       const timer = setTimeout(() => this.#h2.destroy(), deadlineMs);
-      this.#h2.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
+      const close = () => {
+        if (this.#h2.destroyed) return resolve();
+        this.#h2.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      };
+      try {
+        this.#h2.goaway(http2.constants.NGHTTP2_NO_ERROR, 2 ** 31 - 1);
+        if (!this.#h2.ping(() => close())) close();
+      } catch {
+        close();
+      }
     });
   }
 

@@ -106,10 +106,6 @@ class DevTunnelUser final : public TunnelSession,
     changed_.notify();
   }
   void count_error() { ++errors_; }
-  void add_bytes(std::uint64_t out, std::uint64_t in) {
-    bytes_out_ += out;
-    bytes_in_ += in;
-  }
   // The edge's own answer (TIMEOUT, OFFLINE, OVERFLOW, ...): `status` with
   // a text body, as DevTunnel words it.
   RawResponse edge_answer(int status, std::string_view word, std::string_view text) const;

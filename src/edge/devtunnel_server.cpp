@@ -350,9 +350,7 @@ Task<DevTunnelServer::Response> DevTunnelServer::poll(const std::string& user_id
   response.set(wire::kRequestId, exchange->id);
   response.set(wire::kRequest, wire::request_line(exchange->head));
   response.set(http::field::content_type, "application/octet-stream");
-  response.body() = wire::raw_request(exchange->head, exchange->body);
-  exchange->body.clear();
-  exchange->body.shrink_to_fit();
+  response.body() = wire::raw_request(exchange->head, std::move(exchange->body));
   response.prepare_payload();
   co_return response;
 }
@@ -384,10 +382,8 @@ Task<DevTunnelServer::Response> DevTunnelServer::post_response(const Request& re
   auto parsed =
       wire::parse_raw_response(request.body(), exchange->head.method, config_.max_body_bytes);
   if (!parsed) {
-    user->answer(*exchange,
-                 user->edge_answer(502, "INVALID_RESPONSE",
-                                   "the application's response was unusable: " + parsed.error()));
-    user->count_error();
+    user->refuse(*exchange, 502, "INVALID_RESPONSE",
+                 "the application's response was unusable: " + parsed.error());
     logger_->info("devtunnel user {} sent an unusable response to {}: {}", user_id, id,
                   parsed.error());
     co_return answer(request, http::status::bad_request,
@@ -408,10 +404,8 @@ void DevTunnelServer::drop_oversized_answer(const Request& request) {
   DevTunnelUser* user = find(header(request, wire::kUserId));
   if (user == nullptr) return;
   if (auto exchange = user->delivered(header(request, wire::kRequestId))) {
-    user->count_error();
-    user->answer(*exchange, user->edge_answer(502, "TOO_LARGE",
-                                              "the application's response is over "
-                                              "devtunnel.max_body_bytes"));
+    user->refuse(*exchange, 502, "TOO_LARGE",
+                 "the application's response is over devtunnel.max_body_bytes");
   }
 }
 

@@ -36,16 +36,12 @@ class DevTunnelStream final : public TunnelStream {
       if (!user || user->closed()) co_return fail(Error::session_closed);
       const auto now = Clock::now();
       if (now >= too_old) {
-        user->forget(ex);
-        answer_here(*user, user->edge_answer(
-                               503, "TIMEOUT",
-                               "User " + user->identity().node + " took too long to respond"));
+        user->refuse(ex, 503, "TIMEOUT",
+                     "User " + user->identity().node + " took too long to respond");
         break;
       }
       if (!user->online(now)) {
-        user->forget(ex);
-        answer_here(*user, user->edge_answer(503, "OFFLINE",
-                                             "User " + user->identity().node + " is offline"));
+        user->refuse(ex, 503, "OFFLINE", "User " + user->identity().node + " is offline");
         break;
       }
       if (now >= deadline) co_return fail(Error::timeout);
@@ -76,8 +72,7 @@ class DevTunnelStream final : public TunnelStream {
     if (ex.state != State::receiving) co_return fail(Error::stream_reset);
     if (ex.body.size() + data.size() > settings_.max_body_bytes) {
       if (auto user = user_.lock()) {
-        answer_here(*user, user->edge_answer(413, "TOO_LARGE",
-                                             "the request body is over devtunnel.max_body_bytes"));
+        user->refuse(ex, 413, "TOO_LARGE", "the request body is over devtunnel.max_body_bytes");
       }
       co_return fail(Error::limit_exceeded);
     }
@@ -107,12 +102,6 @@ class DevTunnelStream final : public TunnelStream {
   }
 
  private:
-  void answer_here(DevTunnelUser& user, RawResponse response) {
-    user.count_error();
-    exchange_->response = std::move(response);
-    exchange_->state = State::answered;
-  }
-
   std::shared_ptr<Exchange> exchange_;
   std::weak_ptr<DevTunnelUser> user_;
   UserSettings settings_;
@@ -142,20 +131,11 @@ Task<Result<std::unique_ptr<TunnelStream>>> DevTunnelUser::open_stream(const Req
   auto stream = std::make_unique<DevTunnelStream>(exchange, weak_from_this(), settings_);
   const auto now = Clock::now();
   // What the client cannot carry, or cannot take now, the edge answers.
-  std::optional<RawResponse> refused;
   if (head.method == "CONNECT") {
-    refused =
-        edge_answer(501, "NOT_SUPPORTED",
-                    "DevTunnel clients carry plain HTTP requests only (no upgrades, no raw TCP)");
+    refuse(*exchange, 501, "NOT_SUPPORTED",
+           "DevTunnel clients carry plain HTTP requests only (no upgrades, no raw TCP)");
   } else if (!online(now)) {
-    refused = edge_answer(503, "OFFLINE", "User " + identity_.node + " is offline");
-  } else if (queue_.size() >= settings_.queue) {
-    refused = edge_answer(503, "OVERFLOW", "User " + identity_.node + " request queue full");
-  }
-  if (refused) {
-    ++errors_;
-    exchange->response = std::move(refused);
-    exchange->state = State::answered;
+    refuse(*exchange, 503, "OFFLINE", "User " + identity_.node + " is offline");
   } else if (end_stream) {
     enqueue(exchange);
   }
@@ -164,11 +144,7 @@ Task<Result<std::unique_ptr<TunnelStream>>> DevTunnelUser::open_stream(const Req
 
 void DevTunnelUser::enqueue(const std::shared_ptr<Exchange>& exchange) {
   if (queue_.size() >= settings_.queue) {
-    ++errors_;
-    exchange->response =
-        edge_answer(503, "OVERFLOW", "User " + identity_.node + " request queue full");
-    exchange->state = State::answered;
-    exchange->changed.notify();
+    refuse(*exchange, 503, "OVERFLOW", "User " + identity_.node + " request queue full");
     return;
   }
   exchange->state = State::queued;
@@ -232,15 +208,19 @@ Clock::time_point DevTunnelUser::offline_at() const {
   return polls_ > 0 ? Clock::now() + settings_.offline_after : last_seen_ + settings_.offline_after;
 }
 
-RawResponse DevTunnelUser::edge_answer(int status, std::string_view word,
-                                       std::string_view text) const {
-  RawResponse out;
-  out.body = std::string(word) + ": " + std::string(text) + "\n";
-  out.head.status = status;
-  out.head.headers = {{"content-type", "text/plain"},
-                      {"content-length", std::to_string(out.body.size())},
-                      {"x-tunnel-status", std::string(word)}};
-  return out;
+void DevTunnelUser::refuse(Exchange& exchange, int status, std::string_view word,
+                           std::string_view text) {
+  forget(exchange);
+  ++errors_;
+  RawResponse answer;
+  answer.body = std::string(word) + ": " + std::string(text) + "\n";
+  answer.head.status = status;
+  answer.head.headers = {{"content-type", "text/plain"},
+                         {"content-length", std::to_string(answer.body.size())},
+                         {"x-tunnel-status", std::string(word)}};
+  exchange.response = std::move(answer);
+  exchange.state = State::answered;
+  exchange.changed.notify();
 }
 
 void DevTunnelUser::close(Error reason) {

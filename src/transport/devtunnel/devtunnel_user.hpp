@@ -80,8 +80,7 @@ class DevTunnelUser final : public TunnelSession,
   Task<std::shared_ptr<Exchange>> wait_next(Clock::time_point deadline);
   // A delivered request whose id the client names, or null.
   std::shared_ptr<Exchange> delivered(const std::string& id) const;
-  // Answers a delivered request (the app's response, or the edge's when the
-  // client's was unusable).
+  // Answers a delivered request with the app's response.
   void answer(Exchange& exchange, RawResponse response);
   // Any request from the client: it is alive.
   void seen() { last_seen_ = Clock::now(); }
@@ -105,10 +104,11 @@ class DevTunnelUser final : public TunnelSession,
     --inflight_;
     changed_.notify();
   }
-  void count_error() { ++errors_; }
-  // The edge's own answer (TIMEOUT, OFFLINE, OVERFLOW, ...): `status` with
-  // a text body, as DevTunnel words it.
-  RawResponse edge_answer(int status, std::string_view word, std::string_view text) const;
+  // The edge answers the request itself (TIMEOUT, OFFLINE, OVERFLOW, an
+  // unusable app response, ...): `status` with a text body as DevTunnel
+  // words it and `X-Tunnel-Status: <word>`; the request leaves the queue
+  // and the handed-out set, and counts as an error.
+  void refuse(Exchange& exchange, int status, std::string_view word, std::string_view text);
 
  private:
   // Fails a request the user still holds (it ended): its stream's waiting

@@ -20,13 +20,13 @@ std::string request_line(const RequestHead& head) {
   return head.method + " " + head.path + " HTTP/1.1";
 }
 
-std::string raw_request(const RequestHead& head, std::string_view body) {
+std::string raw_request(const RequestHead& head, std::string body) {
   http::request<http::string_body> request;
   request.version(11);
   http1::apply_request_head(head, "", request.base());
-  request.body() = std::string(body);
   request.erase(http::field::content_length);
   request.content_length(body.size());
+  request.body() = std::move(body);
   request.keep_alive(false);  // the client reads the app's answer until it closes
   std::ostringstream out;
   out << request;

@@ -35,8 +35,8 @@ std::string request_line(const RequestHead& head);
 
 // The raw HTTP/1.1 request the client hands to its app: the request line,
 // Host (the public authority), the end-to-end headers of `head`,
-// Content-Length and Connection: close, then `body`.
-std::string raw_request(const RequestHead& head, std::string_view body);
+// Content-Length and Connection: close, then `body` (moved in, not copied).
+std::string raw_request(const RequestHead& head, std::string body);
 
 struct RawResponse {
   ResponseHead head;  // end-to-end headers; Content-Length set to the body's size
